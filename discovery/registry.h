@@ -1,0 +1,68 @@
+// Merges the state of every discovery source into one immutable Snapshot and
+// publishes it atomically. Readers on any thread call snapshot(); nothing on
+// the data path takes a lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "discovery/model.h"
+#include "discovery/snapshot.h"
+
+namespace meshgate::discovery {
+
+struct RegistryStats {
+  uint64_t publishes = 0;  // snapshots published
+  uint64_t conflicts = 0;  // services or aliases dropped because an earlier source had them
+};
+
+class Registry {
+ public:
+  using Subscriber = std::function<void(const SnapshotPtr&)>;
+
+  Registry();
+
+  // Declares a source. Sources merge in the order they were added: when two
+  // define the same service (namespace/name) or alias host, the earlier wins.
+  // synced() is true once every added source has called update() once.
+  // Adding a source twice changes nothing.
+  void add_source(const std::string& source);
+
+  // Replaces the full state of `source` and publishes a new snapshot if the
+  // merged result changed. Thread-safe; publishes are serialized. A source
+  // never added is added now, after all others.
+  void update(const std::string& source, SourceState state);
+
+  // The current snapshot; never null (version 0 and empty before any update).
+  SnapshotPtr snapshot() const;
+  bool synced() const;
+
+  // Called with the current snapshot at once, then on every publish, on the
+  // publishing thread, one call at a time. A subscriber may call snapshot(),
+  // synced() and stats(), but not update() or subscribe() (they would deadlock).
+  void subscribe(Subscriber subscriber);
+
+  RegistryStats stats() const;
+
+ private:
+  using Sources = std::vector<std::pair<std::string, std::optional<SourceState>>>;
+
+  // Stores `state` for `source` and returns the snapshot to publish, or null
+  // when the merged result equals the current one.
+  SnapshotPtr replace_and_merge(const std::string& source, SourceState state);
+
+  std::mutex publish_mutex_;  // serializes update() and subscribe(); guards subscribers_
+  std::vector<Subscriber> subscribers_;
+  mutable std::mutex mutex_;  // guards sources_ and stats_
+  Sources sources_;
+  RegistryStats stats_;
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+};
+
+}  // namespace meshgate::discovery
