@@ -1,0 +1,132 @@
+#include "gateway/cli.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
+#include "config/loader.h"
+#include "discovery/registry_file.h"
+#include "gateway/run.h"
+
+namespace meshgate::gateway {
+namespace {
+
+constexpr std::size_t kMaxRegistryBytes = 64 * 1024 * 1024;
+
+std::optional<CliArgs::Command> subcommand(std::string_view word) {
+  if (word == "check-config") return CliArgs::Command::kCheckConfig;
+  if (word == "check-registry") return CliArgs::Command::kCheckRegistry;
+  if (word == "version" || word == "--version") return CliArgs::Command::kVersion;
+  if (word == "help" || word == "--help" || word == "-h") return CliArgs::Command::kHelp;
+  return std::nullopt;
+}
+
+bool valid_level(std::string_view level) {
+  return spdlog::level::from_str(std::string(level)) != spdlog::level::off || level == "off";
+}
+
+int check_config(const std::string& file) {
+  const config::LoadResult result = config::load_config_file(file);
+  for (const auto& error : result.errors) {
+    std::fprintf(stderr, "%s\n", config::format_error(file, error).c_str());
+  }
+  if (!result.ok()) {
+    std::fprintf(stderr, "%s: %zu error(s)\n", file.c_str(), result.errors.size());
+    return 1;
+  }
+  std::printf("%s: OK\n", file.c_str());
+  return 0;
+}
+
+int check_registry(const std::string& file) {
+  std::error_code size_error;
+  const auto size = std::filesystem::file_size(file, size_error);
+  if (size_error) {
+    std::fprintf(stderr, "%s: %s\n", file.c_str(), size_error.message().c_str());
+    return 1;
+  }
+  if (size > kMaxRegistryBytes) {
+    std::fprintf(stderr, "%s: file too large (over %zu bytes)\n", file.c_str(), kMaxRegistryBytes);
+    return 1;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  const discovery::RegistryFileResult result = discovery::parse_registry_file(text.view());
+  for (const auto& error : result.errors) std::fprintf(stderr, "%s: %s\n", file.c_str(), error.c_str());
+  if (!result.state) return 1;
+  std::printf("%s: OK (%zu services, %zu aliases)\n", file.c_str(), result.state->services.size(),
+              result.state->aliases.size());
+  return 0;
+}
+
+}  // namespace
+
+const char* usage() {
+  return "usage:\n"
+         "  meshgate [--config FILE] [--log-level LEVEL]  run the gateway (no FILE: embedded "
+         "default)\n"
+         "  meshgate check-config FILE                    validate a config file\n"
+         "  meshgate check-registry FILE                  validate a registry file\n"
+         "  meshgate version\n"
+         "LEVEL: trace, debug, info, warn, error, critical, off\n";
+}
+
+std::optional<CliArgs> parse_args(std::span<const char* const> args, std::string& error) {
+  CliArgs parsed;
+  std::size_t i = 1;
+  if (i < args.size() && args[i][0] != '-') {
+    const auto command = subcommand(args[i]);
+    if (!command) {
+      error = std::string("unknown command '") + args[i] + "'";
+      return std::nullopt;
+    }
+    parsed.command = *command;
+    ++i;
+  }
+  const bool is_check = parsed.command == CliArgs::Command::kCheckConfig ||
+                        parsed.command == CliArgs::Command::kCheckRegistry;
+  for (; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    const bool has_value = i + 1 < args.size();
+    if (arg == "--config" && has_value && parsed.command == CliArgs::Command::kRun) {
+      parsed.file = args[++i];
+    } else if (arg == "--log-level" && has_value) {
+      parsed.log_level = args[++i];
+      if (!valid_level(parsed.log_level)) {
+        error = "unknown log level '" + parsed.log_level + "'";
+        return std::nullopt;
+      }
+    } else if (is_check && parsed.file.empty() && !arg.starts_with("-")) {
+      parsed.file = arg;
+    } else if (auto command = subcommand(arg); command && parsed.command == CliArgs::Command::kRun) {
+      parsed.command = *command;  // e.g. "meshgate --help"
+    } else {
+      error = "unexpected argument '" + std::string(arg) + "'";
+      return std::nullopt;
+    }
+  }
+  if (is_check && parsed.file.empty()) {
+    error = "missing FILE";
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+int run_command(const CliArgs& args) {
+  switch (args.command) {
+    case CliArgs::Command::kCheckConfig: return check_config(args.file);
+    case CliArgs::Command::kCheckRegistry: return check_registry(args.file);
+    case CliArgs::Command::kVersion: std::printf("meshgate %s\n", MESHGATE_VERSION); return 0;
+    case CliArgs::Command::kHelp: std::fputs(usage(), stdout); return 0;
+    case CliArgs::Command::kRun: break;
+  }
+  spdlog::set_level(spdlog::level::from_str(args.log_level));
+  return run_gateway(args.file);
+}
+
+}  // namespace meshgate::gateway

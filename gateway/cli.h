@@ -1,0 +1,30 @@
+// The meshgate command line.
+//
+//   meshgate [--config FILE] [--log-level LEVEL]   run the gateway
+//   meshgate check-config FILE                     validate a config file
+//   meshgate check-registry FILE                   validate a registry file
+//   meshgate version | help
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+
+namespace meshgate::gateway {
+
+struct CliArgs {
+  enum class Command { kRun, kCheckConfig, kCheckRegistry, kVersion, kHelp };
+  Command command = Command::kRun;
+  std::string file;        // --config for kRun; the argument of the check commands
+  std::string log_level = "info";
+};
+
+// Returns nullopt and writes the problem to `error` when the arguments are bad.
+std::optional<CliArgs> parse_args(std::span<const char* const> args, std::string& error);
+
+const char* usage();
+
+// Runs a parsed command; returns the process exit code.
+int run_command(const CliArgs& args);
+
+}  // namespace meshgate::gateway

@@ -1,0 +1,61 @@
+#include "gateway/gateway.h"
+
+#include <spdlog/spdlog.h>
+
+#include <system_error>
+#include <thread>
+
+namespace meshgate::gateway {
+
+std::size_t workers_for(const config::Config& config) {
+  if (config.workers > 0) return config.workers;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+Gateway::Gateway(std::shared_ptr<const config::Config> config, discovery::Registry& registry)
+    : config_(std::move(config)),
+      routes_(std::make_shared<RouteSource>()),
+      limit_(config_->limits.max_connections) {
+  const RouteOptions options{config_->network, config_->cluster_domain,
+                             config_->passthrough.require_mtls_endpoints};
+  // The subscription may outlive this object; it holds the route source, not `this`.
+  registry.subscribe([routes = routes_, options](const discovery::SnapshotPtr& snapshot) {
+    RouteTablePtr table = RouteTable::build(*snapshot, options);
+    spdlog::info("routes: snapshot {} gives {} clusters", snapshot->version(),
+                 table->cluster_count());
+    routes->store(std::move(table));
+  });
+  for (std::size_t i = 0; i < workers_for(*config_); ++i) {
+    workers_.push_back(std::make_unique<Worker>(config_, *routes_, limit_));
+  }
+}
+
+Gateway::~Gateway() { stop(); }
+
+void Gateway::start() {
+  boost::system::error_code ec;
+  const auto& listener = config_->listeners.passthrough;
+  const asio::ip::address address = asio::ip::make_address(listener.address, ec);
+  if (ec) throw std::system_error(ec, "bad passthrough address '" + listener.address + "'");
+  // The first worker may bind port 0; the others join the port it got.
+  bound_ = workers_.front()->listen({address, listener.port});
+  for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->listen(bound_);
+  for (auto& worker : workers_) worker->start();
+  spdlog::info("passthrough: listening on {}:{} with {} workers", bound_.address().to_string(),
+               bound_.port(), workers_.size());
+}
+
+void Gateway::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& worker : workers_) worker->stop();
+  for (auto& worker : workers_) worker->join();
+}
+
+StatsSnapshot Gateway::stats() const {
+  std::vector<const PassthroughStats*> all;
+  for (const auto& worker : workers_) all.push_back(&worker->stats());
+  return sum(all);
+}
+
+}  // namespace meshgate::gateway

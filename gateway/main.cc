@@ -1,0 +1,16 @@
+#include <cstdio>
+#include <span>
+#include <string>
+
+#include "gateway/cli.h"
+
+int main(int argc, char** argv) {
+  std::string error;
+  const std::span<const char* const> args(argv, static_cast<std::size_t>(argc));
+  const auto parsed = meshgate::gateway::parse_args(args, error);
+  if (!parsed) {
+    std::fprintf(stderr, "meshgate: %s\n%s", error.c_str(), meshgate::gateway::usage());
+    return 2;
+  }
+  return meshgate::gateway::run_command(*parsed);
+}

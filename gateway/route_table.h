@@ -1,0 +1,86 @@
+// The 15443 routing view of one registry snapshot: host -> port -> subset ->
+// cluster of endpoints already filtered to this gateway's network (and to
+// mTLS-capable endpoints when required). Built off the data path, once per
+// snapshot, then shared read-only by every worker.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "discovery/snapshot.h"
+#include "gateway/asio.h"
+#include "gateway/close_reason.h"
+#include "sni/istio_name.h"
+
+namespace meshgate::gateway {
+
+struct UpstreamEndpoint {
+  asio::ip::tcp::endpoint address;
+  uint32_t weight = 1;
+};
+
+struct Cluster {
+  std::string name;  // outbound|<port>|<subset>|<fqdn>, as Istio names clusters
+  std::vector<UpstreamEndpoint> endpoints;
+};
+
+struct RouteOptions {
+  std::string network;         // this gateway's network
+  std::string cluster_domain;  // for <name>.<ns>.svc.<domain> and the .global rewrite
+  bool require_mtls_endpoints = true;
+};
+
+struct RouteLookup {
+  const Cluster* cluster = nullptr;  // set iff reason is kCompleted
+  CloseReason reason = CloseReason::kUnknownService;
+  const char* detail = "";  // why not found, for debug logs
+};
+
+class RouteTable {
+ public:
+  static std::shared_ptr<const RouteTable> build(const discovery::Snapshot& snapshot,
+                                                 const RouteOptions& options);
+
+  // Looks up a parsed SNI: exact host first, then its .global rewrite. A plain
+  // host (no outbound_ prefix) routes only when its service has one port.
+  RouteLookup find(const sni::IstioName& name) const;
+
+  uint64_t version() const { return version_; }
+  std::size_t cluster_count() const { return clusters_.size(); }
+  std::string_view cluster_domain() const { return options_.cluster_domain; }
+
+ private:
+  struct PortRoutes {
+    const Cluster* all = nullptr;
+    std::map<std::string, const Cluster*, std::less<>> subsets;
+  };
+  struct HostRoutes {
+    std::map<uint16_t, PortRoutes> ports;
+  };
+
+  void add_service(const discovery::Service& service);
+  const Cluster* add_cluster(const discovery::Service& service, const discovery::ServicePort& port,
+                             const discovery::Subset* subset);
+  bool endpoint_usable(const discovery::Endpoint& endpoint) const;
+  const HostRoutes* find_host(std::string_view host) const;
+
+  RouteOptions options_;
+  uint64_t version_ = 0;
+  std::deque<Cluster> clusters_;  // stable addresses
+  std::deque<HostRoutes> services_;
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, const HostRoutes*, StringHash, std::equal_to<>> hosts_;
+};
+
+using RouteTablePtr = std::shared_ptr<const RouteTable>;
+
+}  // namespace meshgate::gateway

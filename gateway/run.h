@@ -1,0 +1,11 @@
+// Runs the gateway process until SIGINT or SIGTERM.
+#pragma once
+
+#include <string>
+
+namespace meshgate::gateway {
+
+// `config_file` empty: the embedded default. Returns the process exit code.
+int run_gateway(const std::string& config_file);
+
+}  // namespace meshgate::gateway

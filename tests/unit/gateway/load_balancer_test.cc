@@ -1,0 +1,95 @@
+#include "gateway/load_balancer.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace meshgate::gateway {
+namespace {
+
+Cluster cluster(std::vector<uint32_t> weights) {
+  Cluster c;
+  c.name = "outbound|80||svc.ns.svc.cluster.local";
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    c.endpoints.push_back(
+        {{asio::ip::make_address("10.0.0." + std::to_string(i + 1)), 80}, weights[i]});
+  }
+  return c;
+}
+
+std::string sequence(LoadBalancer& lb, const Cluster& c, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += static_cast<char>('A' + *lb.pick(c, 1, {}));
+  return out;
+}
+
+TEST(LoadBalancer, RoundRobinRotatesEqualWeights) {
+  LoadBalancer lb(config::LoadBalancing::kRoundRobin);
+  EXPECT_EQ(sequence(lb, cluster({1, 1, 1}), 6), "ABCABC");
+}
+
+TEST(LoadBalancer, RoundRobinHonoursWeightsInterleaved) {
+  LoadBalancer lb(config::LoadBalancing::kRoundRobin);
+  EXPECT_EQ(sequence(lb, cluster({3, 1}), 8), "AABAAABA");
+  LoadBalancer lb2(config::LoadBalancing::kRoundRobin);
+  const std::string s = sequence(lb2, cluster({5, 1, 1}), 7);
+  EXPECT_EQ(std::count(s.begin(), s.end(), 'A'), 5);
+  EXPECT_EQ(s.find("AAAAA"), std::string::npos) << s;  // smooth, not bunched
+}
+
+TEST(LoadBalancer, ExcludedEndpointsAreSkipped) {
+  LoadBalancer lb(config::LoadBalancing::kRoundRobin);
+  const Cluster c = cluster({1, 1, 1});
+  const std::vector<std::size_t> tried = {0, 2};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(lb.pick(c, 1, tried), 1u);
+  const std::vector<std::size_t> all = {0, 1, 2};
+  EXPECT_FALSE(lb.pick(c, 1, all).has_value());
+  EXPECT_FALSE(lb.pick(cluster({}), 1, {}).has_value());
+}
+
+TEST(LoadBalancer, LeastConnectionsPrefersTheIdlest) {
+  LoadBalancer lb(config::LoadBalancing::kLeastConnections);
+  const Cluster c = cluster({1, 1, 1});
+  lb.on_open(c.endpoints[0].address);
+  lb.on_open(c.endpoints[0].address);
+  lb.on_open(c.endpoints[2].address);
+  EXPECT_EQ(lb.pick(c, 1, {}), 1u);
+  lb.on_open(c.endpoints[1].address);
+  // 0 has 2 open, 1 and 2 have 1 each: never 0.
+  for (int i = 0; i < 4; ++i) EXPECT_NE(lb.pick(c, 1, {}), 0u);
+  lb.on_close(c.endpoints[0].address);
+  lb.on_close(c.endpoints[0].address);
+  EXPECT_EQ(lb.pick(c, 1, {}), 0u);
+  EXPECT_EQ(lb.active(c.endpoints[0].address), 0u);
+}
+
+TEST(LoadBalancer, LeastConnectionsWeighsLoadByWeight) {
+  LoadBalancer lb(config::LoadBalancing::kLeastConnections);
+  const Cluster c = cluster({4, 1});
+  // Open what the balancer picks: A should take about four in five.
+  std::map<std::size_t, int> picks;
+  for (int i = 0; i < 50; ++i) {
+    const std::size_t index = *lb.pick(c, 1, {});
+    ++picks[index];
+    lb.on_open(c.endpoints[index].address);
+  }
+  EXPECT_EQ(picks[0], 40);
+  EXPECT_EQ(picks[1], 10);
+}
+
+TEST(LoadBalancer, LeastConnectionsRotatesTies) {
+  LoadBalancer lb(config::LoadBalancing::kLeastConnections);
+  EXPECT_EQ(sequence(lb, cluster({1, 1, 1}), 3), "ABC");
+}
+
+TEST(LoadBalancer, CloseOfUnknownEndpointIsHarmless) {
+  LoadBalancer lb(config::LoadBalancing::kLeastConnections);
+  const asio::ip::tcp::endpoint e(asio::ip::make_address("::1"), 443);
+  lb.on_close(e);
+  EXPECT_EQ(lb.active(e), 0u);
+}
+
+}  // namespace
+}  // namespace meshgate::gateway

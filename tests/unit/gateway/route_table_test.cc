@@ -1,0 +1,147 @@
+#include "gateway/route_table.h"
+
+#include <gtest/gtest.h>
+
+namespace meshgate::gateway {
+namespace {
+
+using discovery::Endpoint;
+using discovery::Service;
+
+Endpoint endpoint(std::string address, std::string version, std::string network = "network1",
+                  bool mtls = true) {
+  Endpoint e;
+  e.address = std::move(address);
+  e.labels = {{"version", std::move(version)}};
+  e.network = std::move(network);
+  e.mtls_capable = mtls;
+  return e;
+}
+
+Service httpbin() {
+  Service s;
+  s.name = "httpbin";
+  s.ns = "bar";
+  s.hostnames = {"httpbin.example.internal"};
+  s.ports = {{"tls", 8000, 9443}, {"admin", 9000, 0}};
+  s.subsets = {{"v1", {{"version", "v1"}}}, {"v2", {{"version", "v2"}}}};
+  s.endpoints = {endpoint("10.0.0.1", "v1"), endpoint("10.0.0.2", "v2"),
+                 endpoint("10.1.0.1", "v1", "network2"), endpoint("10.0.0.3", "v1", "", false),
+                 endpoint("10.0.0.4", "v2", "")};
+  s.endpoints[1].ports = {{"tls", 9555}};
+  return s;
+}
+
+RouteTablePtr table(bool require_mtls = true) {
+  discovery::Snapshot snapshot(
+      7, {httpbin()},
+      {{"httpbin.bar.global", {"240.240.0.1"}, "httpbin", "bar"},
+       {"orphan.bar.global", {}, "", ""},
+       {"*.foo.global", {}, "httpbin", "bar"}});
+  return RouteTable::build(snapshot, {"network1", "cluster.local", require_mtls});
+}
+
+RouteLookup find(const RouteTable& routes, std::string_view sni) {
+  const sni::NameParse name = sni::parse_sni(sni);
+  EXPECT_TRUE(name.ok()) << sni;
+  return routes.find(name.name);
+}
+
+std::vector<std::string> addresses(const Cluster& cluster) {
+  std::vector<std::string> out;
+  for (const auto& e : cluster.endpoints) {
+    out.push_back(e.address.address().to_string() + ":" + std::to_string(e.address.port()));
+  }
+  return out;
+}
+
+TEST(RouteTable, KeepsOnlyLocalNetworkMtlsEndpointsWithTargetPorts) {
+  const auto routes = table();
+  const RouteLookup found = find(*routes, "outbound_.8000_._.httpbin.bar.svc.cluster.local");
+  ASSERT_NE(found.cluster, nullptr);
+  EXPECT_EQ(found.cluster->name, "outbound|8000||httpbin.bar.svc.cluster.local");
+  EXPECT_EQ(addresses(*found.cluster),
+            (std::vector<std::string>{"10.0.0.1:9443", "10.0.0.2:9555", "10.0.0.4:9443"}));
+  EXPECT_EQ(routes->version(), 7u);
+}
+
+TEST(RouteTable, NonMtlsEndpointsJoinWhenNotRequired) {
+  const auto routes = table(/*require_mtls=*/false);
+  const RouteLookup found = find(*routes, "outbound_.8000_.v1_.httpbin.bar.svc.cluster.local");
+  ASSERT_NE(found.cluster, nullptr);
+  EXPECT_EQ(addresses(*found.cluster),
+            (std::vector<std::string>{"10.0.0.1:9443", "10.0.0.3:9443"}));
+}
+
+TEST(RouteTable, SubsetSelectsByLabels) {
+  const auto routes = table();
+  const RouteLookup v2 = find(*routes, "outbound_.8000_.v2_.httpbin.bar.svc.cluster.local");
+  ASSERT_NE(v2.cluster, nullptr);
+  EXPECT_EQ(v2.cluster->name, "outbound|8000|v2|httpbin.bar.svc.cluster.local");
+  EXPECT_EQ(addresses(*v2.cluster), (std::vector<std::string>{"10.0.0.2:9555", "10.0.0.4:9443"}));
+}
+
+TEST(RouteTable, ServicePortWithoutTargetUsesItsOwnNumber) {
+  const auto routes = table();
+  const RouteLookup found = find(*routes, "outbound_.9000_._.httpbin.bar.svc.cluster.local");
+  ASSERT_NE(found.cluster, nullptr);
+  EXPECT_EQ(addresses(*found.cluster).front(), "10.0.0.1:9000");
+}
+
+TEST(RouteTable, GlobalNamesReachTheClusterLocalService) {
+  const auto routes = table();
+  for (const char* sni : {"outbound_.8000_._.httpbin.bar.global", "outbound_.8000_._.HTTPBIN.bar.global."}) {
+    const RouteLookup found = find(*routes, sni);
+    ASSERT_NE(found.cluster, nullptr) << sni;
+    EXPECT_EQ(found.cluster->name, "outbound|8000||httpbin.bar.svc.cluster.local") << sni;
+  }
+}
+
+TEST(RouteTable, ExtraHostnamesAndAliasesRoute) {
+  const auto routes = table();
+  EXPECT_NE(find(*routes, "outbound_.8000_._.httpbin.example.internal").cluster, nullptr);
+  // A wildcard alias is for DNS only; an alias without a service is not routable.
+  EXPECT_EQ(find(*routes, "outbound_.8000_._.x.foo.global").reason, CloseReason::kUnknownService);
+  EXPECT_EQ(find(*routes, "outbound_.8000_._.orphan.bar.global").reason,
+            CloseReason::kUnknownService);
+}
+
+TEST(RouteTable, PlainHostNeedsASinglePortService) {
+  const auto routes = table();
+  const RouteLookup found = find(*routes, "httpbin.bar.global");
+  EXPECT_EQ(found.cluster, nullptr);
+  EXPECT_EQ(found.reason, CloseReason::kUnknownService);
+  EXPECT_STREQ(found.detail, "plain host name with several ports");
+
+  Service single = httpbin();
+  single.ports.resize(1);
+  discovery::Snapshot snapshot(1, {single}, {});
+  const auto one_port = RouteTable::build(snapshot, {"network1", "cluster.local", true});
+  const RouteLookup plain = find(*one_port, "httpbin.bar.global");
+  ASSERT_NE(plain.cluster, nullptr);
+  EXPECT_EQ(plain.cluster->name, "outbound|8000||httpbin.bar.svc.cluster.local");
+}
+
+TEST(RouteTable, UnknownNamesPortsAndSubsets) {
+  const auto routes = table();
+  EXPECT_STREQ(find(*routes, "outbound_.8000_._.nope.bar.svc.cluster.local").detail, "unknown host");
+  EXPECT_STREQ(find(*routes, "outbound_.8001_._.httpbin.bar.svc.cluster.local").detail,
+               "unknown port");
+  EXPECT_STREQ(find(*routes, "outbound_.8000_.v3_.httpbin.bar.svc.cluster.local").detail,
+               "unknown subset");
+  // Another cluster domain is not ours.
+  EXPECT_EQ(find(*routes, "outbound_.8000_._.httpbin.bar.svc.other.local").reason,
+            CloseReason::kUnknownService);
+}
+
+TEST(RouteTable, NoUsableEndpointIsItsOwnReason) {
+  Service s = httpbin();
+  for (auto& e : s.endpoints) e.network = "network2";
+  discovery::Snapshot snapshot(1, {s}, {});
+  const auto routes = RouteTable::build(snapshot, {"network1", "cluster.local", true});
+  EXPECT_EQ(find(*routes, "outbound_.8000_._.httpbin.bar.svc.cluster.local").reason,
+            CloseReason::kNoEndpoint);
+}
+
+}  // namespace
+}  // namespace meshgate::gateway
