@@ -1,0 +1,91 @@
+#include "config/loader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iterator>
+#include <limits>
+
+#include "config/read_file.h"
+#include "config/validate.h"
+#include "config/yaml_walk.h"
+
+namespace meshgate::config {
+namespace {
+
+LoadResult failure(std::vector<ConfigError> errors) {
+  return {nullptr, std::move(errors)};
+}
+
+// A value the walker refused was not stored, so a check below its path would
+// only repeat the same problem about a default.
+bool follows_from(const ConfigError& error, const std::vector<std::string>& refused) {
+  return std::any_of(refused.begin(), refused.end(),
+                     [&](const std::string& path) { return detail::is_within(error.path, path); });
+}
+
+// Document order; errors with no line (about keys left at their default) last.
+void sort_by_line(std::vector<ConfigError>& errors) {
+  std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
+    const auto key = [](const ConfigError& e) {
+      return e.line > 0 ? e.line : std::numeric_limits<int>::max();
+    };
+    return key(a) < key(b);
+  });
+}
+
+// Relative discovery files are relative to the config file that names them.
+void resolve_relative_paths(Discovery& discovery, const std::filesystem::path& base_dir) {
+  if (base_dir.empty()) return;
+  for (FileSource& file : discovery.files) {
+    const std::filesystem::path path(file.path);
+    if (!file.path.empty() && path.is_relative()) file.path = (base_dir / path).string();
+  }
+}
+
+LoadResult load_document(std::string_view yaml, const std::filesystem::path& base_dir) {
+  detail::ParsedYaml parsed = detail::parse_yaml(yaml);
+  std::vector<ConfigError> errors = std::move(parsed.errors);
+  std::vector<ConfigError> checks;
+  for (ConfigError& error : validate_config(parsed.config)) {
+    if (follows_from(error, parsed.refused)) continue;
+    error.line = detail::line_of(parsed.lines, error.path);
+    checks.push_back(std::move(error));
+  }
+  std::move(checks.begin(), checks.end(), std::back_inserter(errors));
+  if (!errors.empty()) {
+    sort_by_line(errors);
+    return failure(std::move(errors));
+  }
+  if (parsed.files_from_document) resolve_relative_paths(parsed.config.discovery, base_dir);
+  return {std::make_shared<const Config>(std::move(parsed.config)), {}};
+}
+
+}  // namespace
+
+LoadResult load_config_string(std::string_view yaml) {
+  if (yaml.size() > detail::kMaxConfigBytes) {
+    return failure({{"", 0,
+                     fmt::format("config too large: {} bytes (max {})", yaml.size(),
+                                 detail::kMaxConfigBytes)}});
+  }
+  return load_document(yaml, {});
+}
+
+LoadResult load_config_file(const std::string& path) {
+  detail::FileRead read = detail::read_bounded_file(path, detail::kMaxConfigBytes);
+  if (!read.error.empty()) return failure({{"", 0, std::move(read.error)}});
+  return load_document(read.content, std::filesystem::path(path).parent_path());
+}
+
+std::string format_error(std::string_view file, const ConfigError& error) {
+  std::string out(file);
+  if (error.line > 0) out += fmt::format(":{}", error.line);
+  if (!out.empty()) out += ": ";
+  if (!error.path.empty()) out += error.path + ": ";
+  out += error.message;
+  return out;
+}
+
+}  // namespace meshgate::config

@@ -1,0 +1,82 @@
+// Addresses, DNS names and network names.
+#include "config/names.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <string>
+
+#include "config/key_path.h"
+#include "config/validate.h"
+
+namespace meshgate::config {
+namespace detail {
+
+bool IpAddress::is_wildcard() const {
+  return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
+}
+
+std::optional<IpAddress> parse_ip(std::string_view text) {
+  // inet_pton reads a C string: refuse an embedded NUL and anything longer
+  // than the longest literal before copying.
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN ||
+      text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::string c_string(text);
+  IpAddress address;
+  if (inet_pton(AF_INET, c_string.c_str(), address.bytes.data()) == 1) return address;
+  address.v6 = true;
+  if (inet_pton(AF_INET6, c_string.c_str(), address.bytes.data()) == 1) return address;
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+namespace {
+
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+bool is_alnum(char c) {
+  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+// RFC 1123 label, lowercase as Kubernetes requires of a cluster domain.
+bool is_dns_label(std::string_view label) {
+  if (label.empty() || label.size() > 63) return false;
+  if (!is_lower_alnum(label.front()) || !is_lower_alnum(label.back())) return false;
+  return std::all_of(label.begin(), label.end(),
+                     [](char c) { return is_lower_alnum(c) || c == '-'; });
+}
+
+}  // namespace
+
+std::optional<std::string> check_dns_name(std::string_view name) {
+  bool valid = !name.empty() && name.size() <= 253;
+  for (std::string_view rest = name; valid;) {
+    const size_t dot = rest.find('.');
+    valid = is_dns_label(rest.substr(0, dot));
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  if (valid) return std::nullopt;
+  return "not a valid DNS name: " + detail::in_quotes(name) +
+         " (lowercase letters, digits and '-', in dot-separated labels of 1..63 characters)";
+}
+
+// A Kubernetes label value, as topology.istio.io/network is one. Empty is
+// allowed: an unnamed network.
+std::optional<std::string> check_network_name(std::string_view name) {
+  if (name.empty()) return std::nullopt;
+  const bool valid = name.size() <= 63 && is_alnum(name.front()) && is_alnum(name.back()) &&
+                     std::all_of(name.begin(), name.end(), [](char c) {
+                       return is_alnum(c) || c == '-' || c == '_' || c == '.';
+                     });
+  if (valid) return std::nullopt;
+  return "not a valid network name: " + detail::in_quotes(name) +
+         " (a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.', starting and "
+         "ending with a letter or digit)";
+}
+
+}  // namespace meshgate::config

@@ -1,0 +1,134 @@
+#include "config/validate.h"
+
+#include <fmt/format.h>
+
+#include "config/duration.h"
+#include "config/key_path.h"
+#include "config/names.h"
+
+namespace meshgate::config {
+namespace {
+
+// Collects problems under one path prefix.
+class Problems {
+ public:
+  explicit Problems(std::vector<ConfigError>& out) : out_(out) {}
+
+  void add(std::string path, std::string message) {
+    out_.push_back({std::move(path), 0, std::move(message)});
+  }
+  void add_if(std::string path, std::optional<std::string> problem) {
+    if (problem) add(std::move(path), std::move(*problem));
+  }
+
+ private:
+  std::vector<ConfigError>& out_;
+};
+
+void validate_top(const Config& config, Problems& problems) {
+  problems.add_if("network", check_network_name(config.network));
+  problems.add_if("cluster_domain", check_dns_name(config.cluster_domain));
+  problems.add_if("workers", check_range(config.workers, kWorkersRange));
+}
+
+void validate_listeners(const Listeners& listeners, Problems& problems) {
+  for (const NamedListener& named : kListenerKeys) {
+    const Listener& listener = listeners.*named.member;
+    problems.add_if(fmt::format("listeners.{}.address", named.name),
+                    check_ip_address(listener.address));
+  }
+  for (ConfigError& collision : check_listener_ports(listeners)) {
+    problems.add(std::move(collision.path), std::move(collision.message));
+  }
+}
+
+void validate_discovery(const Discovery& discovery, Problems& problems) {
+  for (size_t i = 0; i < discovery.files.size(); ++i) {
+    const FileSource& file = discovery.files[i];
+    const std::string item = detail::join_index("discovery.files", i);
+    if (file.path.empty()) problems.add(item + ".path", "a file source needs a non-empty path");
+    problems.add_if(item + ".poll_interval", check_duration(file.poll_interval, false));
+  }
+}
+
+void validate_passthrough(const Passthrough& passthrough, Problems& problems) {
+  problems.add_if("passthrough.connect_attempts",
+                  check_range(passthrough.connect_attempts, kConnectAttemptsRange));
+}
+
+void validate_timeouts(const Timeouts& timeouts, Problems& problems) {
+  problems.add_if("timeouts.client_hello", check_duration(timeouts.client_hello, false));
+  problems.add_if("timeouts.connect", check_duration(timeouts.connect, false));
+  problems.add_if("timeouts.idle", check_duration(timeouts.idle, false));
+  problems.add_if("timeouts.drain", check_duration(timeouts.drain, true));
+}
+
+void validate_limits(const Limits& limits, Problems& problems) {
+  problems.add_if("limits.max_client_hello_bytes",
+                  check_range(limits.max_client_hello_bytes, kMaxClientHelloBytesRange));
+  problems.add_if("limits.max_connections",
+                  check_range(limits.max_connections, kMaxConnectionsRange));
+  problems.add_if("limits.buffer_bytes", check_range(limits.buffer_bytes, kBufferBytesRange));
+}
+
+}  // namespace
+
+std::string range_message(IntRange range, std::string_view what) {
+  return fmt::format("{} out of range ({}..{})", what, range.min, range.max);
+}
+
+std::optional<std::string> check_range(int64_t value, IntRange range) {
+  if (value < range.min || value > range.max) return range_message(range);
+  return std::nullopt;
+}
+
+std::optional<std::string> check_ip_address(std::string_view address) {
+  if (detail::parse_ip(address)) return std::nullopt;
+  return fmt::format("not an IP address: {} (expected an IPv4 or IPv6 literal, e.g. 0.0.0.0 or ::)",
+                     detail::in_quotes(address));
+}
+
+std::optional<std::string> check_duration(Duration d, bool allow_zero) {
+  if (d < Duration::zero()) return "negative duration";
+  if (d == Duration::zero() && !allow_zero) return "must be greater than 0";
+  if (d > kMaxDuration)
+    return fmt::format("duration too large (max {})", format_duration(kMaxDuration));
+  return std::nullopt;
+}
+
+bool addresses_overlap(std::string_view a, std::string_view b) {
+  const std::optional<detail::IpAddress> first = detail::parse_ip(a);
+  const std::optional<detail::IpAddress> second = detail::parse_ip(b);
+  if (!first || !second) return false;
+  return first->is_wildcard() || second->is_wildcard() || *first == *second;
+}
+
+std::vector<ConfigError> check_listener_ports(const Listeners& listeners) {
+  std::vector<ConfigError> errors;
+  for (size_t later = 0; later < kListenerKeys.size(); ++later) {
+    const Listener& b = listeners.*kListenerKeys[later].member;
+    for (size_t earlier = 0; earlier < later; ++earlier) {
+      const Listener& a = listeners.*kListenerKeys[earlier].member;
+      if (a.port == 0 || a.port != b.port || !addresses_overlap(a.address, b.address)) continue;
+      errors.push_back(
+          {fmt::format("listeners.{}.port", kListenerKeys[later].name), 0,
+           fmt::format("port {} on {} collides with listeners.{}.port ({} port {})", b.port,
+                       b.address, kListenerKeys[earlier].name, a.address, a.port)});
+    }
+  }
+  return errors;
+}
+
+std::vector<ConfigError> validate_config(const Config& config) {
+  std::vector<ConfigError> errors;
+  Problems problems(errors);
+  validate_top(config, problems);
+  validate_listeners(config.listeners, problems);
+  validate_discovery(config.discovery, problems);
+  validate_passthrough(config.passthrough, problems);
+  validate_timeouts(config.timeouts, problems);
+  validate_limits(config.limits, problems);
+  return errors;
+}
+
+}  // namespace meshgate::config

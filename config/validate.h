@@ -1,0 +1,65 @@
+// Checks over the plain Config structs, without any YAML: the loader runs them
+// after reading a document, and they are usable on a Config built in code.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "config/loader.h"
+
+namespace meshgate::config {
+
+struct IntRange {
+  int64_t min;
+  int64_t max;
+};
+
+inline constexpr IntRange kPortRange{0, 65'535};
+inline constexpr IntRange kWorkersRange{0, 256};
+inline constexpr IntRange kConnectAttemptsRange{1, 16};
+inline constexpr IntRange kMaxClientHelloBytesRange{512, 1 << 20};
+inline constexpr IntRange kMaxConnectionsRange{1, 10'000'000};
+inline constexpr IntRange kBufferBytesRange{1024, 16 << 20};
+
+// "out of range (1..16)"; `what` names the value, e.g. "port".
+std::string range_message(IntRange range, std::string_view what = "value");
+
+// Each check returns the problem, or nothing when the value is fine.
+std::optional<std::string> check_range(int64_t value, IntRange range);
+std::optional<std::string> check_ip_address(std::string_view address);
+std::optional<std::string> check_network_name(std::string_view name);
+std::optional<std::string> check_dns_name(std::string_view name);
+std::optional<std::string> check_duration(Duration d, bool allow_zero);
+
+// Two listeners bound to these addresses on one port would collide: equal
+// addresses, or either is a wildcard (0.0.0.0 / ::). False if either is not
+// an IP address.
+bool addresses_overlap(std::string_view a, std::string_view b);
+
+struct NamedListener {
+  std::string_view name;  // key under "listeners"
+  Listener Listeners::*member;
+};
+
+inline constexpr std::array<NamedListener, 7> kListenerKeys{{
+    {"passthrough", &Listeners::passthrough},
+    {"istiod", &Listeners::istiod},
+    {"webhook", &Listeners::webhook},
+    {"dns", &Listeners::dns},
+    {"health", &Listeners::health},
+    {"metrics", &Listeners::metrics},
+    {"admin", &Listeners::admin},
+}};
+
+// One error per colliding pair, on the later listener's port.
+std::vector<ConfigError> check_listener_ports(const Listeners& listeners);
+
+// Every problem in `config`, each with its key path (line 0).
+std::vector<ConfigError> validate_config(const Config& config);
+
+}  // namespace meshgate::config

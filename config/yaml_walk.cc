@@ -1,0 +1,319 @@
+#include "config/yaml_walk.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "config/duration.h"
+#include "config/suggest.h"
+#include "config/validate.h"
+#include "config/yaml_scalar.h"
+
+namespace meshgate::config::detail {
+namespace {
+
+using Reader = std::function<void(const YAML::Node& value, const std::string& path)>;
+
+struct Field {
+  std::string_view key;
+  Reader read;
+};
+
+class Walker {
+ public:
+  explicit Walker(ParsedYaml& out) : out_(out), config_(out.config) {}
+
+  void document(const YAML::Node& root);
+
+ private:
+  // A value that was not stored: the default stays in its place.
+  void refuse(const std::string& path, std::string message) {
+    refuse_at(path, line_of(out_.lines, path), std::move(message));
+  }
+  void refuse_at(const std::string& path, int line, std::string message) {
+    out_.refused.push_back(path);
+    report(path, line, std::move(message));
+  }
+  // A key that was not read.
+  void report(const std::string& path, int line, std::string message) {
+    out_.errors.push_back({path, line, std::move(message)});
+  }
+  bool expect(const YAML::Node& node, const std::string& path, YAML::NodeType::value type);
+  void mapping(const YAML::Node& node, const std::string& path, const std::vector<Field>& fields);
+  const Field* field_for_key(const YAML::Node& key, const std::string& path,
+                             const std::vector<Field>& fields, std::set<std::string>& seen);
+
+  void listeners(const YAML::Node& node, const std::string& path);
+  void listener(const YAML::Node& node, const std::string& path, Listener& target);
+  void files(const YAML::Node& node, const std::string& path);
+  void file_source(const YAML::Node& node, const std::string& path, FileSource& target);
+  void passthrough(const YAML::Node& node, const std::string& path);
+  void timeouts(const YAML::Node& node, const std::string& path);
+  void limits(const YAML::Node& node, const std::string& path);
+
+  void read_string(const YAML::Node& node, const std::string& path, std::string& target);
+  void read_bool(const YAML::Node& node, const std::string& path, bool& target);
+  std::optional<int64_t> read_integer(const YAML::Node& node, const std::string& path,
+                                      IntRange range, std::string_view what);
+  void read_uint32(const YAML::Node& node, const std::string& path, IntRange range,
+                   uint32_t& target);
+  void read_port(const YAML::Node& node, const std::string& path, uint16_t& target);
+  void read_duration(const YAML::Node& node, const std::string& path, Duration& target);
+  void read_load_balancing(const YAML::Node& node, const std::string& path, LoadBalancing& target);
+
+  ParsedYaml& out_;
+  Config& config_;
+};
+
+void Walker::document(const YAML::Node& root) {
+  if (root.IsNull()) return;  // an empty document: every key at its default
+  mapping(
+      root, "",
+      {
+          {"network", [&](auto& v, auto& p) { read_string(v, p, config_.network); }},
+          {"cluster_domain", [&](auto& v, auto& p) { read_string(v, p, config_.cluster_domain); }},
+          {"workers", [&](auto& v, auto& p) { read_uint32(v, p, kWorkersRange, config_.workers); }},
+          {"listeners", [&](auto& v, auto& p) { listeners(v, p); }},
+          {"discovery",
+           [&](auto& v, auto& p) {
+             mapping(v, p, {{"files", [&](auto& fv, auto& fp) { files(fv, fp); }}});
+           }},
+          {"passthrough", [&](auto& v, auto& p) { passthrough(v, p); }},
+          {"timeouts", [&](auto& v, auto& p) { timeouts(v, p); }},
+          {"limits", [&](auto& v, auto& p) { limits(v, p); }},
+      });
+}
+
+bool Walker::expect(const YAML::Node& node, const std::string& path, YAML::NodeType::value type) {
+  if (node.Type() == type) return true;
+  // The document itself has no key line: use where its content starts.
+  const int line = path.empty() ? line_of_mark(node.Mark()) : line_of(out_.lines, path);
+  refuse_at(path, line, fmt::format("expected {}, found {}", type_name(type), describe(node)));
+  return false;
+}
+
+void Walker::mapping(const YAML::Node& node, const std::string& path,
+                     const std::vector<Field>& fields) {
+  if (!expect(node, path, YAML::NodeType::Map)) return;
+  std::set<std::string> seen;
+  for (const auto& entry : node) {
+    const Field* field = field_for_key(entry.first, path, fields, seen);
+    if (field == nullptr) continue;
+    const std::string child = join_key(path, field->key);
+    out_.lines.emplace(child, line_of_mark(entry.first.Mark()));
+    field->read(entry.second, child);
+  }
+}
+
+// The field a key names, or null after reporting why the key is refused.
+const Field* Walker::field_for_key(const YAML::Node& key, const std::string& path,
+                                   const std::vector<Field>& fields, std::set<std::string>& seen) {
+  const int line = line_of_mark(key.Mark());
+  if (!key.IsScalar()) {
+    report(path, line, "expected a string key, found " + describe(key));
+    return nullptr;
+  }
+  const std::string& name = key.Scalar();
+  const std::string child = join_key(path, printable(name));
+  for (const Field& field : fields) {
+    if (field.key != name) continue;
+    if (seen.insert(name).second) return &field;
+    report(child, line, "duplicate key " + in_quotes(name));
+    return nullptr;
+  }
+  std::vector<std::string_view> known;
+  for (const Field& field : fields)
+    known.push_back(field.key);
+  report(child, line, unknown_key_message(name, known));
+  return nullptr;
+}
+
+void Walker::listeners(const YAML::Node& node, const std::string& path) {
+  std::vector<Field> fields;
+  for (const NamedListener& named : kListenerKeys) {
+    Listener& target = config_.listeners.*named.member;
+    fields.push_back({named.name, [this, &target](auto& v, auto& p) { listener(v, p, target); }});
+  }
+  mapping(node, path, fields);
+}
+
+void Walker::listener(const YAML::Node& node, const std::string& path, Listener& target) {
+  mapping(node, path,
+          {
+              {"address", [&](auto& v, auto& p) { read_string(v, p, target.address); }},
+              {"port", [&](auto& v, auto& p) { read_port(v, p, target.port); }},
+          });
+}
+
+void Walker::files(const YAML::Node& node, const std::string& path) {
+  if (!expect(node, path, YAML::NodeType::Sequence)) return;
+  out_.files_from_document = true;
+  std::vector<FileSource>& sources = config_.discovery.files;
+  sources.clear();
+  size_t index = 0;
+  for (const YAML::Node& item : node) {
+    const std::string item_path = join_index(path, index++);
+    out_.lines.emplace(item_path, line_of_mark(item.Mark()));
+    // Kept even when malformed so that indices match the document's.
+    file_source(item, item_path, sources.emplace_back());
+  }
+}
+
+void Walker::file_source(const YAML::Node& node, const std::string& path, FileSource& target) {
+  mapping(
+      node, path,
+      {
+          {"path", [&](auto& v, auto& p) { read_string(v, p, target.path); }},
+          {"poll_interval", [&](auto& v, auto& p) { read_duration(v, p, target.poll_interval); }},
+      });
+}
+
+void Walker::passthrough(const YAML::Node& node, const std::string& path) {
+  Passthrough& target = config_.passthrough;
+  mapping(node, path,
+          {
+              {"require_istio_alpn",
+               [&](auto& v, auto& p) { read_bool(v, p, target.require_istio_alpn); }},
+              {"require_mtls_endpoints",
+               [&](auto& v, auto& p) { read_bool(v, p, target.require_mtls_endpoints); }},
+              {"load_balancing",
+               [&](auto& v, auto& p) { read_load_balancing(v, p, target.load_balancing); }},
+              {"connect_attempts",
+               [&](auto& v, auto& p) {
+                 read_uint32(v, p, kConnectAttemptsRange, target.connect_attempts);
+               }},
+          });
+}
+
+void Walker::timeouts(const YAML::Node& node, const std::string& path) {
+  Timeouts& target = config_.timeouts;
+  mapping(node, path,
+          {
+              {"client_hello", [&](auto& v, auto& p) { read_duration(v, p, target.client_hello); }},
+              {"connect", [&](auto& v, auto& p) { read_duration(v, p, target.connect); }},
+              {"idle", [&](auto& v, auto& p) { read_duration(v, p, target.idle); }},
+              {"drain", [&](auto& v, auto& p) { read_duration(v, p, target.drain); }},
+          });
+}
+
+void Walker::limits(const YAML::Node& node, const std::string& path) {
+  Limits& target = config_.limits;
+  mapping(
+      node, path,
+      {
+          {"max_client_hello_bytes",
+           [&](auto& v, auto& p) {
+             read_uint32(v, p, kMaxClientHelloBytesRange, target.max_client_hello_bytes);
+           }},
+          {"max_connections",
+           [&](auto& v, auto& p) {
+             read_uint32(v, p, kMaxConnectionsRange, target.max_connections);
+           }},
+          {"buffer_bytes",
+           [&](auto& v, auto& p) { read_uint32(v, p, kBufferBytesRange, target.buffer_bytes); }},
+      });
+}
+
+void Walker::read_string(const YAML::Node& node, const std::string& path, std::string& target) {
+  if (expect(node, path, YAML::NodeType::Scalar)) target = node.Scalar();
+}
+
+void Walker::read_bool(const YAML::Node& node, const std::string& path, bool& target) {
+  const std::optional<bool> value = parse_bool(node);
+  if (value) {
+    target = *value;
+  } else {
+    refuse(path, "expected a boolean (true or false), found " + describe(node));
+  }
+}
+
+// The integer, if it is one and fits the target type. `range` is the key's
+// documented range, quoted when the value cannot even be stored; values that
+// fit the type are range-checked by validate_config.
+std::optional<int64_t> Walker::read_integer(const YAML::Node& node, const std::string& path,
+                                            IntRange range, std::string_view what) {
+  int64_t value = 0;
+  const IntParse parsed = parse_integer(node, value);
+  if (parsed == IntParse::kNotInteger) {
+    refuse(path, "expected an integer, found " + describe(node));
+    return std::nullopt;
+  }
+  if (parsed == IntParse::kTooLarge) {
+    refuse(path, range_message(range, what));
+    return std::nullopt;
+  }
+  return value;
+}
+
+void Walker::read_uint32(const YAML::Node& node, const std::string& path, IntRange range,
+                         uint32_t& target) {
+  const std::optional<int64_t> value = read_integer(node, path, range, "value");
+  if (!value) return;
+  if (*value < 0 || *value > int64_t{UINT32_MAX}) {
+    refuse(path, range_message(range));
+    return;
+  }
+  target = static_cast<uint32_t>(*value);
+}
+
+void Walker::read_port(const YAML::Node& node, const std::string& path, uint16_t& target) {
+  const std::optional<int64_t> value = read_integer(node, path, kPortRange, "port");
+  if (!value) return;
+  if (check_range(*value, kPortRange)) {
+    refuse(path, range_message(kPortRange, "port"));
+    return;
+  }
+  target = static_cast<uint16_t>(*value);
+}
+
+void Walker::read_duration(const YAML::Node& node, const std::string& path, Duration& target) {
+  if (!expect(node, path, YAML::NodeType::Scalar)) return;
+  DurationParse parsed = parse_duration(node.Scalar());
+  if (parsed.ok()) {
+    target = parsed.value;
+  } else {
+    refuse(path, std::move(parsed.error));
+  }
+}
+
+void Walker::read_load_balancing(const YAML::Node& node, const std::string& path,
+                                 LoadBalancing& target) {
+  static constexpr std::array<std::string_view, 2> kNames{"round_robin", "least_connections"};
+  if (!expect(node, path, YAML::NodeType::Scalar)) return;
+  const std::string& name = node.Scalar();
+  if (name == kNames[0] || name == kNames[1]) {
+    target = name == kNames[0] ? LoadBalancing::kRoundRobin : LoadBalancing::kLeastConnections;
+    return;
+  }
+  std::string message = fmt::format("unknown load balancing {}; expected {} or {}", in_quotes(name),
+                                    kNames[0], kNames[1]);
+  const std::string_view suggestion = closest_key(name, kNames);
+  if (!suggestion.empty()) message += fmt::format(" (did you mean '{}'?)", suggestion);
+  refuse(path, std::move(message));
+}
+
+}  // namespace
+
+ParsedYaml parse_yaml(std::string_view yaml) {
+  ParsedYaml out;
+  try {
+    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    for (size_t i = 1; i < documents.size(); ++i) {
+      if (documents[i].IsNull()) continue;  // a trailing "---" is harmless
+      out.errors.push_back({"", line_of_mark(documents[i].Mark()),
+                            "expected a single YAML document, found another one here"});
+      return out;
+    }
+    if (!documents.empty()) Walker(out).document(documents.front());
+  } catch (const YAML::Exception& e) {
+    out.errors.push_back({"", line_of_mark(e.mark), "YAML syntax error: " + e.msg});
+  }
+  return out;
+}
+
+}  // namespace meshgate::config::detail
