@@ -77,7 +77,7 @@ class ClientHelloParser {
   std::size_t needed_ = 0;  // do not re-parse before this many bytes are buffered
   ParseResult last_{};
   ClientHello hello_;
-  // Added: framing state kept between calls so each byte is examined once.
+  // Framing progress kept between calls, so each byte is examined once.
   RecordScanner scanner_;
 
   ParseResult parse();
