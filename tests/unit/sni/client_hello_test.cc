@@ -11,8 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/openssl_hello.h"
 #include "tests/unit/sni/hello_builder.h"
-#include "tests/unit/sni/openssl_hello.h"
 
 namespace meshgate::sni {
 namespace {
@@ -22,7 +22,7 @@ using test::describe;
 
 struct RealHelloCase {
   const char* name;
-  test::OpenSslHelloOptions options;
+  meshgate::testing::OpenSslHelloOptions options;
 };
 
 void PrintTo(const RealHelloCase& hello_case, std::ostream* out) {
@@ -54,10 +54,10 @@ ParseResult feed_bytewise(ClientHelloParser* parser, const Bytes& bytes, std::si
   return result;
 }
 
-class RealHelloTest : public testing::TestWithParam<RealHelloCase> {
+class RealHelloTest : public ::testing::TestWithParam<RealHelloCase> {
  protected:
   void SetUp() override {
-    hello_ = test::openssl_client_hello(GetParam().options);
+    hello_ = meshgate::testing::openssl_client_hello(GetParam().options);
     ASSERT_GT(hello_.size(), 5u) << "OpenSSL produced no ClientHello";
     record_version_ = static_cast<uint16_t>((hello_[1] << 8) | hello_[2]);
     const ParseResult result = parse_client_hello(hello_, kDefaultMaxClientHelloBytes, &expected_);
@@ -84,7 +84,7 @@ class RealHelloTest : public testing::TestWithParam<RealHelloCase> {
 };
 
 TEST_P(RealHelloTest, ReportsWhatOpenSslSent) {
-  const test::OpenSslHelloOptions& options = GetParam().options;
+  const meshgate::testing::OpenSslHelloOptions& options = GetParam().options;
   EXPECT_EQ(expected_.record_version, record_version_);
   EXPECT_GE(expected_.record_version, 0x0301);
   EXPECT_EQ(expected_.legacy_version, 0x0303);
@@ -185,11 +185,11 @@ TEST_P(RealHelloTest, LimitSmallerThanTheHelloIsTooLarge) {
   EXPECT_STREQ(result.detail, "ClientHello over the limit");
 }
 
-std::string case_name(const testing::TestParamInfo<RealHelloCase>& param) {
+std::string case_name(const ::testing::TestParamInfo<RealHelloCase>& param) {
   return param.param.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(OpenSsl, RealHelloTest, testing::ValuesIn(kRealHelloCases), case_name);
+INSTANTIATE_TEST_SUITE_P(OpenSsl, RealHelloTest, ::testing::ValuesIn(kRealHelloCases), case_name);
 
 // Copies as much of `bytes` from `*pos` as the write area takes, and commits it.
 ParseResult write_some(ClientHelloParser* parser, const Bytes& bytes, std::size_t* pos) {
@@ -201,7 +201,7 @@ ParseResult write_some(ClientHelloParser* parser, const Bytes& bytes, std::size_
 }
 
 TEST(ClientHelloParserBuffer, StartsSmallAndGrowsGeometrically) {
-  const Bytes hello = test::openssl_client_hello({true, "a.example", {}, 5000});
+  const Bytes hello = meshgate::testing::openssl_client_hello({true, "a.example", {}, 5000});
   ASSERT_GT(hello.size(), 4096u);
   ClientHelloParser parser;
   std::size_t pos = 0;
@@ -216,7 +216,7 @@ TEST(ClientHelloParserBuffer, StartsSmallAndGrowsGeometrically) {
 }
 
 TEST(ClientHelloParserBuffer, GrowthStopsAtTheLimit) {
-  const Bytes hello = test::openssl_client_hello({true, "a.example", {}, 2200});
+  const Bytes hello = meshgate::testing::openssl_client_hello({true, "a.example", {}, 2200});
   ASSERT_GT(hello.size(), 2048u);
   ASSERT_LT(hello.size(), 3000u);
   ClientHelloParser parser(3000);

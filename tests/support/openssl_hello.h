@@ -3,12 +3,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "tests/unit/sni/hello_builder.h"
+namespace meshgate::testing {
 
-namespace meshgate::sni::test {
+using Bytes = std::vector<uint8_t>;
 
 struct OpenSslHelloOptions {
   bool tls13 = true;        // false caps the client at TLS 1.2
@@ -20,4 +21,4 @@ struct OpenSslHelloOptions {
 // The bytes of the ClientHello flight; empty if OpenSSL failed.
 Bytes openssl_client_hello(const OpenSslHelloOptions& options);
 
-}  // namespace meshgate::sni::test
+}  // namespace meshgate::testing

@@ -1,4 +1,4 @@
-#include "tests/unit/sni/openssl_hello.h"
+#include "tests/support/openssl_hello.h"
 
 #include <memory>
 #include <string>
@@ -6,7 +6,7 @@
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 
-namespace meshgate::sni::test {
+namespace meshgate::testing {
 namespace {
 
 // First byte 255: the private-use range of TLS extension types (RFC 8446 11).
@@ -29,8 +29,10 @@ int add_padding(SSL*, unsigned int, unsigned int, const unsigned char** out, siz
 
 Bytes alpn_wire(const std::vector<std::string>& protocols) {
   Bytes wire;
-  for (const std::string& protocol : protocols)
-    wire = concat({wire, vec8(to_bytes(protocol))});
+  for (const std::string& protocol : protocols) {
+    wire.push_back(static_cast<uint8_t>(protocol.size()));
+    wire.insert(wire.end(), protocol.begin(), protocol.end());
+  }
   return wire;
 }
 
@@ -85,4 +87,4 @@ Bytes openssl_client_hello(const OpenSslHelloOptions& options) {
   return drain(write_bio);
 }
 
-}  // namespace meshgate::sni::test
+}  // namespace meshgate::testing

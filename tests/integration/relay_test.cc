@@ -1,0 +1,168 @@
+// The relay's edges: half-close, bounded buffers, timeouts, limits. The
+// backend here is a plain TCP socket the test drives by hand, behind a real
+// ClientHello, so every byte and FIN is visible.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <thread>
+
+#include "tests/support/harness.h"
+#include "tests/support/openssl_hello.h"
+#include "tests/support/socket.h"
+
+namespace meshgate::testing {
+namespace {
+
+using gateway::CloseReason;
+
+std::vector<uint8_t> hello(std::size_t padding = 0) {
+  return openssl_client_hello({.tls13 = true,
+                               .server_name = "outbound_.8000_._.httpbin.bar.svc.cluster.local",
+                               .alpn = {"istio"},
+                               .padding_extension_size = padding});
+}
+
+class Relay : public ::testing::Test {
+ protected:
+  explicit Relay(config::Config config = test_config()) : gateway_(std::move(config)) {
+    gateway_.set_services({httpbin_service({local_endpoint(backend_.port(), "v1")})});
+  }
+
+  // Connects through the gateway and returns both ends once the backend got
+  // the ClientHello.
+  std::pair<Socket, Socket> open_through() {
+    Socket client = Socket::connect("127.0.0.1", gateway_.port());
+    const auto bytes = hello();
+    EXPECT_TRUE(client.send_all(bytes));
+    Socket upstream = backend_.accept();
+    EXPECT_TRUE(upstream.valid());
+    std::vector<uint8_t> got(bytes.size());
+    EXPECT_EQ(::recv(upstream.fd(), got.data(), got.size(), MSG_WAITALL),
+              static_cast<ssize_t>(bytes.size()));
+    EXPECT_EQ(got, bytes);  // replayed unchanged
+    return {std::move(client), std::move(upstream)};
+  }
+
+  Listener backend_;
+  GatewayUnderTest gateway_;
+};
+
+TEST_F(Relay, HalfCloseIsCarriedAcrossAndTheOtherWayKeepsFlowing) {
+  auto [client, upstream] = open_through();
+  ASSERT_TRUE(client.send_all("request"));
+  client.shutdown_write();
+  EXPECT_EQ(upstream.read_to_eof(), "request");  // the FIN arrived after the data
+  ASSERT_TRUE(upstream.send_all("answer after the client's FIN"));
+  upstream.shutdown_write();
+  EXPECT_EQ(client.read_to_eof(), "answer after the client's FIN");
+  EXPECT_TRUE(gateway_.eventually(
+      [](const auto& s) { return s.closed_by(CloseReason::kCompleted) == 1 && s.active == 0; }));
+}
+
+TEST_F(Relay, UpstreamFinFirstAlsoHalfCloses) {
+  auto [client, upstream] = open_through();
+  ASSERT_TRUE(upstream.send_all("server speaks first"));
+  upstream.shutdown_write();
+  EXPECT_EQ(client.read_to_eof(), "server speaks first");
+  ASSERT_TRUE(client.send_all("late request"));
+  client.shutdown_write();
+  EXPECT_EQ(upstream.read_to_eof(), "late request");
+}
+
+TEST_F(Relay, ClientThatNeverReadsDoesNotGrowTheGateway) {
+  auto [client, upstream] = open_through();
+  // Push from the backend until the path stalls for 300 ms: kernel buffers
+  // plus the gateway's own bounded buffer, never the 256 MiB offered.
+  upstream.set_timeout_ms(300);
+  const std::string chunk(1 << 16, 'x');
+  std::size_t pushed = 0;
+  while (pushed < (256u << 20)) {
+    const ssize_t n = ::send(upstream.fd(), chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    if (n <= 0) break;
+    pushed += static_cast<std::size_t>(n);
+  }
+  EXPECT_LT(pushed, 64u << 20)
+      << "the gateway kept reading from a backend whose client never reads";
+  const auto stats = gateway_.stats();
+  EXPECT_LE(stats.bytes_from_upstream, pushed);
+}
+
+TEST_F(Relay, ClientResetClosesTheUpstream) {
+  auto [client, upstream] = open_through();
+  linger reset{1, 0};
+  ::setsockopt(client.fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  client = Socket();  // RST
+  EXPECT_TRUE(upstream.wait_closed());
+  EXPECT_TRUE(gateway_.eventually(
+      [](const auto& s) { return s.closed_by(CloseReason::kClientReset) == 1; }));
+}
+
+config::Config short_timeouts() {
+  config::Config config = test_config();
+  config.timeouts.client_hello = std::chrono::milliseconds(200);
+  config.timeouts.idle = std::chrono::milliseconds(300);
+  config.limits.max_client_hello_bytes = 1024;
+  config.limits.max_connections = 3;
+  return config;
+}
+
+class RelayLimits : public Relay {
+ protected:
+  RelayLimits() : Relay(short_timeouts()) {}
+};
+
+TEST_F(RelayLimits, SilentClientIsClosedAtTheHelloTimeout) {
+  Socket client = Socket::connect("127.0.0.1", gateway_.port());
+  ASSERT_TRUE(client.send_all(std::span<const uint8_t>(hello()).first(10)));  // a valid prefix, then nothing
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_TRUE(gateway_.eventually(
+      [](const auto& s) { return s.closed_by(CloseReason::kHelloTimeout) == 1; }));
+}
+
+TEST_F(RelayLimits, IdleConnectionIsClosedAtTheIdleTimeout) {
+  auto [client, upstream] = open_through();
+  ASSERT_TRUE(client.send_all("one message"));
+  char buffer[32];
+  EXPECT_EQ(::recv(upstream.fd(), buffer, 11, MSG_WAITALL), 11);
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_TRUE(upstream.wait_closed());
+  EXPECT_TRUE(gateway_.eventually(
+      [](const auto& s) { return s.closed_by(CloseReason::kIdleTimeout) == 1; }));
+}
+
+TEST_F(RelayLimits, OversizedClientHelloIsClosed) {
+  Socket client = Socket::connect("127.0.0.1", gateway_.port());
+  ASSERT_TRUE(client.send_all(
+      openssl_client_hello({.server_name = "outbound_.8000_._.httpbin.bar.svc.cluster.local",
+                            .alpn = {"istio"},
+                            .padding_extension_size = 2048})));
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_TRUE(gateway_.eventually(
+      [](const auto& s) { return s.closed_by(CloseReason::kHelloTooLarge) == 1; }));
+}
+
+TEST_F(RelayLimits, ConnectionsOverTheMaximumAreRefused) {
+  std::vector<std::pair<Socket, Socket>> open_ones;
+  for (int i = 0; i < 3; ++i)
+    open_ones.push_back(open_through());
+  Socket extra = Socket::connect("127.0.0.1", gateway_.port());
+  EXPECT_TRUE(extra.wait_closed());
+  EXPECT_TRUE(gateway_.eventually(
+      [](const auto& s) { return s.closed_by(CloseReason::kOverCapacity) == 1; }));
+  open_ones.clear();  // closing frees the slots
+  EXPECT_TRUE(gateway_.eventually([](const auto& s) { return s.active == 0; }));
+  auto again = open_through();
+  EXPECT_TRUE(again.second.valid());
+}
+
+TEST_F(RelayLimits, ClientClosingBeforeItsHelloIsCounted) {
+  Socket client = Socket::connect("127.0.0.1", gateway_.port());
+  ASSERT_TRUE(client.send_all(std::span<const uint8_t>(hello()).first(5)));
+  client = Socket();
+  EXPECT_TRUE(gateway_.eventually(
+      [](const auto& s) { return s.closed_by(CloseReason::kClientClosedEarly) == 1; }));
+}
+
+}  // namespace
+}  // namespace meshgate::testing

@@ -1,0 +1,134 @@
+#include "tests/support/socket.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <string>
+
+namespace meshgate::testing {
+namespace {
+
+sockaddr_in loopback(uint16_t port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return addr;
+}
+
+sockaddr* as_sockaddr(sockaddr_in& addr) {
+  return reinterpret_cast<sockaddr*>(&addr);
+}
+
+}  // namespace
+
+Socket& Socket::operator=(Socket&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+Socket::~Socket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int Socket::release() {
+  const int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+Socket Socket::connect(std::string_view host, uint16_t port) {
+  if (host != "127.0.0.1") throw std::invalid_argument("tests connect to 127.0.0.1 only");
+  Socket socket(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in addr = loopback(port);
+  if (::connect(socket.fd(), as_sockaddr(addr), sizeof addr) != 0) return Socket();
+  const int one = 1;
+  ::setsockopt(socket.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  socket.set_timeout_ms(5000);
+  return socket;
+}
+
+void Socket::set_timeout_ms(int ms) {
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+bool Socket::send_all(std::span<const uint8_t> bytes) {
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool Socket::send_all(std::string_view text) {
+  return send_all({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+}
+
+std::string Socket::read_to_eof(std::size_t limit) {
+  std::string out;
+  char buffer[16384];
+  while (out.size() < limit) {
+    const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+bool Socket::wait_closed() {
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    if (n == 0) return true;
+    if (n < 0) return errno == ECONNRESET;  // EAGAIN: the timeout passed, still open
+  }
+}
+
+void Socket::shutdown_write() {
+  ::shutdown(fd_, SHUT_WR);
+}
+
+Listener::Listener() : socket_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  sockaddr_in addr = loopback(0);
+  if (::bind(socket_.fd(), as_sockaddr(addr), sizeof addr) != 0 ||
+      ::listen(socket_.fd(), 128) != 0) {
+    throw std::runtime_error("test listener: bind/listen failed");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(socket_.fd(), as_sockaddr(addr), &len);
+  port_ = ntohs(addr.sin_port);
+}
+
+Socket Listener::accept() {
+  pollfd p{socket_.fd(), POLLIN, 0};
+  if (::poll(&p, 1, 5000) != 1) return Socket();
+  Socket accepted(::accept(socket_.fd(), nullptr, nullptr));
+  if (accepted.valid()) accepted.set_timeout_ms(5000);
+  return accepted;
+}
+
+void Listener::close() {
+  socket_ = Socket();
+}
+
+uint16_t dead_port() {
+  Listener listener;
+  const uint16_t port = listener.port();
+  listener.close();
+  return port;
+}
+
+}  // namespace meshgate::testing

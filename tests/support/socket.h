@@ -1,0 +1,57 @@
+// Blocking loopback sockets for tests, every wait bounded by a receive/send
+// timeout so a broken gateway fails a test instead of hanging it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace meshgate::testing {
+
+class Socket {
+ public:
+  Socket() = default;
+  explicit Socket(int fd) : fd_(fd) {}
+  Socket(Socket&& other) noexcept : fd_(other.release()) {}
+  Socket& operator=(Socket&& other) noexcept;
+  ~Socket();
+
+  // Connects to host:port (an IP literal) with 5 s send/receive timeouts.
+  static Socket connect(std::string_view host, uint16_t port);
+
+  int fd() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release();
+
+  bool send_all(std::span<const uint8_t> bytes);
+  bool send_all(std::string_view text);
+  // Reads until EOF, error or timeout, up to `limit` bytes.
+  std::string read_to_eof(std::size_t limit = 1 << 20);
+  // True if the peer closed (EOF or reset) within the receive timeout,
+  // discarding anything it sent before.
+  bool wait_closed();
+  void shutdown_write();
+  void set_timeout_ms(int ms);
+
+ private:
+  int fd_ = -1;
+};
+
+// A listening TCP socket on 127.0.0.1, port 0.
+class Listener {
+ public:
+  Listener();
+  uint16_t port() const { return port_; }
+  Socket accept();  // 5 s timeout; invalid Socket on timeout
+  void close();
+
+ private:
+  Socket socket_;
+  uint16_t port_ = 0;
+};
+
+// A loopback port with nothing listening (bound then closed).
+uint16_t dead_port();
+
+}  // namespace meshgate::testing
