@@ -57,7 +57,8 @@ int check_registry(const std::string& file) {
   std::ostringstream text;
   text << in.rdbuf();
   const discovery::RegistryFileResult result = discovery::parse_registry_file(text.view());
-  for (const auto& error : result.errors) std::fprintf(stderr, "%s: %s\n", file.c_str(), error.c_str());
+  for (const auto& error : result.errors)
+    std::fprintf(stderr, "%s: %s\n", file.c_str(), error.c_str());
   if (!result.state) return 1;
   std::printf("%s: OK (%zu services, %zu aliases)\n", file.c_str(), result.state->services.size(),
               result.state->aliases.size());
@@ -103,7 +104,8 @@ std::optional<CliArgs> parse_args(std::span<const char* const> args, std::string
       }
     } else if (is_check && parsed.file.empty() && !arg.starts_with("-")) {
       parsed.file = arg;
-    } else if (auto command = subcommand(arg); command && parsed.command == CliArgs::Command::kRun) {
+    } else if (auto command = subcommand(arg);
+               command && parsed.command == CliArgs::Command::kRun) {
       parsed.command = *command;  // e.g. "meshgate --help"
     } else {
       error = "unexpected argument '" + std::string(arg) + "'";
@@ -119,11 +121,18 @@ std::optional<CliArgs> parse_args(std::span<const char* const> args, std::string
 
 int run_command(const CliArgs& args) {
   switch (args.command) {
-    case CliArgs::Command::kCheckConfig: return check_config(args.file);
-    case CliArgs::Command::kCheckRegistry: return check_registry(args.file);
-    case CliArgs::Command::kVersion: std::printf("meshgate %s\n", MESHGATE_VERSION); return 0;
-    case CliArgs::Command::kHelp: std::fputs(usage(), stdout); return 0;
-    case CliArgs::Command::kRun: break;
+    case CliArgs::Command::kCheckConfig:
+      return check_config(args.file);
+    case CliArgs::Command::kCheckRegistry:
+      return check_registry(args.file);
+    case CliArgs::Command::kVersion:
+      std::printf("meshgate %s\n", MESHGATE_VERSION);
+      return 0;
+    case CliArgs::Command::kHelp:
+      std::fputs(usage(), stdout);
+      return 0;
+    case CliArgs::Command::kRun:
+      break;
   }
   spdlog::set_level(spdlog::level::from_str(args.log_level));
   return run_gateway(args.file);

@@ -15,7 +15,7 @@ namespace meshgate::gateway {
 struct CliArgs {
   enum class Command { kRun, kCheckConfig, kCheckRegistry, kVersion, kHelp };
   Command command = Command::kRun;
-  std::string file;        // --config for kRun; the argument of the check commands
+  std::string file;  // --config for kRun; the argument of the check commands
   std::string log_level = "info";
 };
 

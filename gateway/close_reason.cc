@@ -4,34 +4,51 @@ namespace meshgate::gateway {
 
 const char* to_string(CloseReason reason) {
   switch (reason) {
-    case CloseReason::kCompleted: return "completed";
-    case CloseReason::kNotTls: return "not_tls";
-    case CloseReason::kHelloMalformed: return "hello_malformed";
-    case CloseReason::kHelloTooLarge: return "hello_too_large";
-    case CloseReason::kHelloTimeout: return "hello_timeout";
-    case CloseReason::kClientClosedEarly: return "client_closed_early";
-    case CloseReason::kNoSni: return "no_sni";
-    case CloseReason::kBadSni: return "bad_sni";
-    case CloseReason::kAlpnMissing: return "alpn_missing";
-    case CloseReason::kUnknownService: return "unknown_service";
-    case CloseReason::kNoEndpoint: return "no_endpoint";
-    case CloseReason::kConnectFailed: return "connect_failed";
-    case CloseReason::kIdleTimeout: return "idle_timeout";
-    case CloseReason::kClientReset: return "client_reset";
-    case CloseReason::kUpstreamReset: return "upstream_reset";
-    case CloseReason::kOverCapacity: return "over_capacity";
-    case CloseReason::kShutdown: return "shutdown";
+    case CloseReason::kCompleted:
+      return "completed";
+    case CloseReason::kNotTls:
+      return "not_tls";
+    case CloseReason::kHelloMalformed:
+      return "hello_malformed";
+    case CloseReason::kHelloTooLarge:
+      return "hello_too_large";
+    case CloseReason::kHelloTimeout:
+      return "hello_timeout";
+    case CloseReason::kClientClosedEarly:
+      return "client_closed_early";
+    case CloseReason::kNoSni:
+      return "no_sni";
+    case CloseReason::kBadSni:
+      return "bad_sni";
+    case CloseReason::kAlpnMissing:
+      return "alpn_missing";
+    case CloseReason::kUnknownService:
+      return "unknown_service";
+    case CloseReason::kNoEndpoint:
+      return "no_endpoint";
+    case CloseReason::kConnectFailed:
+      return "connect_failed";
+    case CloseReason::kIdleTimeout:
+      return "idle_timeout";
+    case CloseReason::kClientReset:
+      return "client_reset";
+    case CloseReason::kUpstreamReset:
+      return "upstream_reset";
+    case CloseReason::kOverCapacity:
+      return "over_capacity";
+    case CloseReason::kShutdown:
+      return "shutdown";
   }
   return "unknown";
 }
 
 const std::array<CloseReason, kCloseReasonCount>& all_close_reasons() {
   static constexpr std::array<CloseReason, kCloseReasonCount> kAll = {
-      CloseReason::kCompleted,      CloseReason::kNotTls,          CloseReason::kHelloMalformed,
-      CloseReason::kHelloTooLarge,  CloseReason::kHelloTimeout,    CloseReason::kClientClosedEarly,
-      CloseReason::kNoSni,          CloseReason::kBadSni,          CloseReason::kAlpnMissing,
-      CloseReason::kUnknownService, CloseReason::kNoEndpoint,      CloseReason::kConnectFailed,
-      CloseReason::kIdleTimeout,    CloseReason::kClientReset,     CloseReason::kUpstreamReset,
+      CloseReason::kCompleted,      CloseReason::kNotTls,       CloseReason::kHelloMalformed,
+      CloseReason::kHelloTooLarge,  CloseReason::kHelloTimeout, CloseReason::kClientClosedEarly,
+      CloseReason::kNoSni,          CloseReason::kBadSni,       CloseReason::kAlpnMissing,
+      CloseReason::kUnknownService, CloseReason::kNoEndpoint,   CloseReason::kConnectFailed,
+      CloseReason::kIdleTimeout,    CloseReason::kClientReset,  CloseReason::kUpstreamReset,
       CloseReason::kOverCapacity,   CloseReason::kShutdown,
   };
   return kAll;

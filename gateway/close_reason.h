@@ -8,26 +8,27 @@
 namespace meshgate::gateway {
 
 enum class CloseReason : uint8_t {
-  kCompleted,         // both directions finished normally
-  kNotTls,            // first bytes are not a TLS handshake record
-  kHelloMalformed,    // TLS framing but a broken ClientHello
-  kHelloTooLarge,     // ClientHello over limits.max_client_hello_bytes
-  kHelloTimeout,      // no complete ClientHello within timeouts.client_hello
-  kClientClosedEarly, // client closed or reset before its ClientHello was complete
-  kNoSni,             // ClientHello without server_name
-  kBadSni,            // server_name is not a valid host or Istio name
-  kAlpnMissing,       // no Istio ALPN while passthrough.require_istio_alpn
-  kUnknownService,    // SNI names no known host, port or subset
-  kNoEndpoint,        // the route has no usable endpoint
-  kConnectFailed,     // every endpoint tried failed or timed out
-  kIdleTimeout,       // no bytes either way within timeouts.idle
-  kClientReset,       // read/write error on the client side while relaying
-  kUpstreamReset,     // read/write error on the upstream side while relaying
-  kOverCapacity,      // limits.max_connections reached at accept
-  kShutdown,          // the gateway stopped
+  kCompleted,          // both directions finished normally
+  kNotTls,             // first bytes are not a TLS handshake record
+  kHelloMalformed,     // TLS framing but a broken ClientHello
+  kHelloTooLarge,      // ClientHello over limits.max_client_hello_bytes
+  kHelloTimeout,       // no complete ClientHello within timeouts.client_hello
+  kClientClosedEarly,  // client closed or reset before its ClientHello was complete
+  kNoSni,              // ClientHello without server_name
+  kBadSni,             // server_name is not a valid host or Istio name
+  kAlpnMissing,        // no Istio ALPN while passthrough.require_istio_alpn
+  kUnknownService,     // SNI names no known host, port or subset
+  kNoEndpoint,         // the route has no usable endpoint
+  kConnectFailed,      // every endpoint tried failed or timed out
+  kIdleTimeout,        // no bytes either way within timeouts.idle
+  kClientReset,        // read/write error on the client side while relaying
+  kUpstreamReset,      // read/write error on the upstream side while relaying
+  kOverCapacity,       // limits.max_connections reached at accept
+  kShutdown,           // the gateway stopped
 };
 
-inline constexpr std::size_t kCloseReasonCount = static_cast<std::size_t>(CloseReason::kShutdown) + 1;
+inline constexpr std::size_t kCloseReasonCount =
+    static_cast<std::size_t>(CloseReason::kShutdown) + 1;
 
 // Stable snake_case names, used in logs and as metric label values.
 const char* to_string(CloseReason reason);

@@ -30,7 +30,9 @@ Gateway::Gateway(std::shared_ptr<const config::Config> config, discovery::Regist
   }
 }
 
-Gateway::~Gateway() { stop(); }
+Gateway::~Gateway() {
+  stop();
+}
 
 void Gateway::start() {
   boost::system::error_code ec;
@@ -39,8 +41,10 @@ void Gateway::start() {
   if (ec) throw std::system_error(ec, "bad passthrough address '" + listener.address + "'");
   // The first worker may bind port 0; the others join the port it got.
   bound_ = workers_.front()->listen({address, listener.port});
-  for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->listen(bound_);
-  for (auto& worker : workers_) worker->start();
+  for (std::size_t i = 1; i < workers_.size(); ++i)
+    workers_[i]->listen(bound_);
+  for (auto& worker : workers_)
+    worker->start();
   spdlog::info("passthrough: listening on {}:{} with {} workers", bound_.address().to_string(),
                bound_.port(), workers_.size());
 }
@@ -48,13 +52,16 @@ void Gateway::start() {
 void Gateway::stop() {
   if (stopped_) return;
   stopped_ = true;
-  for (auto& worker : workers_) worker->stop();
-  for (auto& worker : workers_) worker->join();
+  for (auto& worker : workers_)
+    worker->stop();
+  for (auto& worker : workers_)
+    worker->join();
 }
 
 StatsSnapshot Gateway::stats() const {
   std::vector<const PassthroughStats*> all;
-  for (const auto& worker : workers_) all.push_back(&worker->stats());
+  for (const auto& worker : workers_)
+    all.push_back(&worker->stats());
   return sum(all);
 }
 

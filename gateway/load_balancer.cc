@@ -80,7 +80,9 @@ std::optional<std::size_t> LoadBalancer::pick_least_connections(
   return best;
 }
 
-void LoadBalancer::on_open(const asio::ip::tcp::endpoint& endpoint) { ++active_[endpoint]; }
+void LoadBalancer::on_open(const asio::ip::tcp::endpoint& endpoint) {
+  ++active_[endpoint];
+}
 
 void LoadBalancer::on_close(const asio::ip::tcp::endpoint& endpoint) {
   auto it = active_.find(endpoint);

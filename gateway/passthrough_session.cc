@@ -13,9 +13,12 @@ constexpr std::size_t kMaxConnectAttempts = 16;
 
 CloseReason reason_for(sni::ParseStatus status) {
   switch (status) {
-    case sni::ParseStatus::kNotTls: return CloseReason::kNotTls;
-    case sni::ParseStatus::kTooLarge: return CloseReason::kHelloTooLarge;
-    default: return CloseReason::kHelloMalformed;
+    case sni::ParseStatus::kNotTls:
+      return CloseReason::kNotTls;
+    case sni::ParseStatus::kTooLarge:
+      return CloseReason::kHelloTooLarge;
+    default:
+      return CloseReason::kHelloMalformed;
   }
 }
 

@@ -56,8 +56,8 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   bool upstream_open_ = false;  // counted in the balancer
   int pumps_running_ = 0;
   sni::ClientHelloParser hello_;
-  std::string sni_;                     // for logs
-  asio::ip::tcp::endpoint endpoint_;    // the upstream, once connected
+  std::string sni_;                   // for logs
+  asio::ip::tcp::endpoint endpoint_;  // the upstream, once connected
 };
 
 }  // namespace meshgate::gateway

@@ -24,7 +24,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const discovery::Snapshot& s
   auto table = std::make_shared<RouteTable>();
   table->options_ = options;
   table->version_ = snapshot.version();
-  for (const discovery::Service& service : snapshot.services()) table->add_service(service);
+  for (const discovery::Service& service : snapshot.services())
+    table->add_service(service);
   for (const discovery::HostAlias& alias : snapshot.aliases()) {
     if (alias.service_name.empty() || alias.host.starts_with("*.")) continue;
     const std::string target =
@@ -48,7 +49,8 @@ void RouteTable::add_service(const discovery::Service& service) {
   if (!hosts_.try_emplace(canonical, &routes).second) {
     spdlog::warn("routes: host {} is defined twice; keeping the first", canonical);
   }
-  for (const std::string& host : service.hostnames) hosts_.try_emplace(host, &routes);
+  for (const std::string& host : service.hostnames)
+    hosts_.try_emplace(host, &routes);
 }
 
 const Cluster* RouteTable::add_cluster(const discovery::Service& service,
@@ -63,8 +65,8 @@ const Cluster* RouteTable::add_cluster(const discovery::Service& service,
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(endpoint.address, ec);
     if (ec) continue;  // sources validate addresses; never dial a non-IP
-    cluster.endpoints.push_back(
-        {{address, discovery::endpoint_port(endpoint, port)}, std::max<uint32_t>(1, endpoint.weight)});
+    cluster.endpoints.push_back({{address, discovery::endpoint_port(endpoint, port)},
+                                 std::max<uint32_t>(1, endpoint.weight)});
   }
   return &cluster;
 }

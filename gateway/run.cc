@@ -39,7 +39,8 @@ int run_gateway(const std::string& config_file) {
   std::vector<std::unique_ptr<discovery::FileSource>> sources;
   std::vector<std::unique_ptr<FilePoller>> pollers;
   for (const config::FileSource& file : config->discovery.files) {
-    auto& source = sources.emplace_back(std::make_unique<discovery::FileSource>(file.path, registry));
+    auto& source =
+        sources.emplace_back(std::make_unique<discovery::FileSource>(file.path, registry));
     // A bad file at start-up is logged by the source; it serves nothing until fixed.
     source->reload();
     pollers.push_back(std::make_unique<FilePoller>(control, *source, file.poll_interval));
@@ -52,13 +53,15 @@ int run_gateway(const std::string& config_file) {
     spdlog::critical("{}", e.what());
     return 1;
   }
-  for (auto& poller : pollers) poller->start();
+  for (auto& poller : pollers)
+    poller->start();
 
   asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", signal);
-    for (auto& poller : pollers) poller->stop();
+    for (auto& poller : pollers)
+      poller->stop();
     gateway.stop();
   });
   control.run();

@@ -12,7 +12,8 @@ StatsSnapshot sum(std::span<const PassthroughStats* const> workers) {
     total.connect_failures += stats->connect_failures.get();
     total.bytes_from_client += stats->bytes_from_client.get();
     total.bytes_from_upstream += stats->bytes_from_upstream.get();
-    for (std::size_t i = 0; i < kCloseReasonCount; ++i) total.closed[i] += stats->closed[i].get();
+    for (std::size_t i = 0; i < kCloseReasonCount; ++i)
+      total.closed[i] += stats->closed[i].get();
   }
   return total;
 }

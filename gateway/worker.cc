@@ -38,8 +38,8 @@ asio::ip::tcp::endpoint Worker::listen(const asio::ip::tcp::endpoint& at) {
   if (!ec) acceptor_.bind(at, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    throw std::system_error(ec, "cannot listen on " + at.address().to_string() + ":" +
-                                    std::to_string(at.port()));
+    throw std::system_error(
+        ec, "cannot listen on " + at.address().to_string() + ":" + std::to_string(at.port()));
   }
   return acceptor_.local_endpoint();
 }
@@ -67,7 +67,8 @@ void Worker::shut_down() {
   backoff_.cancel();
   // stop() removes a session from the set, so walk a copy.
   const std::vector<PassthroughSession*> live(ctx_.sessions.begin(), ctx_.sessions.end());
-  for (PassthroughSession* session : live) session->stop(CloseReason::kShutdown);
+  for (PassthroughSession* session : live)
+    session->stop(CloseReason::kShutdown);
 }
 
 asio::awaitable<void> Worker::accept_loop() {

@@ -41,7 +41,8 @@ std::vector<std::string> dns_names(const Workload& w) {
   std::vector<std::string> subsets = w.subsets;
   subsets.push_back("");
   for (const std::string& subset : subsets) {
-    const std::string prefix = "outbound_." + port + "_." + (subset.empty() ? "_" : subset + "_") + ".";
+    const std::string prefix =
+        "outbound_." + port + "_." + (subset.empty() ? "_" : subset + "_") + ".";
     names.push_back(prefix + svc);
     names.push_back(prefix + global);
   }
@@ -101,7 +102,8 @@ int main(int argc, char** argv) {
     spdlog::info("demo CA certificate: {}", (dir / "ca.pem").string());
     meshgate::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code&, int) {
-      for (auto& backend : backends) backend->stop();
+      for (auto& backend : backends)
+        backend->stop();
       io.stop();
     });
     io.run();

@@ -15,7 +15,9 @@ namespace {
 template <auto Free>
 struct Deleter {
   template <typename T>
-  void operator()(T* p) const { Free(p); }
+  void operator()(T* p) const {
+    Free(p);
+  }
 };
 using Key = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
 using Cert = std::unique_ptr<X509, Deleter<X509_free>>;
@@ -121,7 +123,8 @@ CertifiedKey make_leaf(const CertifiedKey& ca, std::string_view common_name,
   add_extension(cert.get(), ca_cert.get(), NID_ext_key_usage, "serverAuth,clientAuth");
   if (!dns_names.empty()) {
     std::string san;
-    for (const std::string& dns : dns_names) san += (san.empty() ? "DNS:" : ",DNS:") + dns;
+    for (const std::string& dns : dns_names)
+      san += (san.empty() ? "DNS:" : ",DNS:") + dns;
     add_extension(cert.get(), ca_cert.get(), NID_subject_alt_name, san);
   }
   check(X509_sign(cert.get(), ca_key.get(), EVP_sha256()) > 0, "X509_sign");

@@ -89,8 +89,8 @@ void TlsBackend::stop() {
 asio::awaitable<void> TlsBackend::accept_loop() {
   for (;;) {
     error_code ec;
-    asio::ip::tcp::socket socket = co_await acceptor_.async_accept(
-        asio::redirect_error(asio::use_awaitable, ec));
+    asio::ip::tcp::socket socket =
+        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
     if (ec) continue;
     asio::co_spawn(acceptor_.get_executor(), serve(Stream(std::move(socket), tls_)),

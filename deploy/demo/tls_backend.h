@@ -16,7 +16,7 @@
 namespace meshgate::demo {
 
 struct TlsBackendOptions {
-  std::string name;     // in every HTTP answer: "hello from <name>"
+  std::string name;  // in every HTTP answer: "hello from <name>"
   std::string cert_pem;
   std::string key_pem;
   std::string client_ca_pem;         // verify client certificates against this CA

@@ -21,7 +21,8 @@ Cluster cluster(std::vector<uint32_t> weights) {
 
 std::string sequence(LoadBalancer& lb, const Cluster& c, int n) {
   std::string out;
-  for (int i = 0; i < n; ++i) out += static_cast<char>('A' + *lb.pick(c, 1, {}));
+  for (int i = 0; i < n; ++i)
+    out += static_cast<char>('A' + *lb.pick(c, 1, {}));
   return out;
 }
 
@@ -43,7 +44,8 @@ TEST(LoadBalancer, ExcludedEndpointsAreSkipped) {
   LoadBalancer lb(config::LoadBalancing::kRoundRobin);
   const Cluster c = cluster({1, 1, 1});
   const std::vector<std::size_t> tried = {0, 2};
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(lb.pick(c, 1, tried), 1u);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(lb.pick(c, 1, tried), 1u);
   const std::vector<std::size_t> all = {0, 1, 2};
   EXPECT_FALSE(lb.pick(c, 1, all).has_value());
   EXPECT_FALSE(lb.pick(cluster({}), 1, {}).has_value());
@@ -58,7 +60,8 @@ TEST(LoadBalancer, LeastConnectionsPrefersTheIdlest) {
   EXPECT_EQ(lb.pick(c, 1, {}), 1u);
   lb.on_open(c.endpoints[1].address);
   // 0 has 2 open, 1 and 2 have 1 each: never 0.
-  for (int i = 0; i < 4; ++i) EXPECT_NE(lb.pick(c, 1, {}), 0u);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_NE(lb.pick(c, 1, {}), 0u);
   lb.on_close(c.endpoints[0].address);
   lb.on_close(c.endpoints[0].address);
   EXPECT_EQ(lb.pick(c, 1, {}), 0u);

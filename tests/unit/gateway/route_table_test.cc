@@ -33,11 +33,10 @@ Service httpbin() {
 }
 
 RouteTablePtr table(bool require_mtls = true) {
-  discovery::Snapshot snapshot(
-      7, {httpbin()},
-      {{"httpbin.bar.global", {"240.240.0.1"}, "httpbin", "bar"},
-       {"orphan.bar.global", {}, "", ""},
-       {"*.foo.global", {}, "httpbin", "bar"}});
+  discovery::Snapshot snapshot(7, {httpbin()},
+                               {{"httpbin.bar.global", {"240.240.0.1"}, "httpbin", "bar"},
+                                {"orphan.bar.global", {}, "", ""},
+                                {"*.foo.global", {}, "httpbin", "bar"}});
   return RouteTable::build(snapshot, {"network1", "cluster.local", require_mtls});
 }
 
@@ -90,7 +89,8 @@ TEST(RouteTable, ServicePortWithoutTargetUsesItsOwnNumber) {
 
 TEST(RouteTable, GlobalNamesReachTheClusterLocalService) {
   const auto routes = table();
-  for (const char* sni : {"outbound_.8000_._.httpbin.bar.global", "outbound_.8000_._.HTTPBIN.bar.global."}) {
+  for (const char* sni :
+       {"outbound_.8000_._.httpbin.bar.global", "outbound_.8000_._.HTTPBIN.bar.global."}) {
     const RouteLookup found = find(*routes, sni);
     ASSERT_NE(found.cluster, nullptr) << sni;
     EXPECT_EQ(found.cluster->name, "outbound|8000||httpbin.bar.svc.cluster.local") << sni;
@@ -124,7 +124,8 @@ TEST(RouteTable, PlainHostNeedsASinglePortService) {
 
 TEST(RouteTable, UnknownNamesPortsAndSubsets) {
   const auto routes = table();
-  EXPECT_STREQ(find(*routes, "outbound_.8000_._.nope.bar.svc.cluster.local").detail, "unknown host");
+  EXPECT_STREQ(find(*routes, "outbound_.8000_._.nope.bar.svc.cluster.local").detail,
+               "unknown host");
   EXPECT_STREQ(find(*routes, "outbound_.8001_._.httpbin.bar.svc.cluster.local").detail,
                "unknown port");
   EXPECT_STREQ(find(*routes, "outbound_.8000_.v3_.httpbin.bar.svc.cluster.local").detail,
@@ -136,7 +137,8 @@ TEST(RouteTable, UnknownNamesPortsAndSubsets) {
 
 TEST(RouteTable, NoUsableEndpointIsItsOwnReason) {
   Service s = httpbin();
-  for (auto& e : s.endpoints) e.network = "network2";
+  for (auto& e : s.endpoints)
+    e.network = "network2";
   discovery::Snapshot snapshot(1, {s}, {});
   const auto routes = RouteTable::build(snapshot, {"network1", "cluster.local", true});
   EXPECT_EQ(find(*routes, "outbound_.8000_._.httpbin.bar.svc.cluster.local").reason,
