@@ -22,12 +22,12 @@ struct ServicePort {
 };
 
 struct Endpoint {
-  std::string address;                     // an IPv4 or IPv6 literal
-  std::map<std::string, uint16_t> ports;   // port name -> endpoint port override
+  std::string address;                    // an IPv4 or IPv6 literal
+  std::map<std::string, uint16_t> ports;  // port name -> endpoint port override
   Labels labels;
-  std::string network;                     // "" : the gateway's own network
-  uint32_t weight = 1;                     // 1..1000
-  bool mtls_capable = false;               // sidecar takes Istio mTLS
+  std::string network;        // "" : the gateway's own network
+  uint32_t weight = 1;        // 1..1000
+  bool mtls_capable = false;  // sidecar takes Istio mTLS
   bool operator==(const Endpoint&) const = default;
 };
 

@@ -22,13 +22,13 @@ struct RegistryFileLimits {
   size_t max_services = 10'000;
   size_t max_endpoints = 100'000;  // in the whole file
   size_t max_aliases = 10'000;
-  size_t max_ports = 100;          // per service
-  size_t max_subsets = 100;        // per service
-  size_t max_hostnames = 100;      // per service
-  size_t max_addresses = 100;      // per alias
-  size_t max_labels = 100;         // per label map
-  size_t max_values = 4'000'000;   // keys and values read, anchors/aliases expanded
-  size_t max_errors = 100;         // the parse stops after this many
+  size_t max_ports = 100;         // per service
+  size_t max_subsets = 100;       // per service
+  size_t max_hostnames = 100;     // per service
+  size_t max_addresses = 100;     // per alias
+  size_t max_labels = 100;        // per label map
+  size_t max_values = 4'000'000;  // keys and values read, anchors/aliases expanded
+  size_t max_errors = 100;        // the parse stops after this many
 };
 
 RegistryFileResult parse_registry_file(std::string_view yaml);

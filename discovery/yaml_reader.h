@@ -40,7 +40,9 @@ class Fields {
   const Value& self() const { return self_; }
   // The value at `key`; nullopt if the key is absent or its value is null.
   std::optional<Value> get(std::string_view key) const;
-  void add(std::string key, Value value) { entries_.emplace_back(std::move(key), std::move(value)); }
+  void add(std::string key, Value value) {
+    entries_.emplace_back(std::move(key), std::move(value));
+  }
 
  private:
   Value self_;

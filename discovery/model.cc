@@ -1,0 +1,22 @@
+#include "discovery/model.h"
+
+namespace meshgate::discovery {
+
+uint16_t endpoint_port(const Endpoint& endpoint, const ServicePort& port) {
+  // Overrides are keyed by port name; an unnamed port cannot be overridden.
+  if (!port.name.empty()) {
+    auto it = endpoint.ports.find(port.name);
+    if (it != endpoint.ports.end() && it->second != 0) return it->second;
+  }
+  return port.target_port != 0 ? port.target_port : port.number;
+}
+
+bool in_subset(const Endpoint& endpoint, const Subset& subset) {
+  for (const auto& [key, value] : subset.labels) {
+    auto it = endpoint.labels.find(key);
+    if (it == endpoint.labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+}  // namespace meshgate::discovery

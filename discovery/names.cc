@@ -1,0 +1,81 @@
+#include "discovery/names.h"
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <cstddef>
+#include <cstring>
+
+namespace meshgate::discovery {
+namespace {
+
+constexpr size_t kMaxLabel = 63;
+constexpr size_t kMaxDnsName = 253;
+// INET6_ADDRSTRLEN counts the NUL; the longest literal is one less.
+constexpr size_t kMaxIpLiteral = 45;
+
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool is_alnum(char c) {
+  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+// The name part of a label key, and a non-empty label value.
+bool is_qualified_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxLabel) return false;
+  if (!is_alnum(name.front()) || !is_alnum(name.back())) return false;
+  for (char c : name) {
+    if (!is_alnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_dns1123_label(std::string_view name) {
+  if (name.empty() || name.size() > kMaxLabel) return false;
+  if (!is_lower_alnum(name.front()) || !is_lower_alnum(name.back())) return false;
+  for (char c : name) {
+    if (!is_lower_alnum(c) && c != '-') return false;
+  }
+  return true;
+}
+
+bool is_dns_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxDnsName) return false;
+  while (true) {
+    size_t dot = name.find('.');
+    if (!is_dns1123_label(name.substr(0, dot))) return false;
+    if (dot == std::string_view::npos) return true;
+    name.remove_prefix(dot + 1);
+  }
+}
+
+bool is_host_pattern(std::string_view host) {
+  if (host.starts_with("*.")) host.remove_prefix(2);
+  return is_dns_name(host);
+}
+
+bool is_ip_literal(std::string_view address) {
+  if (address.empty() || address.size() > kMaxIpLiteral) return false;
+  std::array<char, kMaxIpLiteral + 1> text{};
+  std::memcpy(text.data(), address.data(), address.size());
+  if (std::strlen(text.data()) != address.size()) return false;  // embedded NUL
+  std::array<unsigned char, 16> binary{};
+  return inet_pton(AF_INET, text.data(), binary.data()) == 1 ||
+         inet_pton(AF_INET6, text.data(), binary.data()) == 1;
+}
+
+bool is_label_key(std::string_view key) {
+  size_t slash = key.find('/');
+  if (slash == std::string_view::npos) return is_qualified_name(key);
+  return is_dns_name(key.substr(0, slash)) && is_qualified_name(key.substr(slash + 1));
+}
+
+bool is_label_value(std::string_view value) {
+  return value.empty() || is_qualified_name(value);
+}
+
+}  // namespace meshgate::discovery
