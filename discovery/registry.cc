@@ -93,19 +93,19 @@ SnapshotPtr Registry::replace_and_merge(const std::string& source, SourceState s
     stats_.conflicts += merged.conflicts.size();
     log_conflicts(source, merged.conflicts);
   }
-  SnapshotPtr current = current_.load();
+  SnapshotPtr current = std::atomic_load(&current_);
   auto next = std::make_shared<const Snapshot>(current->version() + 1, std::move(merged.services),
                                                std::move(merged.aliases));
   if (next->services() == current->services() && next->aliases() == current->aliases()) {
     return nullptr;
   }
-  current_.store(next);
+  std::atomic_store(&current_, next);
   ++stats_.publishes;
   return next;
 }
 
 SnapshotPtr Registry::snapshot() const {
-  return current_.load();
+  return std::atomic_load(&current_);
 }
 
 bool Registry::synced() const {
@@ -118,7 +118,7 @@ void Registry::subscribe(Subscriber subscriber) {
   // Under publish_mutex_, no publish can slip between the first call and the
   // registration: the subscriber sees every version from the current one on.
   std::lock_guard publish_lock(publish_mutex_);
-  subscriber(current_.load());
+  subscriber(std::atomic_load(&current_));
   subscribers_.push_back(std::move(subscriber));
 }
 

@@ -62,7 +62,10 @@ class Registry {
   mutable std::mutex mutex_;  // guards sources_ and stats_
   Sources sources_;
   RegistryStats stats_;
-  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  // Read and written only with std::atomic_load/atomic_store: libstdc++ 12's
+  // std::atomic<std::shared_ptr> releases its lock relaxed, which
+  // ThreadSanitizer reports as a race (google/sanitizers#1558).
+  SnapshotPtr current_;
 };
 
 }  // namespace meshgate::discovery

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <mutex>
 #include <system_error>
 #include <thread>
 
@@ -12,26 +13,60 @@ std::size_t workers_for(const config::Config& config) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// Hands each new route table to every worker's own loop. The registry's
+// subscription holds this, not the Gateway, and may outlive it: detach()
+// makes later publishes reach nobody.
+class Gateway::RoutePublisher {
+ public:
+  void attach(std::vector<Worker*> workers) {
+    std::lock_guard lock(mutex_);
+    workers_ = std::move(workers);
+  }
+  void detach() { attach({}); }
+  void publish(RouteTablePtr table) {
+    std::lock_guard lock(mutex_);
+    latest_ = table;
+    for (Worker* worker : workers_)
+      worker->set_routes(table);
+  }
+  RouteTablePtr latest() const {
+    std::lock_guard lock(mutex_);
+    return latest_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Worker*> workers_;
+  RouteTablePtr latest_;
+};
+
 Gateway::Gateway(std::shared_ptr<const config::Config> config, discovery::Registry& registry)
     : config_(std::move(config)),
-      routes_(std::make_shared<RouteSource>()),
+      publisher_(std::make_shared<RoutePublisher>()),
       limit_(config_->limits.max_connections) {
+  std::vector<Worker*> workers;
+  for (std::size_t i = 0; i < workers_for(*config_); ++i) {
+    workers_.push_back(std::make_unique<Worker>(config_, limit_));
+    workers.push_back(workers_.back().get());
+  }
+  publisher_->attach(std::move(workers));
   const RouteOptions options{config_->network, config_->cluster_domain,
                              config_->passthrough.require_mtls_endpoints};
-  // The subscription may outlive this object; it holds the route source, not `this`.
-  registry.subscribe([routes = routes_, options](const discovery::SnapshotPtr& snapshot) {
+  registry.subscribe([publisher = publisher_, options](const discovery::SnapshotPtr& snapshot) {
     RouteTablePtr table = RouteTable::build(*snapshot, options);
     spdlog::info("routes: snapshot {} gives {} clusters", snapshot->version(),
                  table->cluster_count());
-    routes->store(std::move(table));
+    publisher->publish(std::move(table));
   });
-  for (std::size_t i = 0; i < workers_for(*config_); ++i) {
-    workers_.push_back(std::make_unique<Worker>(config_, *routes_, limit_));
-  }
 }
 
 Gateway::~Gateway() {
+  publisher_->detach();
   stop();
+}
+
+RouteTablePtr Gateway::routes() const {
+  return publisher_->latest();
 }
 
 void Gateway::start() {

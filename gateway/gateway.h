@@ -29,12 +29,14 @@ class Gateway {
 
   asio::ip::tcp::endpoint passthrough_endpoint() const { return bound_; }
   StatsSnapshot stats() const;
-  RouteTablePtr routes() const { return routes_->load(); }
+  // The newest route table handed to the workers (not a data-path call).
+  RouteTablePtr routes() const;
   std::size_t worker_count() const { return workers_.size(); }
 
  private:
   std::shared_ptr<const config::Config> config_;
-  std::shared_ptr<RouteSource> routes_;  // shared with the registry subscription
+  class RoutePublisher;
+  std::shared_ptr<RoutePublisher> publisher_;  // shared with the registry subscription
   ConnectionLimit limit_;
   std::vector<std::unique_ptr<Worker>> workers_;
   asio::ip::tcp::endpoint bound_;

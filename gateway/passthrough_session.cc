@@ -142,7 +142,7 @@ CloseReason PassthroughSession::route(RouteTablePtr& table, const Cluster*& clus
   if (ctx_.config->passthrough.require_istio_alpn && !has_istio_alpn(hello)) {
     return CloseReason::kAlpnMissing;
   }
-  table = ctx_.routes.load();
+  table = ctx_.routes;
   if (!table) return CloseReason::kUnknownService;
   const RouteLookup lookup = table->find(name.name);
   if (lookup.cluster == nullptr) {

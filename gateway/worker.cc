@@ -19,9 +19,8 @@ constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
 }  // namespace
 
-Worker::Worker(std::shared_ptr<const config::Config> config, const RouteSource& routes,
-               ConnectionLimit& limit)
-    : ctx_(std::move(config), routes, limit) {}
+Worker::Worker(std::shared_ptr<const config::Config> config, ConnectionLimit& limit)
+    : ctx_(std::move(config), limit) {}
 
 Worker::~Worker() {
   if (thread_.joinable()) {
@@ -49,6 +48,10 @@ void Worker::start() {
     if (error) spdlog::critical("passthrough: accept loop ended by an exception");
   });
   thread_ = std::thread([this] { io_.run(); });
+}
+
+void Worker::set_routes(RouteTablePtr table) {
+  asio::post(io_, [this, table = std::move(table)]() mutable { ctx_.routes = std::move(table); });
 }
 
 void Worker::stop() {

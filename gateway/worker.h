@@ -13,8 +13,7 @@ namespace meshgate::gateway {
 
 class Worker {
  public:
-  Worker(std::shared_ptr<const config::Config> config, const RouteSource& routes,
-         ConnectionLimit& limit);
+  Worker(std::shared_ptr<const config::Config> config, ConnectionLimit& limit);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -24,6 +23,9 @@ class Worker {
   asio::ip::tcp::endpoint listen(const asio::ip::tcp::endpoint& at);
   // Starts the thread and the accept loop.
   void start();
+  // Thread-safe. New connections route with `table` from the next turn of
+  // this worker's loop on; open ones keep the table they routed with.
+  void set_routes(RouteTablePtr table);
   // Thread-safe. Stops accepting and closes every session (reason shutdown).
   void stop();
   void join();

@@ -1,6 +1,7 @@
 // What every passthrough session on one worker thread shares: the immutable
-// config, the current route table, that worker's load balancer and counters,
-// and the set of live sessions the worker closes on shutdown.
+// config, the current route table (a plain pointer: only this thread reads or
+// replaces it), that worker's load balancer and counters, and the set of live
+// sessions the worker closes on shutdown.
 #pragma once
 
 #include <atomic>
@@ -16,17 +17,6 @@
 namespace meshgate::gateway {
 
 class PassthroughSession;
-
-// The route table the registry subscription keeps current; one per gateway,
-// read by every worker with one atomic load per connection.
-class RouteSource {
- public:
-  RouteTablePtr load() const { return table_.load(std::memory_order_acquire); }
-  void store(RouteTablePtr table) { table_.store(std::move(table), std::memory_order_release); }
-
- private:
-  std::atomic<RouteTablePtr> table_;
-};
 
 // Connections open across all workers, against limits.max_connections.
 class ConnectionLimit {
@@ -48,15 +38,13 @@ class ConnectionLimit {
 };
 
 struct WorkerContext {
-  WorkerContext(std::shared_ptr<const config::Config> cfg, const RouteSource& route_source,
-                ConnectionLimit& connection_limit)
+  WorkerContext(std::shared_ptr<const config::Config> cfg, ConnectionLimit& connection_limit)
       : config(std::move(cfg)),
-        routes(route_source),
         limit(connection_limit),
         balancer(config->passthrough.load_balancing) {}
 
   std::shared_ptr<const config::Config> config;
-  const RouteSource& routes;
+  RouteTablePtr routes;  // replaced on this thread when a snapshot is published
   ConnectionLimit& limit;
   LoadBalancer balancer;
   PassthroughStats stats;
