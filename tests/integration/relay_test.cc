@@ -114,7 +114,8 @@ class RelayLimits : public Relay {
 
 TEST_F(RelayLimits, SilentClientIsClosedAtTheHelloTimeout) {
   Socket client = Socket::connect("127.0.0.1", gateway_.port());
-  ASSERT_TRUE(client.send_all(std::span<const uint8_t>(hello()).first(10)));  // a valid prefix, then nothing
+  ASSERT_TRUE(client.send_all(
+      std::span<const uint8_t>(hello()).first(10)));  // a valid prefix, then nothing
   EXPECT_TRUE(client.wait_closed());
   EXPECT_TRUE(gateway_.eventually(
       [](const auto& s) { return s.closed_by(CloseReason::kHelloTimeout) == 1; }));
