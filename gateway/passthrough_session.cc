@@ -10,6 +10,15 @@ namespace {
 using boost::system::error_code;
 
 constexpr std::size_t kMaxConnectAttempts = 16;
+// SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+const asio::socket_base::linger kAbortiveClose(true, 0);
+
+// The process, not the endpoint, is out of resources: trying another
+// endpoint cannot help, and the endpoint must not be blamed.
+bool local_exhaustion(const error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory;
+}
 
 CloseReason reason_for(sni::ParseStatus status) {
   switch (status) {
@@ -45,8 +54,13 @@ void PassthroughSession::start() {
   error_code ec;
   client_.set_option(asio::ip::tcp::no_delay(true), ec);
   deadline_ = Clock::now() + ctx_.config->timeouts.client_hello;
-  spawn(watchdog());
-  spawn(run());
+  try {
+    spawn(watchdog());
+    spawn(run());
+  } catch (const std::exception& e) {  // coroutine frames could not be allocated
+    spdlog::error("passthrough: cannot start a session: {}", e.what());
+    stop(CloseReason::kInternalError);
+  }
 }
 
 void PassthroughSession::spawn(asio::awaitable<void> task) {
@@ -59,7 +73,7 @@ void PassthroughSession::spawn(asio::awaitable<void> task) {
                    } catch (const std::exception& e) {
                      spdlog::error("passthrough: session task failed: {}", e.what());
                    }
-                   self->stop(CloseReason::kShutdown);
+                   self->stop(CloseReason::kInternalError);
                  });
 }
 
@@ -67,6 +81,9 @@ void PassthroughSession::stop(CloseReason reason) {
   if (stopped_) return;
   stopped_ = true;
   error_code ec;
+  // Pass a reset on as a reset, so the other peer can tell it from a clean end.
+  if (reason == CloseReason::kClientReset) upstream_.set_option(kAbortiveClose, ec);
+  if (reason == CloseReason::kUpstreamReset) client_.set_option(kAbortiveClose, ec);
   client_.close(ec);
   upstream_.close(ec);
   timer_.cancel();
@@ -100,7 +117,7 @@ asio::awaitable<void> PassthroughSession::run() {
   if (reason != CloseReason::kCompleted) co_return stop(reason);
 
   phase_ = Phase::kRelay;
-  deadline_ = Clock::now() + ctx_.config->timeouts.idle;
+  set_deadline(Clock::now() + ctx_.config->timeouts.idle);
   error_code ec;
   const auto hello = hello_.buffered();
   co_await asio::async_write(upstream_, asio::buffer(hello.data(), hello.size()),
@@ -176,6 +193,7 @@ asio::awaitable<CloseReason> PassthroughSession::connect_upstream(const Cluster&
       upstream_.set_option(asio::ip::tcp::no_delay(true), ec);
       co_return CloseReason::kCompleted;
     }
+    if (local_exhaustion(ec)) co_return CloseReason::kNoDescriptors;
     ctx_.stats.connect_failures.add();
     spdlog::debug("passthrough: connect to {} for {} failed: {}", target.address().to_string(),
                   cluster.name, ec.message());
@@ -196,13 +214,13 @@ asio::awaitable<void> PassthroughSession::pump(Direction direction) {
     if (stopped_) co_return;
     if (ec == asio::error::eof) break;
     if (ec) co_return stop(from_client ? CloseReason::kClientReset : CloseReason::kUpstreamReset);
-    deadline_ = Clock::now() + ctx_.config->timeouts.idle;
+    extend_idle_deadline();
     co_await asio::async_write(to, asio::buffer(buffer.data(), n),
                                asio::redirect_error(asio::use_awaitable, ec));
     if (stopped_) co_return;
     if (ec) co_return stop(from_client ? CloseReason::kUpstreamReset : CloseReason::kClientReset);
     bytes.add(n);
-    deadline_ = Clock::now() + ctx_.config->timeouts.idle;
+    extend_idle_deadline();
   }
   // Half-close: carry the FIN across; the other direction keeps flowing.
   error_code ec;
@@ -234,6 +252,12 @@ void PassthroughSession::on_deadline() {
     case Phase::kRelay:
       return stop(CloseReason::kIdleTimeout);
   }
+}
+
+void PassthroughSession::extend_idle_deadline() {
+  // Only ever later than the armed deadline: the watchdog wakes at the old
+  // one, sees it moved and sleeps again, so no timer is touched per read.
+  deadline_ = Clock::now() + ctx_.config->timeouts.idle;
 }
 
 void PassthroughSession::set_deadline(Clock::time_point deadline) {

@@ -42,7 +42,10 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   asio::awaitable<void> pump(Direction direction);
   asio::awaitable<void> watchdog();
   void on_deadline();
+  // Phase changes go through set_deadline(), which re-arms the watchdog when
+  // the deadline moves earlier; relay activity only extends it.
   void set_deadline(Clock::time_point deadline);
+  void extend_idle_deadline();
   void spawn(asio::awaitable<void> task);
   void account_close(CloseReason reason);
 
