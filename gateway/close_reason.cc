@@ -36,20 +36,25 @@ const char* to_string(CloseReason reason) {
       return "upstream_reset";
     case CloseReason::kOverCapacity:
       return "over_capacity";
+    case CloseReason::kNoDescriptors:
+      return "no_descriptors";
     case CloseReason::kShutdown:
       return "shutdown";
+    case CloseReason::kInternalError:
+      return "internal_error";
   }
   return "unknown";
 }
 
 const std::array<CloseReason, kCloseReasonCount>& all_close_reasons() {
   static constexpr std::array<CloseReason, kCloseReasonCount> kAll = {
-      CloseReason::kCompleted,      CloseReason::kNotTls,       CloseReason::kHelloMalformed,
-      CloseReason::kHelloTooLarge,  CloseReason::kHelloTimeout, CloseReason::kClientClosedEarly,
-      CloseReason::kNoSni,          CloseReason::kBadSni,       CloseReason::kAlpnMissing,
-      CloseReason::kUnknownService, CloseReason::kNoEndpoint,   CloseReason::kConnectFailed,
-      CloseReason::kIdleTimeout,    CloseReason::kClientReset,  CloseReason::kUpstreamReset,
-      CloseReason::kOverCapacity,   CloseReason::kShutdown,
+      CloseReason::kCompleted,      CloseReason::kNotTls,        CloseReason::kHelloMalformed,
+      CloseReason::kHelloTooLarge,  CloseReason::kHelloTimeout,  CloseReason::kClientClosedEarly,
+      CloseReason::kNoSni,          CloseReason::kBadSni,        CloseReason::kAlpnMissing,
+      CloseReason::kUnknownService, CloseReason::kNoEndpoint,    CloseReason::kConnectFailed,
+      CloseReason::kIdleTimeout,    CloseReason::kClientReset,   CloseReason::kUpstreamReset,
+      CloseReason::kOverCapacity,   CloseReason::kNoDescriptors, CloseReason::kShutdown,
+      CloseReason::kInternalError,
   };
   return kAll;
 }

@@ -24,11 +24,13 @@ enum class CloseReason : uint8_t {
   kClientReset,        // read/write error on the client side while relaying
   kUpstreamReset,      // read/write error on the upstream side while relaying
   kOverCapacity,       // limits.max_connections reached at accept
+  kNoDescriptors,      // this process is out of file descriptors (not the endpoint's fault)
   kShutdown,           // the gateway stopped
+  kInternalError,      // cannot happen: an exception escaped a session task
 };
 
 inline constexpr std::size_t kCloseReasonCount =
-    static_cast<std::size_t>(CloseReason::kShutdown) + 1;
+    static_cast<std::size_t>(CloseReason::kInternalError) + 1;
 
 // Stable snake_case names, used in logs and as metric label values.
 const char* to_string(CloseReason reason);
