@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <memory>
 #include <system_error>
@@ -28,11 +30,30 @@ std::shared_ptr<const config::Config> load(const std::string& file) {
   return result.config;
 }
 
+// Each connection holds two descriptors. Take the hard limit, and say so
+// when even that cannot hold limits.max_connections.
+void raise_descriptor_limit(const config::Config& config) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const rlim_t wanted = 2 * rlim_t{config.limits.max_connections} + 64;
+  if (limit.rlim_cur < wanted) {
+    spdlog::warn(
+        "descriptor limit {} is below the {} that limits.max_connections {} needs; "
+        "connections past it fail as no_descriptors",
+        limit.rlim_cur, wanted, config.limits.max_connections);
+  }
+}
+
 }  // namespace
 
 int run_gateway(const std::string& config_file) {
   const auto config = load(config_file);
   if (!config) return 1;
+  raise_descriptor_limit(*config);
 
   discovery::Registry registry;
   asio::io_context control(1);
@@ -49,7 +70,7 @@ int run_gateway(const std::string& config_file) {
   Gateway gateway(config, registry);
   try {
     gateway.start();
-  } catch (const std::system_error& e) {
+  } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;
   }

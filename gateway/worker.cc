@@ -75,18 +75,24 @@ void Worker::shut_down() {
 }
 
 asio::awaitable<void> Worker::accept_loop() {
+  uint64_t failing_since_ok = 0;
   while (!stopping_) {
     asio::ip::tcp::socket socket(io_);
     error_code ec;
     co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (stopping_) break;
     if (!ec) {
+      if (failing_since_ok > 0) spdlog::info("passthrough: accepting again");
+      failing_since_ok = 0;
       accept(std::move(socket));
       continue;
     }
+    // Warn once per run of failures, not every 100 ms while it lasts.
+    if (failing_since_ok++ == 0) {
+      spdlog::warn("passthrough: accept failed: {}; pausing {} ms between tries", ec.message(),
+                   kAcceptBackoff.count());
+    }
     ctx_.stats.accept_errors.add();
-    spdlog::warn("passthrough: accept failed: {}; pausing {} ms", ec.message(),
-                 kAcceptBackoff.count());
     backoff_.expires_after(kAcceptBackoff);
     co_await backoff_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
@@ -100,7 +106,15 @@ void Worker::accept(asio::ip::tcp::socket socket) {
     socket.close(ec);
     return;
   }
-  std::make_shared<PassthroughSession>(std::move(socket), ctx_)->start();
+  // Only memory exhaustion can throw here; it must neither end the accept
+  // loop (leaving this worker's backlog unserved) nor leak the slot.
+  try {
+    std::make_shared<PassthroughSession>(std::move(socket), ctx_)->start();
+  } catch (const std::exception& e) {
+    spdlog::error("passthrough: cannot start a session: {}", e.what());
+    ctx_.stats.closed_by(CloseReason::kInternalError).add();
+    ctx_.limit.release();
+  }
 }
 
 }  // namespace meshgate::gateway
