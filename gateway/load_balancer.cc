@@ -35,12 +35,35 @@ std::optional<std::size_t> LoadBalancer::pick(const Cluster& cluster, uint64_t t
 
 LoadBalancer::ClusterState& LoadBalancer::state_for(const Cluster& cluster,
                                                     uint64_t table_version) {
-  ClusterState& state = clusters_[cluster.name];
-  if (state.table_version != table_version || state.current.size() != cluster.endpoints.size()) {
-    state.table_version = table_version;
-    state.current.assign(cluster.endpoints.size(), 0);
+  if (table_version > newest_version_) prune(table_version);
+  auto [it, inserted] = clusters_.try_emplace(cluster.name);
+  ClusterState& state = it->second;
+  if (inserted || (state.table_version != table_version && state.endpoints != cluster.endpoints)) {
+    reset(cluster, state);
   }
+  state.table_version = table_version;
   return state;
+}
+
+void LoadBalancer::reset(const Cluster& cluster, ClusterState& state) {
+  const std::size_t n = cluster.endpoints.size();
+  state.endpoints = cluster.endpoints;
+  state.current.assign(n, 0);
+  state.rotation = 0;
+  if (!random_start_ || n == 0) return;
+  state.rotation = random_() % n;
+  // Start round robin at a random point of its cycle (bounded work).
+  const std::size_t skip = random_() % std::min<std::size_t>(n * 4, 64);
+  for (std::size_t i = 0; i < skip; ++i)
+    pick_round_robin(cluster, state, {});
+}
+
+// Forgets clusters not picked from since the table before this one.
+void LoadBalancer::prune(uint64_t table_version) {
+  const uint64_t previous = newest_version_;
+  newest_version_ = table_version;
+  std::erase_if(clusters_,
+                [previous](const auto& entry) { return entry.second.table_version < previous; });
 }
 
 std::optional<std::size_t> LoadBalancer::pick_round_robin(const Cluster& cluster,

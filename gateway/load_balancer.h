@@ -1,12 +1,16 @@
 // Picks an endpoint of a cluster. One LoadBalancer per worker thread, so no
 // locks: weighted round robin (smooth, as nginx's: a weight-3 and a weight-1
 // endpoint go A A B A, interleaved) or weighted least connections (fewest
-// open connections per unit of weight, ties broken in rotation).
+// open connections per unit of weight, ties broken in rotation). State
+// survives new route tables unless the cluster's endpoints changed, and each
+// worker starts a cluster at a random point, so workers do not all begin on
+// the first endpoint.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -19,7 +23,9 @@ namespace meshgate::gateway {
 
 class LoadBalancer {
  public:
-  explicit LoadBalancer(config::LoadBalancing policy) : policy_(policy) {}
+  // random_start false: every cluster starts at its first endpoint (tests).
+  explicit LoadBalancer(config::LoadBalancing policy, bool random_start = true)
+      : policy_(policy), random_start_(random_start) {}
 
   // An index into cluster.endpoints not listed in `exclude`, or nullopt when
   // every endpoint is excluded. `table_version` lets per-cluster state reset
@@ -34,21 +40,27 @@ class LoadBalancer {
 
  private:
   struct ClusterState {
-    uint64_t table_version = 0;
-    std::vector<int64_t> current;  // smooth weighted round robin
-    std::size_t rotation = 0;      // tie-break start for least connections
+    uint64_t table_version = 0;               // last table this cluster was picked from
+    std::vector<UpstreamEndpoint> endpoints;  // as of that table
+    std::vector<int64_t> current;             // smooth weighted round robin
+    std::size_t rotation = 0;                 // tie-break start for least connections
   };
   struct EndpointHash {
     std::size_t operator()(const asio::ip::tcp::endpoint& endpoint) const;
   };
 
   ClusterState& state_for(const Cluster& cluster, uint64_t table_version);
+  void reset(const Cluster& cluster, ClusterState& state);
+  void prune(uint64_t table_version);
   std::optional<std::size_t> pick_round_robin(const Cluster& cluster, ClusterState& state,
                                               std::span<const std::size_t> exclude);
   std::optional<std::size_t> pick_least_connections(const Cluster& cluster, ClusterState& state,
                                                     std::span<const std::size_t> exclude);
 
   config::LoadBalancing policy_;
+  bool random_start_;
+  uint64_t newest_version_ = 0;
+  std::minstd_rand random_{std::random_device{}()};
   std::unordered_map<std::string, ClusterState> clusters_;
   std::unordered_map<asio::ip::tcp::endpoint, uint32_t, EndpointHash> active_;
 };

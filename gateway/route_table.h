@@ -23,6 +23,7 @@ namespace meshgate::gateway {
 struct UpstreamEndpoint {
   asio::ip::tcp::endpoint address;
   uint32_t weight = 1;
+  bool operator==(const UpstreamEndpoint&) const = default;
 };
 
 struct Cluster {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,21 +29,21 @@ std::string sequence(LoadBalancer& lb, const Cluster& c, int n) {
 }
 
 TEST(LoadBalancer, RoundRobinRotatesEqualWeights) {
-  LoadBalancer lb(config::LoadBalancing::kRoundRobin);
+  LoadBalancer lb(config::LoadBalancing::kRoundRobin, false);
   EXPECT_EQ(sequence(lb, cluster({1, 1, 1}), 6), "ABCABC");
 }
 
 TEST(LoadBalancer, RoundRobinHonoursWeightsInterleaved) {
-  LoadBalancer lb(config::LoadBalancing::kRoundRobin);
+  LoadBalancer lb(config::LoadBalancing::kRoundRobin, false);
   EXPECT_EQ(sequence(lb, cluster({3, 1}), 8), "AABAAABA");
-  LoadBalancer lb2(config::LoadBalancing::kRoundRobin);
+  LoadBalancer lb2(config::LoadBalancing::kRoundRobin, false);
   const std::string s = sequence(lb2, cluster({5, 1, 1}), 7);
   EXPECT_EQ(std::count(s.begin(), s.end(), 'A'), 5);
   EXPECT_EQ(s.find("AAAAA"), std::string::npos) << s;  // smooth, not bunched
 }
 
 TEST(LoadBalancer, ExcludedEndpointsAreSkipped) {
-  LoadBalancer lb(config::LoadBalancing::kRoundRobin);
+  LoadBalancer lb(config::LoadBalancing::kRoundRobin, false);
   const Cluster c = cluster({1, 1, 1});
   const std::vector<std::size_t> tried = {0, 2};
   for (int i = 0; i < 4; ++i)
@@ -52,7 +54,7 @@ TEST(LoadBalancer, ExcludedEndpointsAreSkipped) {
 }
 
 TEST(LoadBalancer, LeastConnectionsPrefersTheIdlest) {
-  LoadBalancer lb(config::LoadBalancing::kLeastConnections);
+  LoadBalancer lb(config::LoadBalancing::kLeastConnections, false);
   const Cluster c = cluster({1, 1, 1});
   lb.on_open(c.endpoints[0].address);
   lb.on_open(c.endpoints[0].address);
@@ -69,7 +71,7 @@ TEST(LoadBalancer, LeastConnectionsPrefersTheIdlest) {
 }
 
 TEST(LoadBalancer, LeastConnectionsWeighsLoadByWeight) {
-  LoadBalancer lb(config::LoadBalancing::kLeastConnections);
+  LoadBalancer lb(config::LoadBalancing::kLeastConnections, false);
   const Cluster c = cluster({4, 1});
   // Open what the balancer picks: A should take about four in five.
   std::map<std::size_t, int> picks;
@@ -83,15 +85,39 @@ TEST(LoadBalancer, LeastConnectionsWeighsLoadByWeight) {
 }
 
 TEST(LoadBalancer, LeastConnectionsRotatesTies) {
-  LoadBalancer lb(config::LoadBalancing::kLeastConnections);
+  LoadBalancer lb(config::LoadBalancing::kLeastConnections, false);
   EXPECT_EQ(sequence(lb, cluster({1, 1, 1}), 3), "ABC");
 }
 
 TEST(LoadBalancer, CloseOfUnknownEndpointIsHarmless) {
-  LoadBalancer lb(config::LoadBalancing::kLeastConnections);
+  LoadBalancer lb(config::LoadBalancing::kLeastConnections, false);
   const asio::ip::tcp::endpoint e(asio::ip::make_address("::1"), 443);
   lb.on_close(e);
   EXPECT_EQ(lb.active(e), 0u);
+}
+
+TEST(LoadBalancer, StateSurvivesANewTableWithTheSameEndpoints) {
+  LoadBalancer lb(config::LoadBalancing::kRoundRobin, false);
+  const Cluster c = cluster({1, 1, 1});
+  EXPECT_EQ(*lb.pick(c, 1, {}), 0u);
+  EXPECT_EQ(*lb.pick(c, 2, {}), 1u);  // an unrelated change elsewhere: keep rotating
+  EXPECT_EQ(*lb.pick(c, 3, {}), 2u);
+  const Cluster changed = cluster({1, 1});
+  EXPECT_EQ(*lb.pick(changed, 4, {}), 0u);  // the endpoints changed: start over
+}
+
+TEST(LoadBalancer, WorkersStartAtRandomPoints) {
+  const Cluster c = cluster({1, 1, 1, 1});
+  std::set<std::size_t> first_picks;
+  for (int i = 0; i < 64; ++i) {
+    LoadBalancer lb(config::LoadBalancing::kRoundRobin);
+    first_picks.insert(*lb.pick(c, 1, {}));
+  }
+  EXPECT_GT(first_picks.size(), 1u);  // 64 balancers all on endpoint 0: chance 4^-64
+  LoadBalancer lb(config::LoadBalancing::kRoundRobin);
+  const std::string s = sequence(lb, c, 8);
+  for (char e : std::string("ABCD"))
+    EXPECT_EQ(std::count(s.begin(), s.end(), e), 2) << s;
 }
 
 }  // namespace
