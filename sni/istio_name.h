@@ -18,22 +18,22 @@ inline constexpr std::size_t kMaxLabelLength = 63;
 enum class NameError {
   kNone,
   kEmpty,
-  kTooLong,        // over 253 characters
-  kEmptyLabel,     // "a..b", leading dot
-  kLabelTooLong,   // a label over 63 characters
-  kBadCharacter,   // outside [a-z0-9-] (case-insensitive), or a label starting/ending in '-'
-  kBadPort,        // outbound_ port not 1..65535 or not decimal
-  kBadSubset,      // outbound_ subset not a valid DNS label and not "_"
-  kBadOutbound,    // starts with "outbound_" but is not outbound_.<port>_.<subset>_.<fqdn>
+  kTooLong,       // over 253 characters
+  kEmptyLabel,    // "a..b", leading dot
+  kLabelTooLong,  // a label over 63 characters
+  kBadCharacter,  // outside [a-z0-9-] (case-insensitive), or a label starting/ending in '-'
+  kBadPort,       // outbound_ port not 1..65535 or not decimal
+  kBadSubset,     // outbound_ subset not a valid DNS label and not "_"
+  kBadOutbound,   // starts with "outbound_" but is not outbound_.<port>_.<subset>_.<fqdn>
 };
 
 const char* to_string(NameError error);
 
 struct IstioName {
-  bool outbound = false;          // came as outbound_.<port>_.<subset>_.<fqdn>
-  std::optional<uint16_t> port;   // set iff outbound
-  std::string subset;             // empty: no subset
-  std::string host;               // lower-cased, without a trailing dot
+  bool outbound = false;         // came as outbound_.<port>_.<subset>_.<fqdn>
+  std::optional<uint16_t> port;  // set iff outbound
+  std::string subset;            // empty: no subset
+  std::string host;              // lower-cased, without a trailing dot
 };
 
 struct NameParse {

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "tests/support/harness.h"
@@ -68,12 +69,24 @@ TEST_F(Relay, UpstreamFinFirstAlsoHalfCloses) {
   ASSERT_TRUE(client.send_all("late request"));
   client.shutdown_write();
   EXPECT_EQ(upstream.read_to_eof(), "late request");
+  EXPECT_TRUE(gateway_.eventually(
+      [](const auto& s) { return s.closed_by(CloseReason::kCompleted) == 1 && s.active == 0; }));
+}
+
+// The largest a kernel socket buffer of this kind may grow to (tcp_rmem or
+// tcp_wmem, third field).
+std::size_t kernel_buffer_max(const char* file) {
+  std::ifstream in(file);
+  std::size_t min = 0, def = 0, max = 0;
+  in >> min >> def >> max;
+  return max;
 }
 
 TEST_F(Relay, ClientThatNeverReadsDoesNotGrowTheGateway) {
   auto [client, upstream] = open_through();
-  // Push from the backend until the path stalls for 300 ms: kernel buffers
-  // plus the gateway's own bounded buffer, never the 256 MiB offered.
+  // Push from the backend until the path stalls for 300 ms. What fits is the
+  // kernel's buffers (backend send, gateway receive and send, client
+  // receive) plus the gateway's own bounded buffer, never the 256 MiB offered.
   upstream.set_timeout_ms(300);
   const std::string chunk(1 << 16, 'x');
   std::size_t pushed = 0;
@@ -82,20 +95,44 @@ TEST_F(Relay, ClientThatNeverReadsDoesNotGrowTheGateway) {
     if (n <= 0) break;
     pushed += static_cast<std::size_t>(n);
   }
-  EXPECT_LT(pushed, 64u << 20)
-      << "the gateway kept reading from a backend whose client never reads";
-  const auto stats = gateway_.stats();
-  EXPECT_LE(stats.bytes_from_upstream, pushed);
+  const std::size_t rmem = kernel_buffer_max("/proc/sys/net/ipv4/tcp_rmem");
+  const std::size_t wmem = kernel_buffer_max("/proc/sys/net/ipv4/tcp_wmem");
+  ASSERT_GT(rmem, 0u);
+  const std::size_t bound = 2 * (rmem + wmem) + test_config().limits.buffer_bytes;
+  EXPECT_LT(pushed, bound) << "the gateway kept reading from a backend whose client never reads";
+  // And the gateway has stopped moving bytes: its counter holds still.
+  const uint64_t relayed = gateway_.stats().bytes_from_upstream;
+  EXPECT_FALSE(poll_until([&] { return gateway_.stats().bytes_from_upstream != relayed; },
+                          std::chrono::milliseconds(300)));
 }
 
-TEST_F(Relay, ClientResetClosesTheUpstream) {
+TEST_F(Relay, ClientResetIsPassedOnAsAReset) {
   auto [client, upstream] = open_through();
   linger reset{1, 0};
   ::setsockopt(client.fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
   client = Socket();  // RST
-  EXPECT_TRUE(upstream.wait_closed());
+  EXPECT_EQ(next_event(upstream), "reset");
   EXPECT_TRUE(gateway_.eventually(
       [](const auto& s) { return s.closed_by(CloseReason::kClientReset) == 1; }));
+}
+
+TEST_F(Relay, CleanCloseIsPassedOnAsAFin) {
+  auto [client, upstream] = open_through();
+  client = Socket();
+  EXPECT_EQ(next_event(upstream), "eof");
+}
+
+TEST_F(Relay, ShutdownClosesRelayedAndPendingConnections) {
+  auto [client, upstream] = open_through();
+  Socket pending = Socket::connect("127.0.0.1", gateway_.port());
+  ASSERT_TRUE(pending.send_all(std::span<const uint8_t>(hello()).first(20)));
+  ASSERT_TRUE(gateway_.eventually([](const auto& s) { return s.active == 2; }));
+  gateway_.stop();
+  EXPECT_EQ(gateway_.closed(CloseReason::kShutdown), 2u);
+  EXPECT_EQ(gateway_.stats().active, 0u);
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_TRUE(pending.wait_closed());
+  EXPECT_TRUE(upstream.wait_closed());
 }
 
 config::Config short_timeouts() {
@@ -122,14 +159,71 @@ TEST_F(RelayLimits, SilentClientIsClosedAtTheHelloTimeout) {
 }
 
 TEST_F(RelayLimits, IdleConnectionIsClosedAtTheIdleTimeout) {
+  // connect (2 s) is longer than idle (300 ms): the idle deadline must still
+  // be the one that counts once relaying starts.
   auto [client, upstream] = open_through();
   ASSERT_TRUE(client.send_all("one message"));
   char buffer[32];
   EXPECT_EQ(::recv(upstream.fd(), buffer, 11, MSG_WAITALL), 11);
+  const auto last_activity = std::chrono::steady_clock::now();
   EXPECT_TRUE(client.wait_closed());
+  const auto idle_for = std::chrono::steady_clock::now() - last_activity;
+  EXPECT_GE(idle_for, std::chrono::milliseconds(250));
+  EXPECT_LT(idle_for, std::chrono::milliseconds(1500));
   EXPECT_TRUE(upstream.wait_closed());
   EXPECT_TRUE(gateway_.eventually(
       [](const auto& s) { return s.closed_by(CloseReason::kIdleTimeout) == 1; }));
+}
+
+TEST_F(RelayLimits, TrafficKeepsAConnectionAlivePastTheIdleTimeout) {
+  auto [client, upstream] = open_through();
+  // A byte every 100 ms for 900 ms: three idle timeouts long, never idle.
+  for (int i = 0; i < 9; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the traffic's pace
+    ASSERT_TRUE(client.send_all("x"));
+    ASSERT_EQ(next_event(upstream), "data") << "closed after " << i * 100 << " ms";
+  }
+  EXPECT_EQ(gateway_.closed(CloseReason::kIdleTimeout), 0u);
+}
+
+TEST(RelayConnect, UnansweredConnectTimesOut) {
+  config::Config config = test_config();
+  config.timeouts.connect = std::chrono::milliseconds(200);
+  GatewayUnderTest gateway(config);
+  Blackhole blackhole;
+  gateway.set_services({httpbin_service({local_endpoint(blackhole.port(), "v1")})});
+  Socket client = Socket::connect("127.0.0.1", gateway.port());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.send_all(hello()));
+  EXPECT_TRUE(client.wait_closed());
+  // One attempt: the cluster has one endpoint and attempts never repeat one.
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::milliseconds(180));
+  EXPECT_LT(waited, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(gateway.eventually(
+      [](const auto& s) { return s.closed_by(CloseReason::kConnectFailed) == 1; }));
+  EXPECT_EQ(gateway.stats().connect_failures, 1u);
+}
+
+TEST(RelayConnect, TimedOutEndpointIsSkippedForALiveOne) {
+  config::Config config = test_config();
+  config.workers = 1;
+  config.timeouts.connect = std::chrono::milliseconds(200);
+  GatewayUnderTest gateway(config);
+  Blackhole blackhole;
+  Listener live;
+  gateway.set_services({httpbin_service(
+      {local_endpoint(blackhole.port(), "v1"), local_endpoint(live.port(), "v1")})});
+  // Round robin over two endpoints: of two connections one tries the
+  // blackhole first, times out, and must still reach the live endpoint.
+  std::vector<Socket> clients;
+  for (int i = 0; i < 2; ++i) {
+    clients.push_back(Socket::connect("127.0.0.1", gateway.port()));
+    ASSERT_TRUE(clients.back().send_all(hello()));
+    EXPECT_TRUE(live.accept().valid()) << "connection " << i;
+  }
+  EXPECT_EQ(gateway.stats().connect_failures, 1u);
+  EXPECT_EQ(gateway.closed(CloseReason::kConnectFailed), 0u);
 }
 
 TEST_F(RelayLimits, OversizedClientHelloIsClosed) {

@@ -101,10 +101,10 @@ void Socket::shutdown_write() {
   ::shutdown(fd_, SHUT_WR);
 }
 
-Listener::Listener() : socket_(::socket(AF_INET, SOCK_STREAM, 0)) {
+Listener::Listener(int backlog) : socket_(::socket(AF_INET, SOCK_STREAM, 0)) {
   sockaddr_in addr = loopback(0);
   if (::bind(socket_.fd(), as_sockaddr(addr), sizeof addr) != 0 ||
-      ::listen(socket_.fd(), 128) != 0) {
+      ::listen(socket_.fd(), backlog) != 0) {
     throw std::runtime_error("test listener: bind/listen failed");
   }
   socklen_t len = sizeof addr;
@@ -129,6 +129,29 @@ uint16_t dead_port() {
   const uint16_t port = listener.port();
   listener.close();
   return port;
+}
+
+}  // namespace meshgate::testing
+
+namespace meshgate::testing {
+
+Blackhole::Blackhole() {
+  // Backlog 0 queues one connection; non-blocking connects fill the queue.
+  for (int i = 0; i < 3; ++i) {
+    Socket filler(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    sockaddr_in addr = loopback(listener_.port());
+    ::connect(filler.fd(), as_sockaddr(addr), sizeof addr);
+    fillers_.push_back(std::move(filler));
+  }
+}
+
+std::string next_event(Socket& socket) {
+  char byte;
+  const ssize_t n = ::recv(socket.fd(), &byte, 1, 0);
+  if (n > 0) return "data";
+  if (n == 0) return "eof";
+  if (errno == ECONNRESET) return "reset";
+  return errno == EAGAIN || errno == EWOULDBLOCK ? "timeout" : "error";
 }
 
 }  // namespace meshgate::testing

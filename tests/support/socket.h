@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace meshgate::testing {
 
@@ -41,7 +42,7 @@ class Socket {
 // A listening TCP socket on 127.0.0.1, port 0.
 class Listener {
  public:
-  Listener();
+  explicit Listener(int backlog = 128);
   uint16_t port() const { return port_; }
   Socket accept();  // 5 s timeout; invalid Socket on timeout
   void close();
@@ -53,5 +54,20 @@ class Listener {
 
 // A loopback port with nothing listening (bound then closed).
 uint16_t dead_port();
+
+// A loopback listener whose accept queue is full and never drained, so the
+// kernel drops further SYNs: a connect to it hangs until its timeout.
+class Blackhole {
+ public:
+  Blackhole();
+  uint16_t port() const { return listener_.port(); }
+
+ private:
+  Listener listener_{0};
+  std::vector<Socket> fillers_;
+};
+
+// What the next recv() on `socket` sees: "data", "eof", "reset" or "timeout".
+std::string next_event(Socket& socket);
 
 }  // namespace meshgate::testing
