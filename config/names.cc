@@ -1,6 +1,8 @@
 // Addresses, DNS names and network names.
 #include "config/names.h"
 
+#include "sni/istio_name.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -43,23 +45,11 @@ bool is_alnum(char c) {
 }
 
 // RFC 1123 label, lowercase as Kubernetes requires of a cluster domain.
-bool is_dns_label(std::string_view label) {
-  if (label.empty() || label.size() > 63) return false;
-  if (!is_lower_alnum(label.front()) || !is_lower_alnum(label.back())) return false;
-  return std::all_of(label.begin(), label.end(),
-                     [](char c) { return is_lower_alnum(c) || c == '-'; });
-}
 
 }  // namespace
 
 std::optional<std::string> check_dns_name(std::string_view name) {
-  bool valid = !name.empty() && name.size() <= 253;
-  for (std::string_view rest = name; valid;) {
-    const size_t dot = rest.find('.');
-    valid = is_dns_label(rest.substr(0, dot));
-    if (dot == std::string_view::npos) break;
-    rest.remove_prefix(dot + 1);
-  }
+  const bool valid = sni::is_lowercase_host(name);
   if (valid) return std::nullopt;
   return "not a valid DNS name: " + detail::in_quotes(name) +
          " (lowercase letters, digits and '-', in dot-separated labels of 1..63 characters)";

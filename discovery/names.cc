@@ -1,5 +1,7 @@
 #include "discovery/names.h"
 
+#include "sni/istio_name.h"
+
 #include <arpa/inet.h>
 
 #include <array>
@@ -10,7 +12,6 @@ namespace meshgate::discovery {
 namespace {
 
 constexpr size_t kMaxLabel = 63;
-constexpr size_t kMaxDnsName = 253;
 // INET6_ADDRSTRLEN counts the NUL; the longest literal is one less.
 constexpr size_t kMaxIpLiteral = 45;
 
@@ -35,22 +36,11 @@ bool is_qualified_name(std::string_view name) {
 }  // namespace
 
 bool is_dns1123_label(std::string_view name) {
-  if (name.empty() || name.size() > kMaxLabel) return false;
-  if (!is_lower_alnum(name.front()) || !is_lower_alnum(name.back())) return false;
-  for (char c : name) {
-    if (!is_lower_alnum(c) && c != '-') return false;
-  }
-  return true;
+  return name.find('.') == std::string_view::npos && sni::is_lowercase_host(name);
 }
 
 bool is_dns_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxDnsName) return false;
-  while (true) {
-    size_t dot = name.find('.');
-    if (!is_dns1123_label(name.substr(0, dot))) return false;
-    if (dot == std::string_view::npos) return true;
-    name.remove_prefix(dot + 1);
-  }
+  return sni::is_lowercase_host(name);
 }
 
 bool is_host_pattern(std::string_view host) {

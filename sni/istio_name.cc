@@ -1,5 +1,7 @@
 #include "sni/istio_name.h"
 
+#include <algorithm>
+
 #include <array>
 #include <charconv>
 #include <cstddef>
@@ -205,6 +207,11 @@ bool is_istio_alpn(std::string_view protocol) {
     if (protocol == known) return true;
   }
   return false;
+}
+
+bool is_lowercase_host(std::string_view host) {
+  return validate_host(host) == NameError::kNone &&
+         std::none_of(host.begin(), host.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
 }  // namespace meshgate::sni

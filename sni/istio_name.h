@@ -49,6 +49,11 @@ NameParse parse_sni(std::string_view sni);
 // trailing '-', lengths as above). Returns kNone when valid.
 NameError validate_host(std::string_view host);
 
+// A host name as Kubernetes and Istio write one: validate_host() passes and
+// there is no upper-case letter. The one DNS-name check of the project
+// (config and discovery use it too).
+bool is_lowercase_host(std::string_view host);
+
 // "outbound_.<port>_.<subset>_.<fqdn>"; an empty subset gives a lone "_" label
 std::string format_outbound(uint16_t port, std::string_view subset, std::string_view fqdn);
 

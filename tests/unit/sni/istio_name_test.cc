@@ -293,5 +293,15 @@ TEST(NameParse, OkOnlyWithoutError) {
   EXPECT_FALSE(parse_sni("a..b").ok());
 }
 
+TEST(IsLowercaseHost, IsValidateHostWithoutUpperCase) {
+  EXPECT_TRUE(is_lowercase_host("httpbin.bar.svc.cluster.local"));
+  EXPECT_TRUE(is_lowercase_host("0"));
+  EXPECT_FALSE(is_lowercase_host("Httpbin.bar"));
+  EXPECT_FALSE(is_lowercase_host("httpbin.bar."));
+  EXPECT_FALSE(is_lowercase_host("a..b"));
+  EXPECT_FALSE(is_lowercase_host("a_b"));
+  EXPECT_FALSE(is_lowercase_host(""));
+}
+
 }  // namespace
 }  // namespace meshgate::sni
