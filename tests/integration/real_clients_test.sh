@@ -51,7 +51,7 @@ port_of() { awk -v n="$1" '$1 == n {print $2}' "$work/certs/ports"; }
 sed -e "s/9443/$(port_of httpbin-v1)/g" -e "s/9444/$(port_of httpbin-v2)/g" \
     -e "s/9445/$(port_of reviews-v1)/g" "$src/deploy/demo/registry.yaml" >"$work/registry.yaml"
 
-start_gateway() {  # start_gateway NAME REQUIRE_ALPN: prints the bound port
+start_gateway() {  # start_gateway NAME REQUIRE_ALPN: leaves the bound port in $work/NAME.port
   cat >"$work/$1.yaml" <<YAML
 workers: 1
 listeners:
@@ -63,11 +63,15 @@ passthrough:
 YAML
   "$meshgate" --config "$work/$1.yaml" --log-level debug >"$work/$1.log" 2>&1 &
   pids+=($!)
-  wait_for "$work/$1.log" "passthrough: listening on" >&2
-  sed -n 's/.*passthrough: listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/$1.log" | head -n 1
+  wait_for "$work/$1.log" "passthrough: listening on"
+  sed -n 's/.*passthrough: listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/$1.log" |
+    head -n 1 >"$work/$1.port"
 }
-strict=$(start_gateway strict true)
-relaxed=$(start_gateway relaxed false)
+# Not in $(...): the pids must be recorded in this shell for cleanup.
+start_gateway strict true
+start_gateway relaxed false
+strict=$(cat "$work/strict.port")
+relaxed=$(cat "$work/relaxed.port")
 ca=$work/certs/ca.pem
 
 s_client() {  # s_client PORT SNI [extra args]: GET / through the gateway
@@ -163,6 +167,17 @@ check_config_bad() {
   [ "$status" -eq 1 ] && grep -q "did you mean" <<<"$out" && grep -q "bad-config.yaml:[0-9]" <<<"$out"
 }
 check "check-config rejects a bad file with lines and a suggestion" check_config_bad
+
+stopped_cleanly() {  # SIGTERM ends each gateway with exit 0, within 5 s
+  local pid
+  for pid in "${pids[@]:1}"; do
+    kill -TERM "$pid"
+    timeout 5 tail --pid="$pid" -f /dev/null || return 1
+    wait "$pid" || return 1
+  done
+  pids=("${pids[0]}")
+}
+check "SIGTERM stops the gateways with exit 0" stopped_cleanly
 
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]
