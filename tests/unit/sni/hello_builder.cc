@@ -144,6 +144,21 @@ ParseResult parse_all_ways(const Bytes& bytes, std::size_t max_bytes, ClientHell
   return stateless;
 }
 
+bool expect_done_at_every_split(const Bytes& hello, const std::string& expected) {
+  for (std::size_t split = 1; split < hello.size(); ++split) {
+    ClientHelloParser parser;
+    const ParseResult first = parser.feed({hello.data(), split});
+    const ParseResult second = parser.feed({hello.data() + split, hello.size() - split});
+    const Bytes buffered(parser.buffered().begin(), parser.buffered().end());
+    const bool ok = first.status == ParseStatus::kNeedMore && second.status == ParseStatus::kDone &&
+                    describe(parser.hello()) == expected && buffered == hello;
+    EXPECT_TRUE(ok) << "split at " << split << ": " << to_string(first.status) << " then "
+                    << to_string(second.status) << " (" << second.detail << ")";
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string describe(const ClientHello& hello) {
   std::string text =
       "record=" + hex16(hello.record_version) + " legacy=" + hex16(hello.legacy_version) + " sni=";

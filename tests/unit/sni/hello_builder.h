@@ -61,6 +61,12 @@ Bytes handshake_payload(const Bytes& records);
 // not exceed max_bytes: feed() refuses bytes beyond the limit outright.
 ParseResult parse_all_ways(const Bytes& bytes, std::size_t max_bytes, ClientHello* out);
 
+// Feeds `hello` as two pieces, split at every point in turn; adds a test
+// failure (and returns false at the first) unless the first piece is
+// kNeedMore, the second kDone with a hello described as `expected`, and
+// buffered() holds every byte.
+bool expect_done_at_every_split(const Bytes& hello, const std::string& expected);
+
 // A readable summary of every field, so results compare with one EXPECT_EQ.
 std::string describe(const ClientHello& hello);
 
