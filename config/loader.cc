@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <iterator>
 #include <limits>
@@ -74,9 +75,22 @@ LoadResult load_config_string(std::string_view yaml) {
 }
 
 LoadResult load_config_file(const std::string& path) {
-  detail::FileRead read = detail::read_bounded_file(path, detail::kMaxConfigBytes);
-  if (!read.error.empty()) return failure({{"", 0, std::move(read.error)}});
-  return load_document(read.content, std::filesystem::path(path).parent_path());
+  FileRead read = read_bounded_file(path, detail::kMaxConfigBytes);
+  switch (read.status) {
+    case FileRead::Status::kOk:
+      return load_document(read.content, std::filesystem::path(path).parent_path());
+    case FileRead::Status::kCannotOpen:
+    case FileRead::Status::kCannotRead:
+      return failure({{"", 0,
+                       fmt::format("cannot {} config file '{}': {}",
+                                   read.status == FileRead::Status::kCannotOpen ? "open" : "read",
+                                   path, std::strerror(read.error_number))}});
+    case FileRead::Status::kTooLarge:
+      break;
+  }
+  return failure({{"", 0,
+                   fmt::format("cannot load config file '{}': file too large (max {} bytes)", path,
+                               detail::kMaxConfigBytes)}});
 }
 
 std::string format_error(std::string_view file, const ConfigError& error) {

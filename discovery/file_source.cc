@@ -3,44 +3,17 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <array>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <utility>
 
+#include "config/read_file.h"
 #include "discovery/registry_file.h"
 
 namespace meshgate::discovery {
 namespace {
 
-constexpr size_t kMaxFileBytes = 64 * 1024 * 1024;
-constexpr size_t kReadChunk = 64 * 1024;
 // Errors quoted in the log line and in reload()'s result; the rest are counted.
 constexpr size_t kErrorsShown = 20;
-
-struct FileRead {
-  std::string content;
-  std::string error;  // "" : read
-};
-
-// The whole file, refusing more than kMaxFileBytes.
-FileRead read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {"", fmt::format("cannot open: {}", std::strerror(errno))};
-  FileRead read;
-  std::array<char, kReadChunk> chunk{};
-  while (in) {
-    in.read(chunk.data(), chunk.size());
-    const auto got = static_cast<size_t>(in.gcount());
-    if (read.content.size() + got > kMaxFileBytes) {
-      return {"", fmt::format("larger than {} bytes", kMaxFileBytes)};
-    }
-    read.content.append(chunk.data(), got);
-  }
-  if (in.bad()) return {"", fmt::format("cannot read: {}", std::strerror(errno))};
-  return read;
-}
 
 std::string join_errors(const std::vector<std::string>& errors) {
   std::string joined;
@@ -55,6 +28,22 @@ std::string join_errors(const std::vector<std::string>& errors) {
 
 }  // namespace
 
+std::string read_registry_file(const std::string& path, std::string* content) {
+  config::FileRead read = config::read_bounded_file(path, kMaxRegistryFileBytes);
+  switch (read.status) {
+    case config::FileRead::Status::kOk:
+      *content = std::move(read.content);
+      return "";
+    case config::FileRead::Status::kCannotOpen:
+      return fmt::format("cannot open: {}", std::strerror(read.error_number));
+    case config::FileRead::Status::kCannotRead:
+      return fmt::format("cannot read: {}", std::strerror(read.error_number));
+    case config::FileRead::Status::kTooLarge:
+      break;
+  }
+  return fmt::format("larger than {} bytes", kMaxRegistryFileBytes);
+}
+
 FileSource::FileSource(std::string path, Registry& registry)
     : path_(std::move(path)), name_("file:" + path_), registry_(registry) {
   registry_.add_source(name_);
@@ -62,22 +51,23 @@ FileSource::FileSource(std::string path, Registry& registry)
 
 std::string FileSource::reload() {
   std::lock_guard lock(mutex_);
-  FileRead read = read_file(path_);
-  if (!read.error.empty()) return fail(std::move(read.error), std::nullopt);
-  if (loaded_ && read.content == last_content_) {
+  std::string content;
+  std::string error = read_registry_file(path_, &content);
+  if (!error.empty()) return fail(std::move(error), std::nullopt);
+  if (loaded_ && content == last_content_) {
     clear_failure();  // back to the good content: a new failure logs again
     return "";
   }
   // Do not parse the same broken content on every poll.
-  if (failed_content_ && read.content == *failed_content_) return failed_error_;
+  if (failed_content_ && content == *failed_content_) return failed_error_;
 
-  RegistryFileResult parsed = parse_registry_file(read.content);
-  if (!parsed.state) return fail(join_errors(parsed.errors), std::move(read.content));
+  RegistryFileResult parsed = parse_registry_file(content);
+  if (!parsed.state) return fail(join_errors(parsed.errors), std::move(content));
 
   spdlog::info("discovery: {}: loaded {} services, {} aliases", path_,
                parsed.state->services.size(), parsed.state->aliases.size());
   registry_.update(name_, std::move(*parsed.state));
-  last_content_ = std::move(read.content);
+  last_content_ = std::move(content);
   loaded_ = true;
   clear_failure();
   ++stats_.reloads_ok;

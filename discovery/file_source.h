@@ -18,6 +18,11 @@ struct FileSourceStats {
   uint64_t reloads_failed = 0;  // unreadable or invalid; last good state kept
 };
 
+// Reads a registry file, at most kMaxRegistryFileBytes, into *content.
+// Returns "" on success, else the reason ("cannot open: ...", "cannot
+// read: ...", "larger than N bytes"), without the path.
+std::string read_registry_file(const std::string& path, std::string* content);
+
 class FileSource {
  public:
   FileSource(std::string path, Registry& registry);

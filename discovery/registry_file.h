@@ -12,6 +12,9 @@
 
 namespace meshgate::discovery {
 
+// A registry file larger than this is refused unread.
+inline constexpr std::size_t kMaxRegistryFileBytes = 64 * 1024 * 1024;
+
 struct RegistryFileResult {
   std::optional<SourceState> state;  // set iff errors is empty
   std::vector<std::string> errors;   // "line N: key.path: message"

@@ -3,19 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
 #include "config/loader.h"
+#include "discovery/file_source.h"
 #include "discovery/registry_file.h"
 #include "gateway/run.h"
 
 namespace meshgate::gateway {
 namespace {
-
-constexpr std::size_t kMaxRegistryBytes = 64 * 1024 * 1024;
 
 std::optional<CliArgs::Command> subcommand(std::string_view word) {
   if (word == "check-config") return CliArgs::Command::kCheckConfig;
@@ -43,20 +39,12 @@ int check_config(const std::string& file) {
 }
 
 int check_registry(const std::string& file) {
-  std::error_code size_error;
-  const auto size = std::filesystem::file_size(file, size_error);
-  if (size_error) {
-    std::fprintf(stderr, "%s: %s\n", file.c_str(), size_error.message().c_str());
+  std::string text;
+  if (const std::string error = discovery::read_registry_file(file, &text); !error.empty()) {
+    std::fprintf(stderr, "%s: %s\n", file.c_str(), error.c_str());
     return 1;
   }
-  if (size > kMaxRegistryBytes) {
-    std::fprintf(stderr, "%s: file too large (over %zu bytes)\n", file.c_str(), kMaxRegistryBytes);
-    return 1;
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  const discovery::RegistryFileResult result = discovery::parse_registry_file(text.view());
+  const discovery::RegistryFileResult result = discovery::parse_registry_file(text);
   for (const auto& error : result.errors)
     std::fprintf(stderr, "%s: %s\n", file.c_str(), error.c_str());
   if (!result.state) return 1;
