@@ -40,27 +40,6 @@ class Gateway::RoutePublisher {
   RouteTablePtr latest_;
 };
 
-namespace {
-
-// SO_REUSEPORT would let a second meshgate of the same user share the port
-// silently; a plain bind first makes that an error at start-up instead.
-void ensure_port_free(const asio::ip::tcp::endpoint& at) {
-  asio::io_context io;
-  asio::ip::tcp::acceptor probe(io);
-  boost::system::error_code ec;
-  probe.open(at.protocol(), ec);
-  // SO_REUSEADDR alone still refuses a port some socket listens on, but not
-  // one held only by TIME_WAIT leftovers of a previous run.
-  if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) probe.bind(at, ec);
-  if (ec) {
-    throw std::system_error(
-        ec, "cannot listen on " + at.address().to_string() + ":" + std::to_string(at.port()));
-  }
-}
-
-}  // namespace
-
 Gateway::Gateway(std::shared_ptr<const config::Config> config, discovery::Registry& registry)
     : config_(std::move(config)),
       publisher_(std::make_shared<RoutePublisher>()),

@@ -17,7 +17,24 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 // rather than spinning on a descriptor table that is full.
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
+std::system_error cannot_listen(const error_code& ec, const asio::ip::tcp::endpoint& at) {
+  return std::system_error(
+      ec, "cannot listen on " + at.address().to_string() + ":" + std::to_string(at.port()));
+}
+
 }  // namespace
+
+void ensure_port_free(const asio::ip::tcp::endpoint& at) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor probe(io);
+  error_code ec;
+  probe.open(at.protocol(), ec);
+  // SO_REUSEADDR alone still refuses a port some socket listens on, but not
+  // one held only by TIME_WAIT leftovers of a previous run.
+  if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) probe.bind(at, ec);
+  if (ec) throw cannot_listen(ec, at);
+}
 
 Worker::Worker(std::shared_ptr<const config::Config> config, ConnectionLimit& limit)
     : ctx_(std::move(config), limit) {}
@@ -36,11 +53,10 @@ asio::ip::tcp::endpoint Worker::listen(const asio::ip::tcp::endpoint& at) {
   if (!ec) acceptor_.set_option(ReusePort(true), ec);
   if (!ec) acceptor_.bind(at, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    throw std::system_error(
-        ec, "cannot listen on " + at.address().to_string() + ":" + std::to_string(at.port()));
-  }
-  return acceptor_.local_endpoint();
+  if (ec) throw cannot_listen(ec, at);
+  const asio::ip::tcp::endpoint bound = acceptor_.local_endpoint(ec);
+  if (ec) throw cannot_listen(ec, at);
+  return bound;
 }
 
 void Worker::start() {

@@ -11,6 +11,11 @@
 
 namespace meshgate::gateway {
 
+// SO_REUSEPORT would let a second meshgate of the same user share a port
+// silently; a plain bind of it first makes that an error at start-up.
+// Throws std::system_error naming the address when the port is taken.
+void ensure_port_free(const asio::ip::tcp::endpoint& at);
+
 class Worker {
  public:
   Worker(std::shared_ptr<const config::Config> config, ConnectionLimit& limit);
