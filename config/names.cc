@@ -12,7 +12,6 @@
 #include "config/validate.h"
 
 namespace meshgate::config {
-namespace detail {
 
 bool IpAddress::is_wildcard() const {
   return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
@@ -32,8 +31,6 @@ std::optional<IpAddress> parse_ip(std::string_view text) {
   if (inet_pton(AF_INET6, c_string.c_str(), address.bytes.data()) == 1) return address;
   return std::nullopt;
 }
-
-}  // namespace detail
 
 namespace {
 

@@ -1,4 +1,5 @@
-// Address parsing shared by the validators. Internal to config/.
+// IP literal parsing: the config validators and discovery's registry file
+// check addresses with this one function.
 #pragma once
 
 #include <array>
@@ -6,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-namespace meshgate::config::detail {
+namespace meshgate::config {
 
 struct IpAddress {
   bool v6 = false;
@@ -19,4 +20,4 @@ struct IpAddress {
 // An IPv4 or IPv6 literal, as inet_pton reads it; nothing else.
 std::optional<IpAddress> parse_ip(std::string_view text);
 
-}  // namespace meshgate::config::detail
+}  // namespace meshgate::config

@@ -1,19 +1,14 @@
 #include "discovery/names.h"
 
+#include "config/names.h"
 #include "sni/istio_name.h"
 
-#include <arpa/inet.h>
-
-#include <array>
 #include <cstddef>
-#include <cstring>
 
 namespace meshgate::discovery {
 namespace {
 
 constexpr size_t kMaxLabel = 63;
-// INET6_ADDRSTRLEN counts the NUL; the longest literal is one less.
-constexpr size_t kMaxIpLiteral = 45;
 
 bool is_lower_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -49,13 +44,7 @@ bool is_host_pattern(std::string_view host) {
 }
 
 bool is_ip_literal(std::string_view address) {
-  if (address.empty() || address.size() > kMaxIpLiteral) return false;
-  std::array<char, kMaxIpLiteral + 1> text{};
-  std::memcpy(text.data(), address.data(), address.size());
-  if (std::strlen(text.data()) != address.size()) return false;  // embedded NUL
-  std::array<unsigned char, 16> binary{};
-  return inet_pton(AF_INET, text.data(), binary.data()) == 1 ||
-         inet_pton(AF_INET6, text.data(), binary.data()) == 1;
+  return config::parse_ip(address).has_value();
 }
 
 bool is_label_key(std::string_view key) {
