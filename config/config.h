@@ -48,7 +48,44 @@ struct Timeouts {
   Duration client_hello{10'000};
   Duration connect{5'000};
   Duration idle{3'600'000};
-  Duration drain{30'000};
+  Duration drain_delay{5'000};  // SIGTERM: readiness fails at once, accepting stops after this
+  Duration drain{30'000};       // then open connections have this long to finish
+};
+
+// A service named by host and port: looked up in the registry (a service
+// whose hostname is `host`, or `host` + "." + cluster_domain), else resolved
+// by DNS.
+struct Upstream {
+  std::string host;
+  uint16_t port = 0;
+};
+
+// Where the istiod ports relay to, as Istio's expose-istiod.yaml does.
+struct Istiod {
+  Upstream xds{"istiod.istio-system.svc", 15012};    // listeners.istiod
+  Upstream webhook{"istiod.istio-system.svc", 443};  // listeners.webhook
+  Duration dns_refresh{5'000};  // re-resolve by DNS this often when not in the registry
+};
+
+enum class AccessLogFormat { kText, kJson };
+
+struct AccessLog {
+  bool enabled = true;
+  AccessLogFormat format = AccessLogFormat::kText;
+  std::string path;  // empty: standard output
+};
+
+// Outlier ejection: an endpoint whose connects fail `consecutive_failures`
+// times in a row is skipped for base_ejection x (times ejected), at most
+// max_ejection. The last usable endpoint of a cluster is never skipped.
+struct Outlier {
+  uint32_t consecutive_failures = 5;  // 0 turns ejection off
+  Duration base_ejection{30'000};
+  Duration max_ejection{300'000};
+};
+
+struct Reload {
+  Duration poll_interval{1'000};  // how often the config file is checked; 0s: only on SIGHUP
 };
 
 struct Limits {
@@ -65,6 +102,10 @@ struct Config {
   Passthrough passthrough;
   Timeouts timeouts;
   Limits limits;
+  Istiod istiod;
+  AccessLog access_log;
+  Outlier outlier;
+  Reload reload;
   uint32_t workers = 0;  // 0: one per core
 };
 

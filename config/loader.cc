@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iterator>
 #include <limits>
+#include <string>
 
 #include "config/read_file.h"
 #include "config/validate.h"
@@ -36,13 +37,20 @@ void sort_by_line(std::vector<ConfigError>& errors) {
   });
 }
 
-// Relative discovery files are relative to the config file that names them.
-void resolve_relative_paths(Discovery& discovery, const std::filesystem::path& base_dir) {
-  if (base_dir.empty()) return;
-  for (FileSource& file : discovery.files) {
-    const std::filesystem::path path(file.path);
-    if (!file.path.empty() && path.is_relative()) file.path = (base_dir / path).string();
+// A relative path in the config is relative to the config file that names it.
+// An empty path means none (or standard output) and stays empty.
+void resolve_relative_path(std::string& path, const std::filesystem::path& base_dir) {
+  if (base_dir.empty() || path.empty() || std::filesystem::path(path).is_absolute()) return;
+  path = (base_dir / path).string();
+}
+
+// Only paths written in the document: the defaults are absolute or empty.
+void resolve_relative_paths(detail::ParsedYaml& parsed, const std::filesystem::path& base_dir) {
+  if (parsed.files_from_document) {
+    for (FileSource& file : parsed.config.discovery.files)
+      resolve_relative_path(file.path, base_dir);
   }
+  resolve_relative_path(parsed.config.access_log.path, base_dir);
 }
 
 LoadResult load_document(std::string_view yaml, const std::filesystem::path& base_dir) {
@@ -59,7 +67,7 @@ LoadResult load_document(std::string_view yaml, const std::filesystem::path& bas
     sort_by_line(errors);
     return failure(std::move(errors));
   }
-  if (parsed.files_from_document) resolve_relative_paths(parsed.config.discovery, base_dir);
+  resolve_relative_paths(parsed, base_dir);
   return {std::make_shared<const Config>(std::move(parsed.config)), {}};
 }
 

@@ -41,10 +41,10 @@ bool is_alnum(char c) {
   return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
 }
 
-// RFC 1123 label, lowercase as Kubernetes requires of a cluster domain.
-
 }  // namespace
 
+// RFC 1123 labels, lowercase as Kubernetes requires of a cluster domain and of
+// service hosts.
 std::optional<std::string> check_dns_name(std::string_view name) {
   const bool valid = sni::is_lowercase_host(name);
   if (valid) return std::nullopt;

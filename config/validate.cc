@@ -60,6 +60,7 @@ void validate_timeouts(const Timeouts& timeouts, Problems& problems) {
   problems.add_if("timeouts.client_hello", check_duration(timeouts.client_hello, false));
   problems.add_if("timeouts.connect", check_duration(timeouts.connect, false));
   problems.add_if("timeouts.idle", check_duration(timeouts.idle, false));
+  problems.add_if("timeouts.drain_delay", check_duration(timeouts.drain_delay, true));
   problems.add_if("timeouts.drain", check_duration(timeouts.drain, true));
 }
 
@@ -69,6 +70,39 @@ void validate_limits(const Limits& limits, Problems& problems) {
   problems.add_if("limits.max_connections",
                   check_range(limits.max_connections, kMaxConnectionsRange));
   problems.add_if("limits.buffer_bytes", check_range(limits.buffer_bytes, kBufferBytesRange));
+}
+
+void validate_upstream(const Upstream& upstream, const std::string& path, Problems& problems) {
+  problems.add_if(path + ".host", check_dns_name(upstream.host));
+  if (check_range(upstream.port, kUpstreamPortRange))
+    problems.add(path + ".port", range_message(kUpstreamPortRange, "port"));
+}
+
+void validate_istiod(const Istiod& istiod, Problems& problems) {
+  validate_upstream(istiod.xds, "istiod.xds", problems);
+  validate_upstream(istiod.webhook, "istiod.webhook", problems);
+  problems.add_if("istiod.dns_refresh", check_duration(istiod.dns_refresh, false));
+}
+
+// Each ejection lasts base_ejection x (times ejected), capped at max_ejection,
+// so a cap below the base would cut even the first ejection short.
+void validate_outlier(const Outlier& outlier, Problems& problems) {
+  problems.add_if("outlier.consecutive_failures",
+                  check_range(outlier.consecutive_failures, kConsecutiveFailuresRange));
+  const std::optional<std::string> base = check_duration(outlier.base_ejection, false);
+  const std::optional<std::string> max = check_duration(outlier.max_ejection, false);
+  problems.add_if("outlier.base_ejection", base);
+  if (max) {
+    problems.add("outlier.max_ejection", *max);
+  } else if (!base && outlier.max_ejection < outlier.base_ejection) {
+    problems.add("outlier.max_ejection", fmt::format("{} is less than outlier.base_ejection ({})",
+                                                     format_duration(outlier.max_ejection),
+                                                     format_duration(outlier.base_ejection)));
+  }
+}
+
+void validate_reload(const Reload& reload, Problems& problems) {
+  problems.add_if("reload.poll_interval", check_duration(reload.poll_interval, true));
 }
 
 }  // namespace
@@ -128,6 +162,10 @@ std::vector<ConfigError> validate_config(const Config& config) {
   validate_passthrough(config.passthrough, problems);
   validate_timeouts(config.timeouts, problems);
   validate_limits(config.limits, problems);
+  validate_istiod(config.istiod, problems);
+  // access_log: every format the struct can hold is valid, and so is any path.
+  validate_outlier(config.outlier, problems);
+  validate_reload(config.reload, problems);
   return errors;
 }
 

@@ -20,11 +20,13 @@ struct IntRange {
 };
 
 inline constexpr IntRange kPortRange{0, 65'535};
+inline constexpr IntRange kUpstreamPortRange{1, 65'535};  // an upstream has no port 0
 inline constexpr IntRange kWorkersRange{0, 256};
 inline constexpr IntRange kConnectAttemptsRange{1, 16};
 inline constexpr IntRange kMaxClientHelloBytesRange{512, 1 << 20};
 inline constexpr IntRange kMaxConnectionsRange{1, 10'000'000};
 inline constexpr IntRange kBufferBytesRange{1024, 16 << 20};
+inline constexpr IntRange kConsecutiveFailuresRange{0, 1000};
 
 // "out of range (1..16)"; `what` names the value, e.g. "port".
 std::string range_message(IntRange range, std::string_view what = "value");

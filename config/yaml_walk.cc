@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 
 #include "config/duration.h"
@@ -55,6 +56,10 @@ class Walker {
   void passthrough(const YAML::Node& node, const std::string& path);
   void timeouts(const YAML::Node& node, const std::string& path);
   void limits(const YAML::Node& node, const std::string& path);
+  void istiod(const YAML::Node& node, const std::string& path);
+  void upstream(const YAML::Node& node, const std::string& path, Upstream& target);
+  void access_log(const YAML::Node& node, const std::string& path);
+  void outlier(const YAML::Node& node, const std::string& path);
 
   void read_string(const YAML::Node& node, const std::string& path, std::string& target);
   void read_bool(const YAML::Node& node, const std::string& path, bool& target);
@@ -62,9 +67,13 @@ class Walker {
                                       IntRange range, std::string_view what);
   void read_uint32(const YAML::Node& node, const std::string& path, IntRange range,
                    uint32_t& target);
-  void read_port(const YAML::Node& node, const std::string& path, uint16_t& target);
+  void read_port(const YAML::Node& node, const std::string& path, IntRange range, uint16_t& target);
   void read_duration(const YAML::Node& node, const std::string& path, Duration& target);
+  std::optional<size_t> read_choice(const YAML::Node& node, const std::string& path,
+                                    std::string_view what, std::span<const std::string_view> names);
   void read_load_balancing(const YAML::Node& node, const std::string& path, LoadBalancing& target);
+  void read_access_log_format(const YAML::Node& node, const std::string& path,
+                              AccessLogFormat& target);
 
   ParsedYaml& out_;
   Config& config_;
@@ -86,6 +95,15 @@ void Walker::document(const YAML::Node& root) {
           {"passthrough", [&](auto& v, auto& p) { passthrough(v, p); }},
           {"timeouts", [&](auto& v, auto& p) { timeouts(v, p); }},
           {"limits", [&](auto& v, auto& p) { limits(v, p); }},
+          {"istiod", [&](auto& v, auto& p) { istiod(v, p); }},
+          {"access_log", [&](auto& v, auto& p) { access_log(v, p); }},
+          {"outlier", [&](auto& v, auto& p) { outlier(v, p); }},
+          {"reload",
+           [&](auto& v, auto& p) {
+             mapping(v, p, {{"poll_interval", [&](auto& rv, auto& rp) {
+                               read_duration(rv, rp, config_.reload.poll_interval);
+                             }}});
+           }},
       });
 }
 
@@ -146,7 +164,7 @@ void Walker::listener(const YAML::Node& node, const std::string& path, Listener&
   mapping(node, path,
           {
               {"address", [&](auto& v, auto& p) { read_string(v, p, target.address); }},
-              {"port", [&](auto& v, auto& p) { read_port(v, p, target.port); }},
+              {"port", [&](auto& v, auto& p) { read_port(v, p, kPortRange, target.port); }},
           });
 }
 
@@ -197,6 +215,7 @@ void Walker::timeouts(const YAML::Node& node, const std::string& path) {
               {"client_hello", [&](auto& v, auto& p) { read_duration(v, p, target.client_hello); }},
               {"connect", [&](auto& v, auto& p) { read_duration(v, p, target.connect); }},
               {"idle", [&](auto& v, auto& p) { read_duration(v, p, target.idle); }},
+              {"drain_delay", [&](auto& v, auto& p) { read_duration(v, p, target.drain_delay); }},
               {"drain", [&](auto& v, auto& p) { read_duration(v, p, target.drain); }},
           });
 }
@@ -216,6 +235,48 @@ void Walker::limits(const YAML::Node& node, const std::string& path) {
            }},
           {"buffer_bytes",
            [&](auto& v, auto& p) { read_uint32(v, p, kBufferBytesRange, target.buffer_bytes); }},
+      });
+}
+
+void Walker::istiod(const YAML::Node& node, const std::string& path) {
+  Istiod& target = config_.istiod;
+  mapping(node, path,
+          {
+              {"xds", [&](auto& v, auto& p) { upstream(v, p, target.xds); }},
+              {"webhook", [&](auto& v, auto& p) { upstream(v, p, target.webhook); }},
+              {"dns_refresh", [&](auto& v, auto& p) { read_duration(v, p, target.dns_refresh); }},
+          });
+}
+
+void Walker::upstream(const YAML::Node& node, const std::string& path, Upstream& target) {
+  mapping(node, path,
+          {
+              {"host", [&](auto& v, auto& p) { read_string(v, p, target.host); }},
+              {"port", [&](auto& v, auto& p) { read_port(v, p, kUpstreamPortRange, target.port); }},
+          });
+}
+
+void Walker::access_log(const YAML::Node& node, const std::string& path) {
+  AccessLog& target = config_.access_log;
+  mapping(node, path,
+          {
+              {"enabled", [&](auto& v, auto& p) { read_bool(v, p, target.enabled); }},
+              {"format", [&](auto& v, auto& p) { read_access_log_format(v, p, target.format); }},
+              {"path", [&](auto& v, auto& p) { read_string(v, p, target.path); }},
+          });
+}
+
+void Walker::outlier(const YAML::Node& node, const std::string& path) {
+  Outlier& target = config_.outlier;
+  mapping(
+      node, path,
+      {
+          {"consecutive_failures",
+           [&](auto& v, auto& p) {
+             read_uint32(v, p, kConsecutiveFailuresRange, target.consecutive_failures);
+           }},
+          {"base_ejection", [&](auto& v, auto& p) { read_duration(v, p, target.base_ejection); }},
+          {"max_ejection", [&](auto& v, auto& p) { read_duration(v, p, target.max_ejection); }},
       });
 }
 
@@ -261,11 +322,14 @@ void Walker::read_uint32(const YAML::Node& node, const std::string& path, IntRan
   target = static_cast<uint32_t>(*value);
 }
 
-void Walker::read_port(const YAML::Node& node, const std::string& path, uint16_t& target) {
-  const std::optional<int64_t> value = read_integer(node, path, kPortRange, "port");
+// `range` is the key's documented range; a value that fits a port number but
+// not the range is left to validate_config.
+void Walker::read_port(const YAML::Node& node, const std::string& path, IntRange range,
+                       uint16_t& target) {
+  const std::optional<int64_t> value = read_integer(node, path, range, "port");
   if (!value) return;
   if (check_range(*value, kPortRange)) {
-    refuse(path, range_message(kPortRange, "port"));
+    refuse(path, range_message(range, "port"));
     return;
   }
   target = static_cast<uint16_t>(*value);
@@ -281,20 +345,44 @@ void Walker::read_duration(const YAML::Node& node, const std::string& path, Dura
   }
 }
 
+// The index of the value in `names`, or nothing after refusing it with the
+// names allowed and the closest one.
+std::optional<size_t> Walker::read_choice(const YAML::Node& node, const std::string& path,
+                                          std::string_view what,
+                                          std::span<const std::string_view> names) {
+  if (!expect(node, path, YAML::NodeType::Scalar)) return std::nullopt;
+  const std::string& name = node.Scalar();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return i;
+  }
+  std::string expected;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) expected += i + 1 == names.size() ? " or " : ", ";
+    expected += names[i];
+  }
+  std::string message = fmt::format("unknown {} {}; expected {}", what, in_quotes(name), expected);
+  const std::string_view suggestion = closest_key(name, names);
+  if (!suggestion.empty()) message += fmt::format(" (did you mean '{}'?)", suggestion);
+  refuse(path, std::move(message));
+  return std::nullopt;
+}
+
 void Walker::read_load_balancing(const YAML::Node& node, const std::string& path,
                                  LoadBalancing& target) {
   static constexpr std::array<std::string_view, 2> kNames{"round_robin", "least_connections"};
-  if (!expect(node, path, YAML::NodeType::Scalar)) return;
-  const std::string& name = node.Scalar();
-  if (name == kNames[0] || name == kNames[1]) {
-    target = name == kNames[0] ? LoadBalancing::kRoundRobin : LoadBalancing::kLeastConnections;
-    return;
-  }
-  std::string message = fmt::format("unknown load balancing {}; expected {} or {}", in_quotes(name),
-                                    kNames[0], kNames[1]);
-  const std::string_view suggestion = closest_key(name, kNames);
-  if (!suggestion.empty()) message += fmt::format(" (did you mean '{}'?)", suggestion);
-  refuse(path, std::move(message));
+  static constexpr std::array<LoadBalancing, 2> kValues{LoadBalancing::kRoundRobin,
+                                                        LoadBalancing::kLeastConnections};
+  const std::optional<size_t> index = read_choice(node, path, "load balancing", kNames);
+  if (index) target = kValues[*index];
+}
+
+void Walker::read_access_log_format(const YAML::Node& node, const std::string& path,
+                                    AccessLogFormat& target) {
+  static constexpr std::array<std::string_view, 2> kNames{"text", "json"};
+  static constexpr std::array<AccessLogFormat, 2> kValues{AccessLogFormat::kText,
+                                                          AccessLogFormat::kJson};
+  const std::optional<size_t> index = read_choice(node, path, "access log format", kNames);
+  if (index) target = kValues[*index];
 }
 
 }  // namespace

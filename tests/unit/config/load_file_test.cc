@@ -53,6 +53,25 @@ TEST_F(LoadFile, RelativeDiscoveryPathsFollowTheConfigFile) {
   EXPECT_EQ(files[2].path, "/abs/other.yaml");
 }
 
+TEST_F(LoadFile, RelativeAccessLogPathFollowsTheConfigFile) {
+  const LoadResult relative =
+      load_config_file(write("etc/meshgate.yaml", "access_log: {path: logs/access.log}\n"));
+  ASSERT_TRUE(relative.ok()) << ::testing::PrintToString(relative.errors);
+  EXPECT_EQ(relative.config->access_log.path, (dir_ / "etc" / "logs/access.log").string());
+
+  const LoadResult absolute =
+      load_config_file(write("abs.yaml", "access_log: {path: /var/log/meshgate.log}\n"));
+  ASSERT_TRUE(absolute.ok());
+  EXPECT_EQ(absolute.config->access_log.path, "/var/log/meshgate.log");
+
+  // Empty is standard output, written or not.
+  for (const char* yaml : {"access_log: {path: ''}\n", "network: n\n"}) {
+    const LoadResult stdout_log = load_config_file(write("stdout.yaml", yaml));
+    ASSERT_TRUE(stdout_log.ok()) << yaml;
+    EXPECT_EQ(stdout_log.config->access_log.path, "") << yaml;
+  }
+}
+
 TEST_F(LoadFile, DefaultDiscoveryIsNotRebased) {
   const LoadResult result = load_config_file(write("meshgate.yaml", "network: n\n"));
   ASSERT_TRUE(result.ok());

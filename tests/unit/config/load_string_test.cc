@@ -35,6 +35,19 @@ TEST(LoadString, EmptyDocumentIsAllDefaults) {
     EXPECT_TRUE(config.passthrough.require_istio_alpn);
     EXPECT_EQ(config.timeouts.idle, defaults.timeouts.idle);
     EXPECT_EQ(config.limits.max_client_hello_bytes, 65536u);
+    EXPECT_EQ(config.timeouts.drain_delay, Duration{5000});
+    EXPECT_EQ(config.istiod.xds.host, "istiod.istio-system.svc");
+    EXPECT_EQ(config.istiod.xds.port, 15012);
+    EXPECT_EQ(config.istiod.webhook.host, "istiod.istio-system.svc");
+    EXPECT_EQ(config.istiod.webhook.port, 443);
+    EXPECT_EQ(config.istiod.dns_refresh, Duration{5000});
+    EXPECT_TRUE(config.access_log.enabled);
+    EXPECT_EQ(config.access_log.format, AccessLogFormat::kText);
+    EXPECT_EQ(config.access_log.path, "");
+    EXPECT_EQ(config.outlier.consecutive_failures, 5u);
+    EXPECT_EQ(config.outlier.base_ejection, Duration{30'000});
+    EXPECT_EQ(config.outlier.max_ejection, Duration{300'000});
+    EXPECT_EQ(config.reload.poll_interval, Duration{1000});
   }
 }
 
@@ -61,8 +74,15 @@ passthrough:
   require_mtls_endpoints: false
   load_balancing: least_connections
   connect_attempts: 5
-timeouts: {client_hello: 3s, connect: 2s, idle: 2h, drain: 0s}
+timeouts: {client_hello: 3s, connect: 2s, idle: 2h, drain_delay: 0s, drain: 0s}
 limits: {max_client_hello_bytes: 4096, max_connections: 100, buffer_bytes: 32768}
+istiod:
+  xds: {host: istiod.istio-system.svc.cluster.local, port: 15010}
+  webhook: {host: istiod-webhook, port: 15017}
+  dns_refresh: 30s
+access_log: {enabled: false, format: json, path: logs/access.log}
+outlier: {consecutive_failures: 0, base_ejection: 10s, max_ejection: 10s}
+reload: {poll_interval: 0s}
 )");
   ASSERT_TRUE(result.ok()) << ::testing::PrintToString(result.errors);
   const Config& c = *result.config;
@@ -95,6 +115,19 @@ limits: {max_client_hello_bytes: 4096, max_connections: 100, buffer_bytes: 32768
   EXPECT_EQ(c.limits.max_client_hello_bytes, 4096u);
   EXPECT_EQ(c.limits.max_connections, 100u);
   EXPECT_EQ(c.limits.buffer_bytes, 32768u);
+  EXPECT_EQ(c.timeouts.drain_delay, Duration{0});
+  EXPECT_EQ(c.istiod.xds.host, "istiod.istio-system.svc.cluster.local");
+  EXPECT_EQ(c.istiod.xds.port, 15010);
+  EXPECT_EQ(c.istiod.webhook.host, "istiod-webhook");
+  EXPECT_EQ(c.istiod.webhook.port, 15017);
+  EXPECT_EQ(c.istiod.dns_refresh, Duration{30'000});
+  EXPECT_FALSE(c.access_log.enabled);
+  EXPECT_EQ(c.access_log.format, AccessLogFormat::kJson);
+  EXPECT_EQ(c.access_log.path, "logs/access.log");  // no directory to resolve against
+  EXPECT_EQ(c.outlier.consecutive_failures, 0u);
+  EXPECT_EQ(c.outlier.base_ejection, Duration{10'000});
+  EXPECT_EQ(c.outlier.max_ejection, Duration{10'000});
+  EXPECT_EQ(c.reload.poll_interval, Duration{0});
 }
 
 TEST(LoadString, PartialSectionsKeepOtherDefaults) {
@@ -205,6 +238,47 @@ TEST(LoadString, IntegerRanges) {
   EXPECT_THAT(load("limits:\n  buffer_bytes: 1023\n").errors,
               ElementsAre(ErrorAt("limits.buffer_bytes", 2, "out of range (1024..16777216)")));
   EXPECT_TRUE(load("workers: 256\nlimits: {max_client_hello_bytes: 1048576}\n").ok());
+  EXPECT_THAT(load("outlier:\n  consecutive_failures: 1001\n").errors,
+              ElementsAre(ErrorAt("outlier.consecutive_failures", 2, "out of range (0..1000)")));
+  EXPECT_THAT(load("outlier:\n  consecutive_failures: -1\n").errors,
+              ElementsAre(ErrorAt("outlier.consecutive_failures", 2, "out of range (0..1000)")));
+  EXPECT_TRUE(load("outlier: {consecutive_failures: 1000}\n").ok());
+}
+
+TEST(LoadString, IstiodUpstreams) {
+  EXPECT_THAT(load("istiod:\n  xds:\n    port: 0\n").errors,
+              ElementsAre(ErrorAt("istiod.xds.port", 3, "port out of range (1..65535)")));
+  EXPECT_THAT(load("istiod:\n  webhook: {port: 65536}\n").errors,
+              ElementsAre(ErrorAt("istiod.webhook.port", 2, "port out of range (1..65535)")));
+  EXPECT_THAT(load("istiod:\n  webhook: {port: '443'}\n").errors,
+              ElementsAre(ErrorAt("istiod.webhook.port", 2, "expected an integer")));
+  EXPECT_THAT(
+      load("istiod:\n  xds:\n    host: Istiod.istio-system\n").errors,
+      ElementsAre(ErrorAt("istiod.xds.host", 3, "not a valid DNS name: 'Istiod.istio-system'")));
+  EXPECT_THAT(load("istiod:\n  webhook: {host: ''}\n").errors,
+              ElementsAre(ErrorAt("istiod.webhook.host", 2, "not a valid DNS name: ''")));
+  EXPECT_THAT(load("istiod:\n  xds: istiod:15012\n").errors,
+              ElementsAre(ErrorAt("istiod.xds", 2, "expected a mapping, found 'istiod:15012'")));
+  // Either key may be left out and keeps its default.
+  const LoadResult port_only = load("istiod: {webhook: {port: 15017}}\n");
+  ASSERT_TRUE(port_only.ok());
+  EXPECT_EQ(port_only.config->istiod.webhook.host, "istiod.istio-system.svc");
+  EXPECT_EQ(port_only.config->istiod.webhook.port, 15017);
+  EXPECT_TRUE(load("istiod: {xds: {host: a, port: 1}, webhook: {port: 65535}}\n").ok());
+}
+
+TEST(LoadString, OutlierMaxEjectionIsAtLeastTheBase) {
+  EXPECT_THAT(load("outlier:\n  base_ejection: 1m\n  max_ejection: 30s\n").errors,
+              ElementsAre(ErrorAt("outlier.max_ejection", 3,
+                                  "30s is less than outlier.base_ejection (1m)")));
+  // Against the default cap: the error is on the enclosing key's line.
+  EXPECT_THAT(load("\noutlier:\n  base_ejection: 10m\n").errors,
+              ElementsAre(ErrorAt("outlier.max_ejection", 2,
+                                  "5m is less than outlier.base_ejection (10m)")));
+  // An invalid base is one error, not also a comparison.
+  EXPECT_THAT(load("outlier:\n  base_ejection: 0s\n  max_ejection: 1s\n").errors,
+              ElementsAre(ErrorAt("outlier.base_ejection", 2, "must be greater than 0")));
+  EXPECT_TRUE(load("outlier: {base_ejection: 1s, max_ejection: 1s}\n").ok());
 }
 
 TEST(LoadString, DurationErrors) {
@@ -218,6 +292,21 @@ TEST(LoadString, DurationErrors) {
       load("discovery:\n  files:\n    - path: a\n      poll_interval: 0ms\n").errors,
       ElementsAre(ErrorAt("discovery.files[0].poll_interval", 4, "must be greater than 0")));
   EXPECT_TRUE(load("timeouts: {drain: 0s}\n").ok());
+  EXPECT_THAT(load("timeouts:\n  drain_delay: -1s\n").errors,
+              ElementsAre(ErrorAt("timeouts.drain_delay", 2, "negative duration")));
+  EXPECT_THAT(load("istiod:\n  dns_refresh: 0s\n").errors,
+              ElementsAre(ErrorAt("istiod.dns_refresh", 2, "must be greater than 0")));
+  EXPECT_THAT(load("outlier:\n  base_ejection: 0ms\n").errors,
+              ElementsAre(ErrorAt("outlier.base_ejection", 2, "must be greater than 0")));
+  EXPECT_THAT(load("outlier:\n  max_ejection: 0s\n").errors,
+              ElementsAre(ErrorAt("outlier.max_ejection", 2, "must be greater than 0")));
+  EXPECT_THAT(load("reload:\n  poll_interval: 1\n").errors,
+              ElementsAre(ErrorAt("reload.poll_interval", 2, "missing unit")));
+  EXPECT_THAT(load("reload:\n  poll_interval: -1s\n").errors,
+              ElementsAre(ErrorAt("reload.poll_interval", 2, "negative duration")));
+  EXPECT_THAT(load("reload:\n  poll_interval: 8761h\n").errors,
+              ElementsAre(ErrorAt("reload.poll_interval", 2, "duration too large")));
+  EXPECT_TRUE(load("timeouts: {drain_delay: 0s}\nreload: {poll_interval: 0s}\n").ok());
 }
 
 TEST(LoadString, LoadBalancingNames) {
@@ -229,6 +318,25 @@ TEST(LoadString, LoadBalancingNames) {
   EXPECT_THAT(load("passthrough: {load_balancing: random}\n").errors,
               ElementsAre(ErrorAt("passthrough.load_balancing", 1,
                                   "expected round_robin or least_connections")));
+}
+
+TEST(LoadString, AccessLogFormatNames) {
+  EXPECT_EQ(load("access_log: {format: text}\n").config->access_log.format, AccessLogFormat::kText);
+  EXPECT_EQ(load("access_log: {format: json}\n").config->access_log.format, AccessLogFormat::kJson);
+  EXPECT_THAT(load("access_log:\n  format: jsn\n").errors,
+              ElementsAre(ErrorAt("access_log.format", 2,
+                                  "unknown access log format 'jsn'; expected text or json "
+                                  "(did you mean 'json'?)")));
+  EXPECT_THAT(load("access_log: {format: JSON}\n").errors,
+              ElementsAre(ErrorAt("access_log.format", 1, "did you mean 'json'?")));
+  const LoadResult xml = load("access_log: {format: xml}\n");
+  ASSERT_EQ(xml.errors.size(), 1u);
+  EXPECT_THAT(xml.errors[0], ErrorAt("access_log.format", 1, "expected text or json"));
+  EXPECT_THAT(xml.errors[0].message, ::testing::Not(::testing::HasSubstr("did you mean")));
+  EXPECT_THAT(load("access_log:\n  enabled: no\n").errors,
+              ElementsAre(ErrorAt("access_log.enabled", 2, "expected a boolean")));
+  EXPECT_THAT(load("access_log:\n  path: [a]\n").errors,
+              ElementsAre(ErrorAt("access_log.path", 2, "expected a string, found a list")));
 }
 
 TEST(LoadString, AddressesNetworkAndDomain) {
@@ -256,6 +364,30 @@ TEST(LoadString, UnknownKeySuggestsTheClosest) {
               ElementsAre(ErrorAt("Network", 1, "did you mean 'network'?")));
   EXPECT_THAT(load("timeouts:\n  conect: 1s\n").errors,
               ElementsAre(ErrorAt("timeouts.conect", 2, "did you mean 'connect'?")));
+}
+
+TEST(LoadString, UnknownKeyInTheNewerSections) {
+  EXPECT_THAT(load("timeouts:\n  drain_dealy: 1s\n").errors,
+              ElementsAre(ErrorAt("timeouts.drain_dealy", 2, "did you mean 'drain_delay'?")));
+  EXPECT_THAT(
+      load("istiod:\n  xds:\n    hots: a\n").errors,
+      ElementsAre(ErrorAt("istiod.xds.hots", 3, "unknown key 'hots'; did you mean 'host'?")));
+  EXPECT_THAT(load("istiod:\n  webhok: {port: 1}\n").errors,
+              ElementsAre(ErrorAt("istiod.webhok", 2, "did you mean 'webhook'?")));
+  EXPECT_THAT(load("istiod: {dns-refresh: 1s}\n").errors,
+              ElementsAre(ErrorAt("istiod.dns-refresh", 1, "did you mean 'dns_refresh'?")));
+  EXPECT_THAT(load("acess_log: {}\n").errors,
+              ElementsAre(ErrorAt("acess_log", 1, "did you mean 'access_log'?")));
+  EXPECT_THAT(load("access_log:\n  fromat: json\n").errors,
+              ElementsAre(ErrorAt("access_log.fromat", 2, "did you mean 'format'?")));
+  EXPECT_THAT(load("outlier:\n  max_ejections: 1m\n").errors,
+              ElementsAre(ErrorAt("outlier.max_ejections", 2, "did you mean 'max_ejection'?")));
+  EXPECT_THAT(load("reload:\n  poll_intervall: 1s\n").errors,
+              ElementsAre(ErrorAt("reload.poll_intervall", 2, "did you mean 'poll_interval'?")));
+  EXPECT_THAT(
+      load("outlier: {frobnicate: 1}\n").errors,
+      ElementsAre(ErrorAt("outlier.frobnicate", 1,
+                          "valid keys: consecutive_failures, base_ejection, max_ejection")));
 }
 
 TEST(LoadString, UnknownKeyListsTheValidOnes) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "config/duration.h"
 #include "tests/unit/config/error_matchers.h"
 
 namespace meshgate::config {
@@ -146,6 +147,14 @@ TEST(ValidateConfig, ReportsEveryProblemWithItsPath) {
   config.timeouts.client_hello = Duration{0};
   config.timeouts.drain = Duration{-1};
   config.limits.max_connections = 0;
+  config.timeouts.drain_delay = Duration{-1};
+  config.istiod.xds.host = "istiod:15012";
+  config.istiod.webhook.port = 0;
+  config.istiod.dns_refresh = Duration{0};
+  config.outlier.consecutive_failures = 1001;
+  config.outlier.base_ejection = Duration{0};
+  config.outlier.max_ejection = Duration{-5};
+  config.reload.poll_interval = kMaxDuration + Duration{1};
   EXPECT_THAT(validate_config(config),
               ElementsAre(ErrorAt("network", 0, "not a valid network name"),
                           ErrorAt("cluster_domain", 0, "not a valid DNS name"),
@@ -155,8 +164,36 @@ TEST(ValidateConfig, ReportsEveryProblemWithItsPath) {
                           ErrorAt("discovery.files[1].poll_interval", 0, "greater than 0"),
                           ErrorAt("passthrough.connect_attempts", 0, "out of range (1..16)"),
                           ErrorAt("timeouts.client_hello", 0, "greater than 0"),
+                          ErrorAt("timeouts.drain_delay", 0, "negative duration"),
                           ErrorAt("timeouts.drain", 0, "negative duration"),
-                          ErrorAt("limits.max_connections", 0, "out of range (1..10000000)")));
+                          ErrorAt("limits.max_connections", 0, "out of range (1..10000000)"),
+                          ErrorAt("istiod.xds.host", 0, "not a valid DNS name: 'istiod:15012'"),
+                          ErrorAt("istiod.webhook.port", 0, "port out of range (1..65535)"),
+                          ErrorAt("istiod.dns_refresh", 0, "greater than 0"),
+                          ErrorAt("outlier.consecutive_failures", 0, "out of range (0..1000)"),
+                          ErrorAt("outlier.base_ejection", 0, "greater than 0"),
+                          ErrorAt("outlier.max_ejection", 0, "negative duration"),
+                          ErrorAt("reload.poll_interval", 0, "duration too large")));
+}
+
+TEST(ValidateConfig, ZeroIsAllowedWhereItMeansOff) {
+  Config config = default_config();
+  config.timeouts.drain_delay = Duration{0};
+  config.outlier.consecutive_failures = 0;
+  config.reload.poll_interval = Duration{0};
+  config.access_log.path = "";
+  EXPECT_THAT(validate_config(config), IsEmpty());
+}
+
+TEST(ValidateConfig, MaxEjectionBelowBaseNamesBoth) {
+  Config config = default_config();
+  config.outlier.base_ejection = Duration{90'000};
+  config.outlier.max_ejection = Duration{60'000};
+  EXPECT_THAT(validate_config(config),
+              ElementsAre(ErrorAt("outlier.max_ejection", 0,
+                                  "1m is less than outlier.base_ejection (1m30s)")));
+  config.outlier.max_ejection = config.outlier.base_ejection;
+  EXPECT_THAT(validate_config(config), IsEmpty());
 }
 
 TEST(DefaultConfig, ReadsTheDemoRegistry) {
