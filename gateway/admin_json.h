@@ -1,0 +1,19 @@
+// JSON views for the admin port's /config_dump: the effective config and a
+// registry snapshot, each a plain nlohmann::json built off the data path.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "discovery/snapshot.h"
+
+namespace meshgate::gateway {
+
+// Every key of the config, named as in the YAML file (durations as strings
+// such as "10s", so a dump reads like a config file).
+nlohmann::json dump_config(const config::Config& config);
+// version, created (RFC 3339 UTC), services (with ports, subsets, endpoints)
+// and aliases.
+nlohmann::json dump_snapshot(const discovery::Snapshot& snapshot);
+
+}  // namespace meshgate::gateway
