@@ -1,0 +1,65 @@
+// The access log: one line per connection, written when it closes, as text or
+// JSON. Lines go through a bounded in-memory queue to a writer thread, so a
+// slow disk or pipe never stalls a worker: when the queue is full the line is
+// dropped and counted. Everything from the client (the SNI above all) is
+// escaped, so a line can never be split or forged.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+#include "gateway/asio.h"
+
+namespace meshgate::gateway {
+
+struct AccessRecord {
+  std::chrono::system_clock::time_point start;  // accept time
+  asio::ip::tcp::endpoint client;
+  std::string_view listener;                        // "passthrough", "istiod", "webhook"
+  std::string_view sni;                             // "" : none sent (or not read on this listener)
+  std::string_view route;                           // cluster name; "" : not routed
+  std::optional<asio::ip::tcp::endpoint> endpoint;  // the upstream, once connected
+  uint64_t bytes_from_client = 0;                   // relayed to the upstream
+  uint64_t bytes_from_upstream = 0;                 // relayed to the client
+  std::chrono::nanoseconds duration{0};
+  std::string_view reason;  // close reason, snake_case
+};
+
+// One line, no trailing newline. Text: space-separated key=value with the
+// start time first (RFC 3339, UTC, milliseconds), e.g.
+//   2026-11-22T10:00:00.123Z passthrough client=127.0.0.1:40000 sni="..." route="..."
+//   endpoint=127.0.0.1:9443 bytes_from_client=517 bytes_from_upstream=1024
+//   duration_ms=12.345 reason=completed
+// JSON: one object with the same keys ("start", "listener", ...).
+std::string format_access_text(const AccessRecord& record);
+std::string format_access_json(const AccessRecord& record);
+
+class AccessLog {
+ public:
+  // Opens the sink: config.path, or standard output when empty. Start-up
+  // only: throws std::runtime_error naming the path when it cannot be opened.
+  static std::shared_ptr<AccessLog> open(const config::AccessLog& config);
+  ~AccessLog();  // flushes what is queued, then stops the writer thread
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  // Thread-safe and non-blocking; a no-op when the log is disabled.
+  void write(const AccessRecord& record);
+  // Waits until every line queued so far is written (tests, shutdown).
+  void flush();
+
+  uint64_t written() const;  // lines handed to the sink
+  uint64_t dropped() const;  // lines lost: the queue was full, or the sink failed
+
+ private:
+  class Impl;
+  explicit AccessLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace meshgate::gateway
