@@ -81,13 +81,31 @@ void Registry::update(const std::string& source, SourceState state) {
     subscriber(next);
 }
 
+void Registry::remove_source(const std::string& source) {
+  std::lock_guard publish_lock(publish_mutex_);
+  SnapshotPtr next;
+  {
+    std::lock_guard lock(mutex_);
+    const auto removed =
+        std::erase_if(sources_, [&](const auto& known) { return known.first == source; });
+    if (removed == 0) return;
+    next = merge_locked(source);
+  }
+  if (!next) return;
+  for (const Subscriber& subscriber : subscribers_)
+    subscriber(next);
+}
+
 SnapshotPtr Registry::replace_and_merge(const std::string& source, SourceState state) {
   std::lock_guard lock(mutex_);
   auto entry = std::find_if(sources_.begin(), sources_.end(),
                             [&](const auto& known) { return known.first == source; });
   if (entry == sources_.end()) entry = sources_.insert(sources_.end(), {source, std::nullopt});
   entry->second = std::move(state);
+  return merge_locked(source);
+}
 
+SnapshotPtr Registry::merge_locked(const std::string& source) {
   Merged merged = merge(sources_);
   if (!merged.conflicts.empty()) {
     stats_.conflicts += merged.conflicts.size();

@@ -39,6 +39,10 @@ class Registry {
   // never added is added now, after all others.
   void update(const std::string& source, SourceState state);
 
+  // Forgets `source` and its state (a reload dropped it), publishing the
+  // merged result if it changed. Thread-safe.
+  void remove_source(const std::string& source);
+
   // The current snapshot; never null (version 0 and empty before any update).
   SnapshotPtr snapshot() const;
   bool synced() const;
@@ -56,6 +60,8 @@ class Registry {
   // Stores `state` for `source` and returns the snapshot to publish, or null
   // when the merged result equals the current one.
   SnapshotPtr replace_and_merge(const std::string& source, SourceState state);
+  // Merges every source (mutex_ held); `source` names the change in logs.
+  SnapshotPtr merge_locked(const std::string& source);
 
   std::mutex publish_mutex_;  // serializes update() and subscribe(); guards subscribers_
   std::vector<Subscriber> subscribers_;

@@ -107,6 +107,33 @@ TEST(Registry, AddingASourceTwiceKeepsItsPlace) {
   EXPECT_TRUE(registry.synced());
 }
 
+TEST(Registry, RemovingASourceDropsItsStateAndPublishes) {
+  Registry registry;
+  registry.add_source("a");
+  registry.add_source("b");
+  registry.update("a", state({service("bar", "httpbin", 1)}));
+  registry.update("b", state({service("bar", "httpbin", 2), service("bar", "only-b")}));
+  std::vector<uint64_t> published;
+  registry.subscribe(
+      [&](const SnapshotPtr& snapshot) { published.push_back(snapshot->version()); });
+  registry.remove_source("a");
+  const SnapshotPtr snapshot = registry.snapshot();
+  ASSERT_EQ(published.size(), 2u);  // the current one, then the one without "a"
+  EXPECT_EQ(published.back(), snapshot->version());
+  // The service "a" won is now "b"'s.
+  EXPECT_EQ(snapshot->find_service("bar", "httpbin")->ports[0].number, 2);
+  registry.remove_source("a");  // unknown now: nothing happens
+  EXPECT_EQ(published.size(), 2u);
+}
+
+TEST(Registry, RemovingTheOnlyUnsyncedSourceMakesItSynced) {
+  Registry registry;
+  registry.add_source("a");
+  EXPECT_FALSE(registry.synced());
+  registry.remove_source("a");
+  EXPECT_TRUE(registry.synced());
+}
+
 TEST(Registry, SyncedOnceEverySourceReported) {
   Registry registry;
   EXPECT_TRUE(registry.synced());  // nothing to wait for
