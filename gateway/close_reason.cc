@@ -38,6 +38,8 @@ const char* to_string(CloseReason reason) {
       return "over_capacity";
     case CloseReason::kNoDescriptors:
       return "no_descriptors";
+    case CloseReason::kDrainTimeout:
+      return "drain_timeout";
     case CloseReason::kShutdown:
       return "shutdown";
     case CloseReason::kInternalError:
@@ -53,8 +55,8 @@ const std::array<CloseReason, kCloseReasonCount>& all_close_reasons() {
       CloseReason::kNoSni,          CloseReason::kBadSni,        CloseReason::kAlpnMissing,
       CloseReason::kUnknownService, CloseReason::kNoEndpoint,    CloseReason::kConnectFailed,
       CloseReason::kIdleTimeout,    CloseReason::kClientReset,   CloseReason::kUpstreamReset,
-      CloseReason::kOverCapacity,   CloseReason::kNoDescriptors, CloseReason::kShutdown,
-      CloseReason::kInternalError,
+      CloseReason::kOverCapacity,   CloseReason::kNoDescriptors, CloseReason::kDrainTimeout,
+      CloseReason::kShutdown,       CloseReason::kInternalError,
   };
   return kAll;
 }

@@ -25,6 +25,7 @@ enum class CloseReason : uint8_t {
   kUpstreamReset,      // read/write error on the upstream side while relaying
   kOverCapacity,       // limits.max_connections reached at accept
   kNoDescriptors,      // this process is out of file descriptors (not the endpoint's fault)
+  kDrainTimeout,       // still open when the drain window after SIGTERM ended: cut
   kShutdown,           // the gateway stopped
   kInternalError,      // cannot happen: an exception escaped a session task
 };

@@ -2,61 +2,52 @@
 
 #include <spdlog/spdlog.h>
 
-#include <mutex>
 #include <system_error>
 #include <thread>
 
 namespace meshgate::gateway {
+namespace {
+
+bool same_listener(const config::Listener& a, const config::Listener& b) {
+  return a.address == b.address && a.port == b.port;
+}
+
+}  // namespace
 
 std::size_t workers_for(const config::Config& config) {
   if (config.workers > 0) return config.workers;
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// Hands each new route table to every worker's own loop. The registry's
-// subscription holds this, not the Gateway, and may outlive it: detach()
-// makes later publishes reach nobody.
-class Gateway::RoutePublisher {
- public:
-  void attach(std::vector<Worker*> workers) {
-    std::lock_guard lock(mutex_);
-    workers_ = std::move(workers);
+const config::Listener& listener_config(const config::Config& config, ListenerKind kind) {
+  switch (kind) {
+    case ListenerKind::kIstiod:
+      return config.listeners.istiod;
+    case ListenerKind::kWebhook:
+      return config.listeners.webhook;
+    case ListenerKind::kPassthrough:
+      break;
   }
-  void detach() { attach({}); }
-  void publish(RouteTablePtr table) {
-    std::lock_guard lock(mutex_);
-    latest_ = table;
-    for (Worker* worker : workers_)
-      worker->set_routes(table);
-  }
-  RouteTablePtr latest() const {
-    std::lock_guard lock(mutex_);
-    return latest_;
-  }
+  return config.listeners.passthrough;
+}
 
- private:
-  mutable std::mutex mutex_;
-  std::vector<Worker*> workers_;
-  RouteTablePtr latest_;
-};
+RouteOptions route_options(const config::Config& config) {
+  return {config.network, config.cluster_domain, config.passthrough.require_mtls_endpoints};
+}
 
-Gateway::Gateway(std::shared_ptr<const config::Config> config, discovery::Registry& registry)
+Gateway::Gateway(ConfigPtr config, discovery::Registry& registry, AccessLogPtr access_log)
     : config_(std::move(config)),
-      publisher_(std::make_shared<RoutePublisher>()),
+      publisher_(std::make_shared<RoutePublisher>(route_options(*config_))),
       limit_(config_->limits.max_connections) {
   std::vector<Worker*> workers;
   for (std::size_t i = 0; i < workers_for(*config_); ++i) {
     workers_.push_back(std::make_unique<Worker>(config_, limit_));
+    workers_.back()->set_config(config_, access_log);
     workers.push_back(workers_.back().get());
   }
   publisher_->attach(std::move(workers));
-  const RouteOptions options{config_->network, config_->cluster_domain,
-                             config_->passthrough.require_mtls_endpoints};
-  registry.subscribe([publisher = publisher_, options](const discovery::SnapshotPtr& snapshot) {
-    RouteTablePtr table = RouteTable::build(*snapshot, options);
-    spdlog::info("routes: snapshot {} gives {} clusters", snapshot->version(),
-                 table->cluster_count());
-    publisher->publish(std::move(table));
+  registry.subscribe([publisher = publisher_](const discovery::SnapshotPtr& snapshot) {
+    publisher->set_snapshot(snapshot);
   });
 }
 
@@ -65,40 +56,111 @@ Gateway::~Gateway() {
   stop();
 }
 
-RouteTablePtr Gateway::routes() const {
-  return publisher_->latest();
+asio::ip::tcp::endpoint Gateway::bind(ListenerKind kind, const config::Listener& at,
+                                      std::vector<asio::ip::tcp::acceptor>& acceptors) {
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(at.address, ec);
+  if (ec) {
+    throw std::system_error(
+        ec, "bad " + std::string(to_string(kind)) + " address '" + at.address + "'");
+  }
+  const bool same_port = started_ && at.port == bound_[index_of(kind)].port();
+  if (at.port != 0 && !same_port) ensure_port_free({address, at.port});
+  // The first worker may bind port 0; the others join the port it got.
+  acceptors.push_back(open_acceptor(workers_.front()->io(), {address, at.port}));
+  const asio::ip::tcp::endpoint bound = acceptors.front().local_endpoint(ec);
+  if (ec) throw std::system_error(ec, "cannot read the address of a new listener");
+  for (std::size_t i = 1; i < workers_.size(); ++i)
+    acceptors.push_back(open_acceptor(workers_[i]->io(), bound));
+  return bound;
 }
 
 void Gateway::start() {
-  boost::system::error_code ec;
-  const auto& listener = config_->listeners.passthrough;
-  const asio::ip::address address = asio::ip::make_address(listener.address, ec);
-  if (ec) throw std::system_error(ec, "bad passthrough address '" + listener.address + "'");
-  if (listener.port != 0) ensure_port_free({address, listener.port});
-  // The first worker may bind port 0; the others join the port it got.
-  bound_ = workers_.front()->listen({address, listener.port});
-  for (std::size_t i = 1; i < workers_.size(); ++i)
-    workers_[i]->listen(bound_);
+  std::array<std::vector<asio::ip::tcp::acceptor>, kListenerKindCount> acceptors;
+  std::array<asio::ip::tcp::endpoint, kListenerKindCount> bound;
+  for (ListenerKind kind : kAllListenerKinds)
+    bound[index_of(kind)] = bind(kind, listener_config(*config_, kind), acceptors[index_of(kind)]);
+  for (ListenerKind kind : kAllListenerKinds) {
+    bound_[index_of(kind)] = bound[index_of(kind)];
+    for (std::size_t i = 0; i < workers_.size(); ++i)
+      workers_[i]->adopt(kind, std::move(acceptors[index_of(kind)][i]));
+    spdlog::info("{}: listening on {}:{} with {} workers", to_string(kind),
+                 bound_[index_of(kind)].address().to_string(), bound_[index_of(kind)].port(),
+                 workers_.size());
+  }
   for (auto& worker : workers_)
     worker->start();
-  spdlog::info("passthrough: listening on {}:{} with {} workers", bound_.address().to_string(),
-               bound_.port(), workers_.size());
+  started_ = true;
 }
 
-void Gateway::stop() {
+void Gateway::reconfigure(ConfigPtr config, AccessLogPtr log) {
+  std::array<std::vector<asio::ip::tcp::acceptor>, kListenerKindCount> acceptors;
+  std::array<asio::ip::tcp::endpoint, kListenerKindCount> bound = bound_;
+  for (ListenerKind kind : kAllListenerKinds) {
+    const config::Listener& wanted = listener_config(*config, kind);
+    if (same_listener(wanted, listener_config(*config_, kind))) continue;
+    bound[index_of(kind)] = bind(kind, wanted, acceptors[index_of(kind)]);
+  }
+  for (ListenerKind kind : kAllListenerKinds) {
+    if (acceptors[index_of(kind)].empty()) continue;
+    for (std::size_t i = 0; i < workers_.size(); ++i)
+      workers_[i]->adopt(kind, std::move(acceptors[index_of(kind)][i]));
+    spdlog::info("{}: now listening on {}:{}", to_string(kind),
+                 bound[index_of(kind)].address().to_string(), bound[index_of(kind)].port());
+  }
+  bound_ = bound;
+  if (workers_for(*config) != workers_.size()) {
+    spdlog::warn("reload: workers stays {}; a new count needs a restart", workers_.size());
+  }
+  for (auto& worker : workers_)
+    worker->set_config(config, log);
+  limit_.set_max(config->limits.max_connections);
+  publisher_->set_options(route_options(*config));
+  config_ = std::move(config);
+}
+
+void Gateway::stop_accepting() {
+  for (auto& worker : workers_)
+    worker->stop_accepting();
+}
+
+void Gateway::stop(CloseReason reason) {
   if (stopped_) return;
   stopped_ = true;
   for (auto& worker : workers_)
-    worker->stop();
+    worker->stop(reason);
   for (auto& worker : workers_)
     worker->join();
 }
 
-StatsSnapshot Gateway::stats() const {
-  std::vector<const PassthroughStats*> all;
+StatsSnapshot Gateway::stats(ListenerKind kind) const {
+  StatsSnapshot total;
   for (const auto& worker : workers_)
-    all.push_back(&worker->stats());
-  return sum(all);
+    total += snapshot_of(worker->stats(kind));
+  return total;
+}
+
+std::map<std::string, RouteStatsSnapshot, std::less<>> Gateway::route_stats() const {
+  std::map<std::string, RouteStatsSnapshot, std::less<>> all;
+  for (const auto& worker : workers_)
+    worker->route_stats().collect(all);
+  return all;
+}
+
+std::vector<EjectedEndpoint> Gateway::ejections(std::chrono::steady_clock::time_point now) const {
+  std::vector<EjectedEndpoint> all;
+  for (const auto& worker : workers_) {
+    for (const EjectedEndpoint& ejected : worker->outliers().ejected_endpoints(now)) {
+      auto it = std::find_if(all.begin(), all.end(),
+                             [&](const auto& e) { return e.address == ejected.address; });
+      if (it == all.end()) {
+        all.push_back(ejected);
+      } else if (ejected.until > it->until) {
+        *it = ejected;
+      }
+    }
+  }
+  return all;
 }
 
 }  // namespace meshgate::gateway

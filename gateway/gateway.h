@@ -1,13 +1,20 @@
-// The passthrough gateway on 15443: a route table kept current from the
-// registry, and one worker per thread, each accepting on the same port.
+// The TCP side of the gateway: 15443 (by SNI) and the istiod ports 15012 and
+// 15017, each accepted by every worker on its own SO_REUSEPORT acceptor, with
+// routes kept current from the registry.
 #pragma once
 
+#include <array>
+#include <chrono>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
 #include "discovery/registry.h"
 #include "gateway/asio.h"
+#include "gateway/listener_kind.h"
+#include "gateway/routes.h"
 #include "gateway/stats.h"
 #include "gateway/worker.h"
 #include "gateway/worker_context.h"
@@ -16,34 +23,60 @@ namespace meshgate::gateway {
 
 class Gateway {
  public:
-  Gateway(std::shared_ptr<const config::Config> config, discovery::Registry& registry);
+  Gateway(ConfigPtr config, discovery::Registry& registry, AccessLogPtr access_log = nullptr);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
-  // Binds the passthrough listener on every worker and starts them.
+  // Binds every TCP listener on every worker and starts them.
   // Start-up only: throws std::system_error naming the address on failure.
   void start();
-  // Stops accepting, closes every connection, joins the workers. Idempotent.
-  void stop();
+  // Closes the listeners; open connections go on. Idempotent.
+  void stop_accepting();
+  // Stops accepting, closes every connection with `reason`, joins the
+  // workers. Idempotent.
+  void stop(CloseReason reason = CloseReason::kShutdown);
+  // A reload: new connections use `config` and `log`; listeners whose
+  // address or port changed are bound anew (all new binds first, so a
+  // failure throws std::system_error and changes nothing); open connections
+  // are untouched. `workers` cannot change: the old count stays.
+  void reconfigure(ConfigPtr config, AccessLogPtr log);
 
-  asio::ip::tcp::endpoint passthrough_endpoint() const { return bound_; }
-  StatsSnapshot stats() const;
-  // The newest route table handed to the workers (not a data-path call).
-  RouteTablePtr routes() const;
+  asio::ip::tcp::endpoint endpoint(ListenerKind kind) const { return bound_[index_of(kind)]; }
+  asio::ip::tcp::endpoint passthrough_endpoint() const {
+    return endpoint(ListenerKind::kPassthrough);
+  }
+  StatsSnapshot stats(ListenerKind kind = ListenerKind::kPassthrough) const;
+  std::map<std::string, RouteStatsSnapshot, std::less<>> route_stats() const;
+  // Endpoints ejected on any worker at `now`, one entry per endpoint (the
+  // longest ejection).
+  std::vector<EjectedEndpoint> ejections(std::chrono::steady_clock::time_point now) const;
+  // The newest routes handed to the workers (not a data-path call).
+  RoutesPtr routes() const { return publisher_->latest(); }
+  RoutePublisher& publisher() { return *publisher_; }
+  uint32_t open_connections() const { return limit_.open(); }
   std::size_t worker_count() const { return workers_.size(); }
 
  private:
-  std::shared_ptr<const config::Config> config_;
-  class RoutePublisher;
+  // Binds `kind` at `at` on every worker; returns the bound endpoint.
+  asio::ip::tcp::endpoint bind(ListenerKind kind, const config::Listener& at,
+                               std::vector<asio::ip::tcp::acceptor>& acceptors);
+
+  ConfigPtr config_;
   std::shared_ptr<RoutePublisher> publisher_;  // shared with the registry subscription
   ConnectionLimit limit_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  asio::ip::tcp::endpoint bound_;
+  std::array<asio::ip::tcp::endpoint, kListenerKindCount> bound_;
+  bool started_ = false;
   bool stopped_ = false;
 };
 
 // Workers to run: config.workers, or one per core when 0.
 std::size_t workers_for(const config::Config& config);
+
+// The config's listener for a TCP listener kind.
+const config::Listener& listener_config(const config::Config& config, ListenerKind kind);
+
+RouteOptions route_options(const config::Config& config);
 
 }  // namespace meshgate::gateway

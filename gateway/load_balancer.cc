@@ -26,11 +26,26 @@ std::size_t LoadBalancer::EndpointHash::operator()(const asio::ip::tcp::endpoint
 }
 
 std::optional<std::size_t> LoadBalancer::pick(const Cluster& cluster, uint64_t table_version,
-                                              std::span<const std::size_t> exclude) {
+                                              std::span<const std::size_t> exclude,
+                                              const OutlierDetector* outliers,
+                                              OutlierDetector::Clock::time_point now) {
   ClusterState& state = state_for(cluster, table_version);
+  const auto tried = [exclude](std::size_t i) { return excluded(i, exclude); };
+  if (outliers != nullptr) {
+    const auto tried_or_ejected = [&](std::size_t i) {
+      return excluded(i, exclude) || outliers->ejected(cluster.endpoints[i].address, now);
+    };
+    if (auto index = pick_with(cluster, state, tried_or_ejected)) return index;
+  }
+  return pick_with(cluster, state, tried);
+}
+
+template <typename Skip>
+std::optional<std::size_t> LoadBalancer::pick_with(const Cluster& cluster, ClusterState& state,
+                                                   const Skip& skip) {
   return policy_ == config::LoadBalancing::kRoundRobin
-             ? pick_round_robin(cluster, state, exclude)
-             : pick_least_connections(cluster, state, exclude);
+             ? pick_round_robin(cluster, state, skip)
+             : pick_least_connections(cluster, state, skip);
 }
 
 LoadBalancer::ClusterState& LoadBalancer::state_for(const Cluster& cluster,
@@ -53,9 +68,10 @@ void LoadBalancer::reset(const Cluster& cluster, ClusterState& state) {
   if (!random_start_ || n == 0) return;
   state.rotation = random_() % n;
   // Start round robin at a random point of its cycle (bounded work).
-  const std::size_t skip = random_() % std::min<std::size_t>(n * 4, 64);
-  for (std::size_t i = 0; i < skip; ++i)
-    pick_round_robin(cluster, state, {});
+  const std::size_t steps = random_() % std::min<std::size_t>(n * 4, 64);
+  const auto none = [](std::size_t) { return false; };
+  for (std::size_t i = 0; i < steps; ++i)
+    pick_round_robin(cluster, state, none);
 }
 
 // Forgets clusters not picked from since the table before this one.
@@ -66,13 +82,13 @@ void LoadBalancer::prune(uint64_t table_version) {
                 [previous](const auto& entry) { return entry.second.table_version < previous; });
 }
 
+template <typename Skip>
 std::optional<std::size_t> LoadBalancer::pick_round_robin(const Cluster& cluster,
-                                                          ClusterState& state,
-                                                          std::span<const std::size_t> exclude) {
+                                                          ClusterState& state, const Skip& skip) {
   int64_t total = 0;
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < cluster.endpoints.size(); ++i) {
-    if (excluded(i, exclude)) continue;
+    if (skip(i)) continue;
     state.current[i] += cluster.endpoints[i].weight;
     total += cluster.endpoints[i].weight;
     if (!best || state.current[i] > state.current[*best]) best = i;
@@ -81,15 +97,17 @@ std::optional<std::size_t> LoadBalancer::pick_round_robin(const Cluster& cluster
   return best;
 }
 
-std::optional<std::size_t> LoadBalancer::pick_least_connections(
-    const Cluster& cluster, ClusterState& state, std::span<const std::size_t> exclude) {
+template <typename Skip>
+std::optional<std::size_t> LoadBalancer::pick_least_connections(const Cluster& cluster,
+                                                                ClusterState& state,
+                                                                const Skip& skip) {
   const std::size_t n = cluster.endpoints.size();
   std::optional<std::size_t> best;
   uint64_t best_load = 0;  // (active + 1) scaled by the other side's weight
   uint64_t best_weight = 1;
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = (state.rotation + k) % n;
-    if (excluded(i, exclude)) continue;
+    if (skip(i)) continue;
     const uint64_t load = active(cluster.endpoints[i].address) + 1;
     const uint64_t weight = cluster.endpoints[i].weight;
     // load/weight < best_load/best_weight, without division.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "gateway/outlier.h"
 #include "gateway/route_table.h"
 
 namespace meshgate::gateway {
@@ -29,9 +30,14 @@ class LoadBalancer {
 
   // An index into cluster.endpoints not listed in `exclude`, or nullopt when
   // every endpoint is excluded. `table_version` lets per-cluster state reset
-  // when the route table changes.
+  // when the route table changes. With `outliers`, endpoints ejected at `now`
+  // are passed over too, unless every endpoint left is ejected: then they are
+  // picked as if none were (a cluster never loses its last endpoints).
   std::optional<std::size_t> pick(const Cluster& cluster, uint64_t table_version,
-                                  std::span<const std::size_t> exclude);
+                                  std::span<const std::size_t> exclude,
+                                  const OutlierDetector* outliers = nullptr,
+                                  OutlierDetector::Clock::time_point now = {});
+  void set_policy(config::LoadBalancing policy) { policy_ = policy; }
 
   // Connection accounting for least connections (called for either policy).
   void on_open(const asio::ip::tcp::endpoint& endpoint);
@@ -52,10 +58,16 @@ class LoadBalancer {
   ClusterState& state_for(const Cluster& cluster, uint64_t table_version);
   void reset(const Cluster& cluster, ClusterState& state);
   void prune(uint64_t table_version);
+  // `skip(i)` is true for endpoints not to pick.
+  template <typename Skip>
+  std::optional<std::size_t> pick_with(const Cluster& cluster, ClusterState& state,
+                                       const Skip& skip);
+  template <typename Skip>
   std::optional<std::size_t> pick_round_robin(const Cluster& cluster, ClusterState& state,
-                                              std::span<const std::size_t> exclude);
+                                              const Skip& skip);
+  template <typename Skip>
   std::optional<std::size_t> pick_least_connections(const Cluster& cluster, ClusterState& state,
-                                                    std::span<const std::size_t> exclude);
+                                                    const Skip& skip);
 
   config::LoadBalancing policy_;
   bool random_start_;

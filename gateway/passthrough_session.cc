@@ -40,25 +40,31 @@ bool has_istio_alpn(const sni::ClientHello& hello) {
 
 }  // namespace
 
-PassthroughSession::PassthroughSession(asio::ip::tcp::socket client, WorkerContext& ctx)
+PassthroughSession::PassthroughSession(asio::ip::tcp::socket client, WorkerContext& ctx,
+                                       ListenerKind kind)
     : ctx_(ctx),
+      kind_(kind),
+      config_(ctx.config),
+      stats_(ctx.stats_for(kind)),
+      routes_(ctx.routes),
       client_(std::move(client)),
       upstream_(client_.get_executor()),
       timer_(client_.get_executor()),
-      hello_(ctx.config->limits.max_client_hello_bytes) {}
+      hello_(kind == ListenerKind::kPassthrough ? config_->limits.max_client_hello_bytes : 0) {}
 
 void PassthroughSession::start() {
   ctx_.sessions.insert(this);
-  ctx_.stats.accepted.add();
-  ctx_.stats.active.add();
+  stats_.accepted.add();
+  stats_.active.add();
   error_code ec;
+  peer_ = client_.remote_endpoint(ec);
   client_.set_option(asio::ip::tcp::no_delay(true), ec);
-  deadline_ = Clock::now() + ctx_.config->timeouts.client_hello;
+  deadline_ = Clock::now() + config_->timeouts.client_hello;
   try {
     spawn(watchdog());
     spawn(run());
   } catch (const std::exception& e) {  // coroutine frames could not be allocated
-    spdlog::error("passthrough: cannot start a session: {}", e.what());
+    spdlog::error("{}: cannot start a session: {}", to_string(kind_), e.what());
     stop(CloseReason::kInternalError);
   }
 }
@@ -71,7 +77,7 @@ void PassthroughSession::spawn(asio::awaitable<void> task) {
                    try {
                      std::rethrow_exception(error);
                    } catch (const std::exception& e) {
-                     spdlog::error("passthrough: session task failed: {}", e.what());
+                     spdlog::error("{}: session task failed: {}", to_string(self->kind_), e.what());
                    }
                    self->stop(CloseReason::kInternalError);
                  });
@@ -88,43 +94,64 @@ void PassthroughSession::stop(CloseReason reason) {
   upstream_.close(ec);
   timer_.cancel();
   account_close(reason);
+  write_access_log(reason);
 }
 
 void PassthroughSession::account_close(CloseReason reason) {
   ctx_.sessions.erase(this);
-  ctx_.stats.active.sub();
-  ctx_.stats.closed_by(reason).add();
+  stats_.active.sub();
+  stats_.closed_by(reason).add();
+  if (route_stats_ != nullptr) route_stats_->active.sub();
   ctx_.limit.release();
   if (upstream_open_) ctx_.balancer.on_close(endpoint_);
   if (reason != CloseReason::kCompleted) {
-    spdlog::debug("passthrough: closed sni='{}' reason={}", sni_, to_string(reason));
+    spdlog::debug("{}: closed sni='{}' reason={}", to_string(kind_), sni_, to_string(reason));
   }
 }
 
-asio::awaitable<void> PassthroughSession::run() {
-  CloseReason reason = co_await read_client_hello();
-  if (stopped_) co_return;
-  if (reason != CloseReason::kCompleted) co_return stop(reason);
+void PassthroughSession::write_access_log(CloseReason reason) {
+  if (!ctx_.access_log) return;
+  AccessRecord record;
+  record.start = started_wall_;
+  record.client = peer_;
+  record.listener = to_string(kind_);
+  record.sni = sni_;
+  if (cluster_ != nullptr) record.route = cluster_->name;
+  if (upstream_open_) record.endpoint = endpoint_;
+  record.bytes_from_client = bytes_from_client_;
+  record.bytes_from_upstream = bytes_from_upstream_;
+  record.duration = Clock::now() - started_;
+  record.reason = to_string(reason);
+  ctx_.access_log->write(record);
+}
 
-  RouteTablePtr table;
+asio::awaitable<void> PassthroughSession::run() {
+  if (kind_ == ListenerKind::kPassthrough) {
+    const CloseReason hello = co_await read_client_hello();
+    if (stopped_) co_return;
+    if (hello != CloseReason::kCompleted) co_return stop(hello);
+    stats_.hellos_parsed.add();
+  }
   const Cluster* cluster = nullptr;
-  reason = route(table, cluster);
+  CloseReason reason = route(cluster);
   if (reason != CloseReason::kCompleted) co_return stop(reason);
 
   phase_ = Phase::kConnect;
-  reason = co_await connect_upstream(*cluster, table->version());
+  reason = co_await connect_upstream(*cluster);
   if (stopped_) co_return;
   if (reason != CloseReason::kCompleted) co_return stop(reason);
 
   phase_ = Phase::kRelay;
-  set_deadline(Clock::now() + ctx_.config->timeouts.idle);
-  error_code ec;
+  set_deadline(Clock::now() + config_->timeouts.idle);
   const auto hello = hello_.buffered();
-  co_await asio::async_write(upstream_, asio::buffer(hello.data(), hello.size()),
-                             asio::redirect_error(asio::use_awaitable, ec));
-  if (stopped_) co_return;
-  if (ec) co_return stop(CloseReason::kUpstreamReset);
-  ctx_.stats.bytes_from_client.add(hello.size());
+  if (!hello.empty()) {
+    error_code ec;
+    co_await asio::async_write(upstream_, asio::buffer(hello.data(), hello.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped_) co_return;
+    if (ec) co_return stop(CloseReason::kUpstreamReset);
+    count_bytes(Direction::kFromClient, hello.size());
+  }
   hello_ = sni::ClientHelloParser(0);  // the hello is replayed: free its buffer
 
   pumps_running_ = 2;
@@ -150,18 +177,32 @@ asio::awaitable<CloseReason> PassthroughSession::read_client_hello() {
   }
 }
 
-CloseReason PassthroughSession::route(RouteTablePtr& table, const Cluster*& cluster) {
+CloseReason PassthroughSession::route(const Cluster*& cluster) {
+  if (kind_ == ListenerKind::kPassthrough) {
+    const CloseReason reason = route_by_sni(cluster);
+    if (reason != CloseReason::kCompleted) return reason;
+  } else {
+    cluster = routes_->upstream(kind_).get();
+    if (cluster == nullptr) return CloseReason::kUnknownService;
+  }
+  cluster_ = cluster;
+  route_stats_ = &ctx_.route_stats.get(cluster->name);
+  route_stats_->opened.add();
+  route_stats_->active.add();
+  return cluster->endpoints.empty() ? CloseReason::kNoEndpoint : CloseReason::kCompleted;
+}
+
+CloseReason PassthroughSession::route_by_sni(const Cluster*& cluster) {
   const sni::ClientHello& hello = hello_.hello();
   if (!hello.has_server_name) return CloseReason::kNoSni;
   sni_ = hello.server_name;
   const sni::NameParse name = sni::parse_sni(hello.server_name);
   if (!name.ok()) return CloseReason::kBadSni;
-  if (ctx_.config->passthrough.require_istio_alpn && !has_istio_alpn(hello)) {
+  if (config_->passthrough.require_istio_alpn && !has_istio_alpn(hello)) {
     return CloseReason::kAlpnMissing;
   }
-  table = ctx_.routes;
-  if (!table) return CloseReason::kUnknownService;
-  const RouteLookup lookup = table->find(name.name);
+  if (!routes_->table) return CloseReason::kUnknownService;
+  const RouteLookup lookup = routes_->table->find(name.name);
   if (lookup.cluster == nullptr) {
     spdlog::debug("passthrough: no route for sni='{}': {}", sni_, lookup.detail);
     return lookup.reason;
@@ -170,43 +211,69 @@ CloseReason PassthroughSession::route(RouteTablePtr& table, const Cluster*& clus
   return CloseReason::kCompleted;
 }
 
-asio::awaitable<CloseReason> PassthroughSession::connect_upstream(const Cluster& cluster,
-                                                                  uint64_t version) {
+asio::awaitable<CloseReason> PassthroughSession::connect_upstream(const Cluster& cluster) {
   std::array<std::size_t, kMaxConnectAttempts> tried{};
   const std::size_t attempts =
-      std::min<std::size_t>(ctx_.config->passthrough.connect_attempts, kMaxConnectAttempts);
+      std::min<std::size_t>(config_->passthrough.connect_attempts, kMaxConnectAttempts);
   for (std::size_t n = 0; n < attempts; ++n) {
-    const auto index = ctx_.balancer.pick(cluster, version, {tried.data(), n});
+    const Clock::time_point begun = Clock::now();
+    const auto index =
+        ctx_.balancer.pick(cluster, routes_->version, {tried.data(), n}, &ctx_.outliers, begun);
     if (!index) break;
     tried[n] = *index;
     const asio::ip::tcp::endpoint& target = cluster.endpoints[*index].address;
-    ctx_.stats.connect_attempts.add();
+    stats_.connect_attempts.add();
     upstream_ = asio::ip::tcp::socket(client_.get_executor());
-    set_deadline(Clock::now() + ctx_.config->timeouts.connect);
+    set_deadline(begun + config_->timeouts.connect);
     error_code ec;
     co_await upstream_.async_connect(target, asio::redirect_error(asio::use_awaitable, ec));
     if (stopped_) co_return CloseReason::kShutdown;
     if (!ec) {
+      stats_.connect_latency.observe(Clock::now() - begun);
       endpoint_ = target;
       upstream_open_ = true;
       ctx_.balancer.on_open(target);
+      ctx_.outliers.on_connect_success(target);
       upstream_.set_option(asio::ip::tcp::no_delay(true), ec);
       co_return CloseReason::kCompleted;
     }
     if (local_exhaustion(ec)) co_return CloseReason::kNoDescriptors;
-    ctx_.stats.connect_failures.add();
-    spdlog::debug("passthrough: connect to {} for {} failed: {}", target.address().to_string(),
-                  cluster.name, ec.message());
+    on_connect_failure(cluster, target, ec);
   }
   co_return CloseReason::kConnectFailed;
+}
+
+void PassthroughSession::on_connect_failure(const Cluster& cluster,
+                                            const asio::ip::tcp::endpoint& target,
+                                            const error_code& ec) {
+  stats_.connect_failures.add();
+  spdlog::debug("{}: connect to {}:{} for {} failed: {}", to_string(kind_),
+                target.address().to_string(), target.port(), cluster.name, ec.message());
+  std::vector<asio::ip::tcp::endpoint> members;
+  members.reserve(cluster.endpoints.size());
+  for (const UpstreamEndpoint& endpoint : cluster.endpoints)
+    members.push_back(endpoint.address);
+  if (ctx_.outliers.on_connect_failure(target, members, Clock::now())) {
+    stats_.ejections.add();
+    spdlog::warn("{}: endpoint {}:{} of {} ejected after consecutive connect failures",
+                 to_string(kind_), target.address().to_string(), target.port(), cluster.name);
+  }
+}
+
+void PassthroughSession::count_bytes(Direction direction, std::size_t n) {
+  const bool from_client = direction == Direction::kFromClient;
+  (from_client ? stats_.bytes_from_client : stats_.bytes_from_upstream).add(n);
+  (from_client ? bytes_from_client_ : bytes_from_upstream_) += n;
+  if (route_stats_ != nullptr) {
+    (from_client ? route_stats_->bytes_from_client : route_stats_->bytes_from_upstream).add(n);
+  }
 }
 
 asio::awaitable<void> PassthroughSession::pump(Direction direction) {
   const bool from_client = direction == Direction::kFromClient;
   asio::ip::tcp::socket& from = from_client ? client_ : upstream_;
   asio::ip::tcp::socket& to = from_client ? upstream_ : client_;
-  Counter& bytes = from_client ? ctx_.stats.bytes_from_client : ctx_.stats.bytes_from_upstream;
-  std::vector<uint8_t> buffer(ctx_.config->limits.buffer_bytes);
+  std::vector<uint8_t> buffer(config_->limits.buffer_bytes);
   for (;;) {
     error_code ec;
     const std::size_t n = co_await from.async_read_some(
@@ -219,7 +286,7 @@ asio::awaitable<void> PassthroughSession::pump(Direction direction) {
                                asio::redirect_error(asio::use_awaitable, ec));
     if (stopped_) co_return;
     if (ec) co_return stop(from_client ? CloseReason::kUpstreamReset : CloseReason::kClientReset);
-    bytes.add(n);
+    count_bytes(direction, n);
     extend_idle_deadline();
   }
   // Half-close: carry the FIN across; the other direction keeps flowing.
@@ -257,7 +324,7 @@ void PassthroughSession::on_deadline() {
 void PassthroughSession::extend_idle_deadline() {
   // Only ever later than the armed deadline: the watchdog wakes at the old
   // one, sees it moved and sleeps again, so no timer is touched per read.
-  deadline_ = Clock::now() + ctx_.config->timeouts.idle;
+  deadline_ = Clock::now() + config_->timeouts.idle;
 }
 
 void PassthroughSession::set_deadline(Clock::time_point deadline) {

@@ -1,8 +1,10 @@
-// One client connection on 15443, from accept to close: read the ClientHello
-// under its timeout, route by SNI, connect an endpoint (trying others on
-// failure), replay the ClientHello, then relay both ways with half-close and
-// an idle timeout. The session owns both sockets; a worker owns the session
-// set and stops them all on shutdown. Nothing here throws.
+// One client connection on a TCP listener, from accept to close. On 15443:
+// read the ClientHello under its timeout and route by SNI; on the istiod
+// ports: take the listener's upstream, whatever the client sends. Then
+// connect an endpoint (trying others on failure, skipping ejected ones),
+// replay what was read, and relay both ways with half-close and an idle
+// timeout. The session owns both sockets; a worker owns the session set and
+// stops them all on shutdown. Nothing here throws.
 #pragma once
 
 #include <array>
@@ -12,7 +14,8 @@
 
 #include "gateway/asio.h"
 #include "gateway/close_reason.h"
-#include "gateway/route_table.h"
+#include "gateway/listener_kind.h"
+#include "gateway/routes.h"
 #include "gateway/worker_context.h"
 #include "sni/client_hello.h"
 
@@ -23,12 +26,13 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   using Clock = std::chrono::steady_clock;
 
   // The caller has taken a slot from ctx.limit for this connection.
-  PassthroughSession(asio::ip::tcp::socket client, WorkerContext& ctx);
+  PassthroughSession(asio::ip::tcp::socket client, WorkerContext& ctx, ListenerKind kind);
   PassthroughSession(const PassthroughSession&) = delete;
   PassthroughSession& operator=(const PassthroughSession&) = delete;
 
   void start();
-  // Idempotent: records the reason, closes both sockets, releases the slot.
+  // Idempotent: records the reason, closes both sockets, releases the slot,
+  // writes the access-log line.
   void stop(CloseReason reason);
 
  private:
@@ -37,8 +41,11 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
 
   asio::awaitable<void> run();
   asio::awaitable<CloseReason> read_client_hello();
-  CloseReason route(RouteTablePtr& table, const Cluster*& cluster);
-  asio::awaitable<CloseReason> connect_upstream(const Cluster& cluster, uint64_t version);
+  CloseReason route(const Cluster*& cluster);
+  CloseReason route_by_sni(const Cluster*& cluster);
+  asio::awaitable<CloseReason> connect_upstream(const Cluster& cluster);
+  void on_connect_failure(const Cluster& cluster, const asio::ip::tcp::endpoint& target,
+                          const boost::system::error_code& ec);
   asio::awaitable<void> pump(Direction direction);
   asio::awaitable<void> watchdog();
   void on_deadline();
@@ -47,19 +54,32 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   void set_deadline(Clock::time_point deadline);
   void extend_idle_deadline();
   void spawn(asio::awaitable<void> task);
+  void count_bytes(Direction direction, std::size_t n);
   void account_close(CloseReason reason);
+  void write_access_log(CloseReason reason);
 
   WorkerContext& ctx_;
+  const ListenerKind kind_;
+  const ConfigPtr config_;  // as of accept: a reload applies to new connections
+  PassthroughStats& stats_;
+  RoutesPtr routes_;                   // what this connection routed with
+  RouteStats* route_stats_ = nullptr;  // once routed
+  const Cluster* cluster_ = nullptr;   // inside routes_, once routed
   asio::ip::tcp::socket client_;
   asio::ip::tcp::socket upstream_;
   asio::steady_timer timer_;
   Clock::time_point deadline_;
+  const Clock::time_point started_ = Clock::now();
+  const std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
   Phase phase_ = Phase::kHello;
   bool stopped_ = false;
   bool upstream_open_ = false;  // counted in the balancer
   int pumps_running_ = 0;
+  uint64_t bytes_from_client_ = 0;
+  uint64_t bytes_from_upstream_ = 0;
   sni::ClientHelloParser hello_;
   std::string sni_;                   // for logs
+  asio::ip::tcp::endpoint peer_;      // the client
   asio::ip::tcp::endpoint endpoint_;  // the upstream, once connected
 };
 

@@ -54,6 +54,8 @@ class RouteTable {
 
   uint64_t version() const { return version_; }
   std::size_t cluster_count() const { return clusters_.size(); }
+  // Every cluster, in build order (admin views; not a data-path call).
+  const std::deque<Cluster>& clusters() const { return clusters_; }
   std::string_view cluster_domain() const { return options_.cluster_domain; }
 
  private:

@@ -4,16 +4,10 @@
 
 #include <sys/resource.h>
 
-#include <csignal>
 #include <memory>
-#include <system_error>
-#include <vector>
 
 #include "config/loader.h"
-#include "discovery/file_source.h"
-#include "discovery/registry.h"
-#include "gateway/file_poller.h"
-#include "gateway/gateway.h"
+#include "gateway/app.h"
 
 namespace meshgate::gateway {
 namespace {
@@ -54,40 +48,18 @@ int run_gateway(const std::string& config_file) {
   const auto config = load(config_file);
   if (!config) return 1;
   raise_descriptor_limit(*config);
-
-  discovery::Registry registry;
-  asio::io_context control(1);
-  std::vector<std::unique_ptr<discovery::FileSource>> sources;
-  std::vector<std::unique_ptr<FilePoller>> pollers;
-  for (const config::FileSource& file : config->discovery.files) {
-    auto& source =
-        sources.emplace_back(std::make_unique<discovery::FileSource>(file.path, registry));
-    // A bad file at start-up is logged by the source; it serves nothing until fixed.
-    source->reload();
-    pollers.push_back(std::make_unique<FilePoller>(control, *source, file.poll_interval));
-  }
-
-  Gateway gateway(config, registry);
+  std::unique_ptr<App> app;
   try {
-    gateway.start();
+    app = std::make_unique<App>(config, config_file);
+    app->start();
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;
   }
-  for (auto& poller : pollers)
-    poller->start();
-
-  asio::signal_set signals(control, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    spdlog::info("signal {}: shutting down", signal);
-    for (auto& poller : pollers)
-      poller->stop();
-    gateway.stop();
-  });
-  control.run();
-  const StatsSnapshot stats = gateway.stats();
-  spdlog::info("stopped after {} connections", stats.accepted);
+  app->handle_signals();
+  app->run();
+  const StatsSnapshot stats = app->gateway().stats();
+  spdlog::info("stopped after {} passthrough connections", stats.accepted);
   return 0;
 }
 

@@ -1,14 +1,22 @@
-// Passthrough counters. Each worker owns one PassthroughStats and is its only
-// writer; readers on other threads take a StatsSnapshot. Relaxed atomics: a
-// counter never orders anything.
+// Gateway counters. Each worker owns its counters and is their only writer;
+// readers on other threads take snapshots. Relaxed atomics: a counter never
+// orders anything.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "gateway/close_reason.h"
+#include "gateway/listener_kind.h"
+#include "gateway/prometheus.h"
 
 namespace meshgate::gateway {
 
@@ -26,14 +34,18 @@ class Counter {
   std::atomic<uint64_t> value_{0};
 };
 
+// One listener on one worker.
 struct PassthroughStats {
-  Counter accepted;             // connections accepted
-  Counter active;               // open now
-  Counter accept_errors;        // accept() failed (e.g. EMFILE); accepting pauses briefly
-  Counter connect_attempts;     // upstream connects started
-  Counter connect_failures;     // upstream connects that failed or timed out
-  Counter bytes_from_client;    // relayed client -> upstream (ClientHello included)
-  Counter bytes_from_upstream;  // relayed upstream -> client
+  Counter accepted;                  // connections accepted
+  Counter active;                    // open now
+  Counter accept_errors;             // accept() failed (e.g. EMFILE); accepting pauses briefly
+  Counter hellos_parsed;             // complete ClientHellos (passthrough only)
+  Counter connect_attempts;          // upstream connects started
+  Counter connect_failures;          // upstream connects that failed or timed out
+  Counter ejections;                 // endpoints ejected after consecutive connect failures
+  Counter bytes_from_client;         // relayed client -> upstream (ClientHello included)
+  Counter bytes_from_upstream;       // relayed upstream -> client
+  LatencyHistogram connect_latency;  // successful connects
   std::array<Counter, kCloseReasonCount> closed;  // by reason
 
   Counter& closed_by(CloseReason reason) { return closed[static_cast<std::size_t>(reason)]; }
@@ -43,16 +55,57 @@ struct StatsSnapshot {
   uint64_t accepted = 0;
   uint64_t active = 0;
   uint64_t accept_errors = 0;
+  uint64_t hellos_parsed = 0;
   uint64_t connect_attempts = 0;
   uint64_t connect_failures = 0;
+  uint64_t ejections = 0;
   uint64_t bytes_from_client = 0;
   uint64_t bytes_from_upstream = 0;
+  HistogramSnapshot connect_latency;
   std::array<uint64_t, kCloseReasonCount> closed{};
 
   uint64_t closed_by(CloseReason reason) const { return closed[static_cast<std::size_t>(reason)]; }
+  uint64_t closed_total() const;
+  StatsSnapshot& operator+=(const StatsSnapshot& other);
 };
 
-// Sums the counters of every worker.
-StatsSnapshot sum(std::span<const PassthroughStats* const> workers);
+StatsSnapshot snapshot_of(const PassthroughStats& stats);
+
+// Per route (cluster name), on one worker.
+struct RouteStats {
+  Counter opened;  // connections routed here (whether or not the connect succeeded)
+  Counter active;
+  Counter bytes_from_client;
+  Counter bytes_from_upstream;
+};
+
+struct RouteStatsSnapshot {
+  uint64_t opened = 0;
+  uint64_t active = 0;
+  uint64_t bytes_from_client = 0;
+  uint64_t bytes_from_upstream = 0;
+  RouteStatsSnapshot& operator+=(const RouteStatsSnapshot& other);
+};
+
+// Route name -> counters, one table per worker. The owning thread looks up
+// without a lock (it is the only one that inserts) and inserts under the
+// mutex; collect() on any thread reads under it. Bounded: past kMaxRoutes
+// distinct routes, new ones share the counters of kOverflowRoute.
+class RouteStatsTable {
+ public:
+  static constexpr std::size_t kMaxRoutes = 10'000;
+  static constexpr std::string_view kOverflowRoute = "other";
+
+  RouteStats& get(std::string_view route);  // owning thread only
+  void collect(std::map<std::string, RouteStatsSnapshot, std::less<>>& into) const;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::unique_ptr<RouteStats>, Hash, std::equal_to<>> routes_;
+};
 
 }  // namespace meshgate::gateway

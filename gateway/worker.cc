@@ -36,8 +36,19 @@ void ensure_port_free(const asio::ip::tcp::endpoint& at) {
   if (ec) throw cannot_listen(ec, at);
 }
 
-Worker::Worker(std::shared_ptr<const config::Config> config, ConnectionLimit& limit)
-    : ctx_(std::move(config), limit) {}
+asio::ip::tcp::acceptor open_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& at) {
+  asio::ip::tcp::acceptor acceptor(io);
+  error_code ec;
+  acceptor.open(at.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.set_option(ReusePort(true), ec);
+  if (!ec) acceptor.bind(at, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw cannot_listen(ec, at);
+  return acceptor;
+}
+
+Worker::Worker(ConfigPtr config, ConnectionLimit& limit) : ctx_(std::move(config), limit) {}
 
 Worker::~Worker() {
   if (thread_.joinable()) {
@@ -46,78 +57,101 @@ Worker::~Worker() {
   }
 }
 
-asio::ip::tcp::endpoint Worker::listen(const asio::ip::tcp::endpoint& at) {
-  error_code ec;
-  acceptor_.open(at.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.set_option(ReusePort(true), ec);
-  if (!ec) acceptor_.bind(at, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw cannot_listen(ec, at);
-  const asio::ip::tcp::endpoint bound = acceptor_.local_endpoint(ec);
-  if (ec) throw cannot_listen(ec, at);
-  return bound;
+void Worker::adopt(ListenerKind kind, asio::ip::tcp::acceptor acceptor) {
+  asio::post(io_, [this, kind, acceptor = std::move(acceptor)]() mutable {
+    if (stopping_) return;
+    Slot& slot = slots_[index_of(kind)];
+    error_code ec;
+    slot.acceptor.close(ec);  // its accept loop wakes with operation_aborted and ends
+    slot.backoff.cancel();
+    slot.acceptor = std::move(acceptor);
+    const uint64_t generation = ++slot.generation;
+    asio::co_spawn(io_, accept_loop(kind, generation), [kind](std::exception_ptr error) {
+      if (error) spdlog::critical("{}: accept loop ended by an exception", to_string(kind));
+    });
+  });
 }
 
 void Worker::start() {
-  asio::co_spawn(io_, accept_loop(), [](std::exception_ptr error) {
-    if (error) spdlog::critical("passthrough: accept loop ended by an exception");
-  });
   thread_ = std::thread([this] { io_.run(); });
 }
 
-void Worker::set_routes(RouteTablePtr table) {
-  asio::post(io_, [this, table = std::move(table)]() mutable { ctx_.routes = std::move(table); });
+void Worker::set_routes(RoutesPtr routes) {
+  asio::post(io_,
+             [this, routes = std::move(routes)]() mutable { ctx_.routes = std::move(routes); });
 }
 
-void Worker::stop() {
-  asio::post(io_, [this] { shut_down(); });
+void Worker::set_config(ConfigPtr config, AccessLogPtr log) {
+  asio::post(io_, [this, config = std::move(config), log = std::move(log)]() mutable {
+    ctx_.balancer.set_policy(config->passthrough.load_balancing);
+    ctx_.outliers.set_settings(config->outlier);
+    ctx_.config = std::move(config);
+    ctx_.access_log = std::move(log);
+  });
+}
+
+void Worker::stop_accepting() {
+  asio::post(io_, [this] { close_acceptors(); });
+}
+
+void Worker::stop(CloseReason reason) {
+  asio::post(io_, [this, reason] { shut_down(reason); });
 }
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::shut_down() {
+void Worker::close_acceptors() {
+  for (Slot& slot : slots_) {
+    error_code ec;
+    slot.acceptor.close(ec);
+    slot.backoff.cancel();
+    ++slot.generation;
+  }
+}
+
+void Worker::shut_down(CloseReason reason) {
   if (stopping_) return;
   stopping_ = true;
-  error_code ec;
-  acceptor_.close(ec);
-  backoff_.cancel();
+  close_acceptors();
   // stop() removes a session from the set, so walk a copy.
   const std::vector<PassthroughSession*> live(ctx_.sessions.begin(), ctx_.sessions.end());
   for (PassthroughSession* session : live)
-    session->stop(CloseReason::kShutdown);
+    session->stop(reason);
 }
 
-asio::awaitable<void> Worker::accept_loop() {
+asio::awaitable<void> Worker::accept_loop(ListenerKind kind, uint64_t generation) {
+  Slot& slot = slots_[index_of(kind)];
+  const auto current = [&] { return !stopping_ && slot.generation == generation; };
   uint64_t failing_since_ok = 0;
-  while (!stopping_) {
+  while (current()) {
     asio::ip::tcp::socket socket(io_);
     error_code ec;
-    co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
-    if (stopping_) break;
+    co_await slot.acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (!current()) break;
     if (!ec) {
-      if (failing_since_ok > 0) spdlog::info("passthrough: accepting again");
+      if (failing_since_ok > 0) spdlog::info("{}: accepting again", to_string(kind));
       failing_since_ok = 0;
-      accept(std::move(socket));
+      accept(kind, std::move(socket));
       continue;
     }
     // Warn once per run of failures, not every 100 ms while it lasts.
     if (failing_since_ok++ == 0) {
-      spdlog::warn("passthrough: accept failed: {}; pausing {} ms between tries", ec.message(),
-                   kAcceptBackoff.count());
+      spdlog::warn("{}: accept failed: {}; pausing {} ms between tries", to_string(kind),
+                   ec.message(), kAcceptBackoff.count());
     }
-    ctx_.stats.accept_errors.add();
-    backoff_.expires_after(kAcceptBackoff);
-    co_await backoff_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    ctx_.stats_for(kind).accept_errors.add();
+    slot.backoff.expires_after(kAcceptBackoff);
+    co_await slot.backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
-void Worker::accept(asio::ip::tcp::socket socket) {
+void Worker::accept(ListenerKind kind, asio::ip::tcp::socket socket) {
+  PassthroughStats& stats = ctx_.stats_for(kind);
   if (!ctx_.limit.try_acquire()) {
-    ctx_.stats.accepted.add();
-    ctx_.stats.closed_by(CloseReason::kOverCapacity).add();
+    stats.accepted.add();
+    stats.closed_by(CloseReason::kOverCapacity).add();
     error_code ec;
     socket.close(ec);
     return;
@@ -125,10 +159,10 @@ void Worker::accept(asio::ip::tcp::socket socket) {
   // Only memory exhaustion can throw here; it must neither end the accept
   // loop (leaving this worker's backlog unserved) nor leak the slot.
   try {
-    std::make_shared<PassthroughSession>(std::move(socket), ctx_)->start();
+    std::make_shared<PassthroughSession>(std::move(socket), ctx_, kind)->start();
   } catch (const std::exception& e) {
-    spdlog::error("passthrough: cannot start a session: {}", e.what());
-    ctx_.stats.closed_by(CloseReason::kInternalError).add();
+    spdlog::error("{}: cannot start a session: {}", to_string(kind), e.what());
+    stats.closed_by(CloseReason::kInternalError).add();
     ctx_.limit.release();
   }
 }

@@ -1,12 +1,17 @@
-// One worker thread: its own io_context, its own SO_REUSEPORT acceptor on the
-// passthrough port, and every session it accepted, for their whole life.
+// One worker thread: its own io_context, its own SO_REUSEPORT acceptor on
+// each TCP listener (15443, 15012, 15017), and every session it accepted, for
+// their whole life.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <thread>
 
 #include "config/config.h"
 #include "gateway/asio.h"
+#include "gateway/listener_kind.h"
 #include "gateway/worker_context.h"
 
 namespace meshgate::gateway {
@@ -16,35 +21,55 @@ namespace meshgate::gateway {
 // Throws std::system_error naming the address when the port is taken.
 void ensure_port_free(const asio::ip::tcp::endpoint& at);
 
+// A listening SO_REUSEPORT acceptor on `io`, for Worker::adopt(). Any thread.
+// Throws std::system_error "cannot listen on ADDR:PORT" on failure.
+asio::ip::tcp::acceptor open_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& at);
+
 class Worker {
  public:
-  Worker(std::shared_ptr<const config::Config> config, ConnectionLimit& limit);
+  Worker(ConfigPtr config, ConnectionLimit& limit);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Binds and listens (SO_REUSEPORT, so every worker can bind the same port).
-  // Start-up only: throws std::system_error naming the address on failure.
-  asio::ip::tcp::endpoint listen(const asio::ip::tcp::endpoint& at);
-  // Starts the thread and the accept loop.
+  asio::io_context& io() { return io_; }
+
+  // Thread-safe. Accepts for `kind` on `acceptor` (from open_acceptor() on
+  // io()) from the next turn of the loop on, closing the one it replaces;
+  // sessions accepted before are untouched.
+  void adopt(ListenerKind kind, asio::ip::tcp::acceptor acceptor);
+  // Starts the thread.
   void start();
-  // Thread-safe. New connections route with `table` from the next turn of
-  // this worker's loop on; open ones keep the table they routed with.
-  void set_routes(RouteTablePtr table);
-  // Thread-safe. Stops accepting and closes every session (reason shutdown).
-  void stop();
+  // Thread-safe. New connections route with `routes` from the next turn of
+  // this worker's loop on; open ones keep what they routed with.
+  void set_routes(RoutesPtr routes);
+  // Thread-safe. New sessions use `config` and `log`; open ones keep theirs.
+  void set_config(ConfigPtr config, AccessLogPtr log);
+  // Thread-safe. Closes every acceptor; open sessions go on (drain).
+  void stop_accepting();
+  // Thread-safe. Stops accepting and closes every session with `reason`.
+  void stop(CloseReason reason = CloseReason::kShutdown);
   void join();
 
-  const PassthroughStats& stats() const { return ctx_.stats; }
+  const PassthroughStats& stats(ListenerKind kind) const { return ctx_.stats[index_of(kind)]; }
+  const RouteStatsTable& route_stats() const { return ctx_.route_stats; }
+  const OutlierDetector& outliers() const { return ctx_.outliers; }
 
  private:
-  asio::awaitable<void> accept_loop();
-  void accept(asio::ip::tcp::socket socket);
-  void shut_down();
+  struct Slot {
+    explicit Slot(asio::io_context& io) : acceptor(io), backoff(io) {}
+    asio::ip::tcp::acceptor acceptor;
+    asio::steady_timer backoff;
+    uint64_t generation = 0;  // bumped on every adopt; ends older accept loops
+  };
+
+  asio::awaitable<void> accept_loop(ListenerKind kind, uint64_t generation);
+  void accept(ListenerKind kind, asio::ip::tcp::socket socket);
+  void close_acceptors();
+  void shut_down(CloseReason reason);
 
   asio::io_context io_{1};
-  asio::ip::tcp::acceptor acceptor_{io_};
-  asio::steady_timer backoff_{io_};
+  std::array<Slot, kListenerKindCount> slots_{Slot(io_), Slot(io_), Slot(io_)};
   WorkerContext ctx_;
   std::thread thread_;
   bool stopping_ = false;

@@ -1,54 +1,70 @@
-// What every passthrough session on one worker thread shares: the immutable
-// config, the current route table (a plain pointer: only this thread reads or
-// replaces it), that worker's load balancer and counters, and the set of live
-// sessions the worker closes on shutdown.
+// What every session on one worker thread shares: the config new sessions
+// start with, the current routes (a plain pointer: only this thread reads or
+// replaces it), that worker's load balancer, outlier detector and counters,
+// the access log, and the set of live sessions the worker closes on shutdown.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <unordered_set>
 
 #include "config/config.h"
+#include "gateway/access_log.h"
+#include "gateway/listener_kind.h"
 #include "gateway/load_balancer.h"
-#include "gateway/route_table.h"
+#include "gateway/outlier.h"
+#include "gateway/routes.h"
 #include "gateway/stats.h"
 
 namespace meshgate::gateway {
 
 class PassthroughSession;
 
-// Connections open across all workers, against limits.max_connections.
+// Connections open across all workers and listeners, against
+// limits.max_connections (which a reload may change).
 class ConnectionLimit {
  public:
   explicit ConnectionLimit(uint32_t max) : max_(max) {}
   bool try_acquire() {
+    const uint32_t max = max_.load(std::memory_order_relaxed);
     uint32_t open = open_.load(std::memory_order_relaxed);
     do {
-      if (open >= max_) return false;
+      if (open >= max) return false;
     } while (!open_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
     return true;
   }
   void release() { open_.fetch_sub(1, std::memory_order_relaxed); }
+  void set_max(uint32_t max) { max_.store(max, std::memory_order_relaxed); }
   uint32_t open() const { return open_.load(std::memory_order_relaxed); }
 
  private:
-  const uint32_t max_;
+  std::atomic<uint32_t> max_;
   std::atomic<uint32_t> open_{0};
 };
 
+using ConfigPtr = std::shared_ptr<const config::Config>;
+using AccessLogPtr = std::shared_ptr<AccessLog>;
+
 struct WorkerContext {
-  WorkerContext(std::shared_ptr<const config::Config> cfg, ConnectionLimit& connection_limit)
+  WorkerContext(ConfigPtr cfg, ConnectionLimit& connection_limit)
       : config(std::move(cfg)),
         limit(connection_limit),
-        balancer(config->passthrough.load_balancing) {}
+        balancer(config->passthrough.load_balancing),
+        outliers(config->outlier) {}
 
-  std::shared_ptr<const config::Config> config;
-  RouteTablePtr routes;  // replaced on this thread when a snapshot is published
+  ConfigPtr config;         // replaced on this thread by a reload; sessions keep theirs
+  AccessLogPtr access_log;  // null: none
+  RoutesPtr routes = std::make_shared<const Routes>();
   ConnectionLimit& limit;
   LoadBalancer balancer;
-  PassthroughStats stats;
+  OutlierDetector outliers;
+  std::array<PassthroughStats, kListenerKindCount> stats;
+  RouteStatsTable route_stats;
   std::unordered_set<PassthroughSession*> sessions;  // live sessions, this thread only
+
+  PassthroughStats& stats_for(ListenerKind kind) { return stats[index_of(kind)]; }
 };
 
 }  // namespace meshgate::gateway

@@ -56,16 +56,32 @@ start_gateway() {  # start_gateway NAME REQUIRE_ALPN: leaves the bound port in $
 workers: 1
 listeners:
   passthrough: {address: 127.0.0.1, port: 0}
+  istiod: {address: 127.0.0.1, port: 0}
+  webhook: {address: 127.0.0.1, port: 0}
+  dns: {address: 127.0.0.1, port: 0}
+  health: {address: 127.0.0.1, port: 0}
+  metrics: {address: 127.0.0.1, port: 0}
+  admin: {address: 127.0.0.1, port: 0}
 discovery:
   files: [{path: $work/registry.yaml, poll_interval: 100ms}]
 passthrough:
   require_istio_alpn: $2
+istiod:
+  xds: {host: localhost, port: 1}
+  webhook: {host: localhost, port: 1}
+timeouts: {drain_delay: 1s, drain: 3s}
+access_log: {enabled: true, format: text, path: $1-access.log}
 YAML
   "$meshgate" --config "$work/$1.yaml" --log-level debug >"$work/$1.log" 2>&1 &
   pids+=($!)
   wait_for "$work/$1.log" "passthrough: listening on"
   sed -n 's/.*passthrough: listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/$1.log" |
     head -n 1 >"$work/$1.port"
+  local http
+  for http in health metrics admin; do
+    sed -n "s/.*$http: HTTP listening on 127.0.0.1:\([0-9]*\).*/\1/p" "$work/$1.log" |
+      head -n 1 >"$work/$1.$http"
+  done
 }
 # Not in $(...): the pids must be recorded in this shell for cleanup.
 start_gateway strict true
@@ -156,6 +172,41 @@ reroute() {
 }
 check "a registry file change reroutes new connections" reroute
 
+http_port() { cat "$work/$1.$2"; }  # http_port GATEWAY health|metrics|admin
+
+ready() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(http_port strict health)/healthz/ready")" = 200 ]
+}
+check "curl: /healthz/ready is 200 once the registry is loaded" ready
+
+scrape_counts_refusals() {
+  local page
+  page=$(timeout 10 curl -sS "http://127.0.0.1:$(http_port strict metrics)/stats/prometheus")
+  grep -Eq '^meshgate_connections_closed_total\{listener="passthrough",reason="unknown_service"\} [1-9]' <<<"$page" &&
+    grep -Eq '^meshgate_client_hellos_total\{result="ok"\} [1-9]' <<<"$page" &&
+    grep -q '^# TYPE meshgate_upstream_connect_duration_seconds histogram' <<<"$page"
+}
+check "curl: /stats/prometheus counts refusals and ClientHellos" scrape_counts_refusals
+
+admin_clusters() {
+  timeout 10 curl -sS "http://127.0.0.1:$(http_port strict admin)/clusters" |
+    grep -q '"sni": "outbound_.8000_.v1_.httpbin.bar.svc.cluster.local"'
+}
+check "curl: admin /clusters is JSON naming the routes" admin_clusters
+
+access_logged() {
+  grep -q 'sni="outbound_.8000_.v1_.httpbin.bar.svc.cluster.local" route="outbound|8000|v1|httpbin.bar.svc.cluster.local".*reason=completed' \
+    "$work/strict-access.log"
+}
+check "the access log has a line per connection" access_logged
+
+sighup_reloads() {
+  sed -i 's/drain: 3s/drain: 4s/' "$work/strict.yaml"
+  kill -HUP "${pids[1]}"
+  logged strict "reload: config applied"
+}
+check "SIGHUP reloads the config file" sighup_reloads
+
 check_config_ok() {
   "$meshgate" check-config "$src/deploy/demo/meshgate-curl.yaml" | grep -q ": OK"
 }
@@ -168,11 +219,22 @@ check_config_bad() {
 }
 check "check-config rejects a bad file with lines and a suggestion" check_config_bad
 
-stopped_cleanly() {  # SIGTERM ends each gateway with exit 0, within 5 s
+draining_not_ready() {  # SIGTERM: readiness fails at once, before the listeners close
+  kill -TERM "${pids[1]}"
+  for _ in $(seq 1 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(http_port strict health)/healthz/ready")" = 503 ] &&
+      return 0
+    sleep 0.01
+  done
+  return 1
+}
+check "SIGTERM turns /healthz/ready to 503 while draining" draining_not_ready
+
+stopped_cleanly() {  # SIGTERM ends each gateway with exit 0, within drain_delay + 5 s
   local pid
   for pid in "${pids[@]:1}"; do
-    kill -TERM "$pid"
-    timeout 5 tail --pid="$pid" -f /dev/null || return 1
+    kill -TERM "$pid" 2>/dev/null || true
+    timeout 6 tail --pid="$pid" -f /dev/null || return 1
     wait "$pid" || return 1
   done
   pids=("${pids[0]}")

@@ -51,7 +51,16 @@ discovery::Service httpbin_service(std::vector<discovery::Endpoint> endpoints) {
 
 config::Config test_config() {
   config::Config config;
-  config.listeners.passthrough = {"127.0.0.1", 0};
+  for (config::Listener* listener :
+       {&config.listeners.passthrough, &config.listeners.istiod, &config.listeners.webhook,
+        &config.listeners.dns, &config.listeners.health, &config.listeners.metrics,
+        &config.listeners.admin}) {
+    *listener = {"127.0.0.1", 0};
+  }
+  config.access_log.enabled = false;
+  // Never ask the network's DNS for istiod; port 1 has no listener.
+  config.istiod.xds = {"localhost", 1};
+  config.istiod.webhook = {"localhost", 1};
   config.workers = 2;
   config.timeouts.client_hello = std::chrono::seconds(2);
   config.timeouts.connect = std::chrono::seconds(2);

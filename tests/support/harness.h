@@ -49,7 +49,8 @@ discovery::Endpoint local_endpoint(uint16_t port, std::string version);
 // httpbin.bar with port tls 8000 and subsets v1, v2.
 discovery::Service httpbin_service(std::vector<discovery::Endpoint> endpoints);
 
-// Test defaults: 127.0.0.1 port 0, two workers, short timeouts, no files.
+// Test defaults: every listener on 127.0.0.1 port 0, two workers, short
+// timeouts, no files, no access log.
 config::Config test_config();
 
 class GatewayUnderTest {
@@ -61,7 +62,11 @@ class GatewayUnderTest {
   void stop() { gateway_->stop(); }
   uint16_t port() const { return gateway_->passthrough_endpoint().port(); }
   gateway::StatsSnapshot stats() const { return gateway_->stats(); }
-  uint64_t route_version() const { return gateway_->routes()->version(); }
+  // The snapshot version of the newest route table (0 before the first).
+  uint64_t route_version() const {
+    const auto routes = gateway_->routes();
+    return routes->table ? routes->table->version() : 0;
+  }
   // Polls (bounded, 5 s) until `ready` holds; no fixed sleeps.
   bool eventually(const std::function<bool(const gateway::StatsSnapshot&)>& ready) const;
   uint64_t closed(gateway::CloseReason reason) const { return stats().closed_by(reason); }

@@ -113,6 +113,14 @@ TlsClient::~TlsClient() {
   SSL_CTX_free(ctx_);
 }
 
+void TlsClient::close() {
+  if (SSL_shutdown(ssl_) >= 0 && flush()) {
+    while (SSL_shutdown(ssl_) != 1 && fill()) {
+    }
+  }
+  socket_ = Socket();
+}
+
 std::string TlsClient::alpn() const {
   const unsigned char* data = nullptr;
   unsigned int len = 0;

@@ -42,6 +42,9 @@ class TlsClient {
   std::string read(std::size_t n);
   // GET / and the whole answer.
   std::string http_get();
+  // Sends close_notify, as a client that is done does, then closes the
+  // socket once the server's close_notify or EOF arrives (bounded).
+  void close();
 
  private:
   bool flush();  // TLS output -> socket

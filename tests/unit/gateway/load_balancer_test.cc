@@ -122,3 +122,45 @@ TEST(LoadBalancer, WorkersStartAtRandomPoints) {
 
 }  // namespace
 }  // namespace meshgate::gateway
+
+namespace meshgate::gateway {
+namespace {
+
+TEST(LoadBalancerOutliers, SkipsEjectedEndpoints) {
+  LoadBalancer lb(config::LoadBalancing::kRoundRobin, false);
+  OutlierDetector outliers({1, std::chrono::seconds(10), std::chrono::seconds(60)});
+  const Cluster c = cluster({1, 1, 1});
+  std::vector<asio::ip::tcp::endpoint> members;
+  for (const auto& e : c.endpoints)
+    members.push_back(e.address);
+  const auto now = OutlierDetector::Clock::now();
+  ASSERT_TRUE(outliers.on_connect_failure(members[1], members, now));
+  for (int i = 0; i < 6; ++i)
+    EXPECT_NE(lb.pick(c, 1, {}, &outliers, now), 1u);
+  // Once the ejection is over, the endpoint is picked again.
+  bool picked = false;
+  for (int i = 0; i < 6; ++i)
+    picked |= lb.pick(c, 1, {}, &outliers, now + std::chrono::seconds(11)) == 1u;
+  EXPECT_TRUE(picked);
+}
+
+TEST(LoadBalancerOutliers, AllEjectedStillPicks) {
+  for (auto policy :
+       {config::LoadBalancing::kRoundRobin, config::LoadBalancing::kLeastConnections}) {
+    LoadBalancer lb(policy, false);
+    OutlierDetector outliers({1, std::chrono::seconds(10), std::chrono::seconds(60)});
+    const Cluster c = cluster({1, 1});
+    std::vector<asio::ip::tcp::endpoint> members{c.endpoints[0].address, c.endpoints[1].address};
+    const auto now = OutlierDetector::Clock::now();
+    ASSERT_TRUE(outliers.on_connect_failure(members[0], members, now));
+    // The second cannot be ejected: it is the last one left.
+    EXPECT_FALSE(outliers.on_connect_failure(members[1], members, now));
+    EXPECT_EQ(lb.pick(c, 1, {}, &outliers, now), 1u);
+    const std::size_t tried[] = {1};
+    // Only the ejected one is left untried: it is picked rather than nothing.
+    EXPECT_EQ(lb.pick(c, 1, tried, &outliers, now), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace meshgate::gateway

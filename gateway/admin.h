@@ -1,0 +1,43 @@
+// The request handlers of the health (15021) and admin (15000) ports: pure
+// functions from a request and a view of the gateway to a response, so they
+// are tested without sockets.
+#pragma once
+
+#include <chrono>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "discovery/snapshot.h"
+#include "gateway/http_server.h"
+#include "gateway/outlier.h"
+#include "gateway/routes.h"
+#include "gateway/worker_context.h"
+
+namespace meshgate::gateway {
+
+enum class Readiness { kStarting, kReady, kDraining };
+
+const char* to_string(Readiness readiness);
+
+// GET|HEAD /healthz/ready: 200 when ready, else 503 naming the state.
+// GET|HEAD /healthz/live: 200 while the process serves at all.
+HttpResponse health_response(const HttpRequest& request, Readiness readiness);
+
+struct AdminView {
+  ConfigPtr config;
+  discovery::SnapshotPtr snapshot;
+  RoutesPtr routes;
+  std::vector<EjectedEndpoint> ejected;
+  std::chrono::steady_clock::time_point now;
+  Readiness readiness = Readiness::kStarting;
+};
+
+// GET|HEAD /config_dump, /clusters, /ready and / (an index).
+HttpResponse admin_response(const HttpRequest& request, const AdminView& view);
+
+// Every route: its SNI (for 15443) or listener (for the istiod ports), and
+// each endpoint with its weight and health ("healthy" or "ejected").
+nlohmann::json clusters_json(const AdminView& view);
+
+}  // namespace meshgate::gateway

@@ -1,0 +1,147 @@
+#include "gateway/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <system_error>
+
+#include "config/read_file.h"
+
+namespace meshgate::gateway {
+namespace {
+
+asio::ip::tcp::endpoint endpoint_of(const config::Listener& listener) {
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(listener.address, ec);
+  if (ec) throw std::system_error(ec, "bad listener address '" + listener.address + "'");
+  return {address, listener.port};
+}
+
+void spawn(asio::io_context& io, asio::awaitable<void> task, const char* what) {
+  asio::co_spawn(io, std::move(task), [what](std::exception_ptr error) {
+    if (error) spdlog::critical("{} ended by an exception", what);
+  });
+}
+
+}  // namespace
+
+App::App(ConfigPtr config, std::string config_path)
+    : config_path_(std::move(config_path)), config_(std::move(config)) {
+  access_log_ = AccessLog::open(config_->access_log);
+  for (const config::FileSource& file : config_->discovery.files)
+    add_file_source(file);
+  gateway_ = std::make_unique<Gateway>(config_, registry_, access_log_);
+  istiod_ = std::make_shared<IstiodUpstreams>(control_, gateway_->publisher());
+  std::weak_ptr<IstiodUpstreams> istiod = istiod_;
+  registry_.subscribe([this, istiod](const discovery::SnapshotPtr& snapshot) {
+    asio::post(control_, [istiod, snapshot] {
+      if (auto upstreams = istiod.lock()) upstreams->set_snapshot(snapshot);
+    });
+  });
+  if (!config_path_.empty()) {
+    config_content_ = config::read_bounded_file(config_path_, 1 << 20).content;
+  }
+}
+
+App::~App() {
+  if (gateway_) gateway_->stop();
+}
+
+void App::add_file_source(const config::FileSource& file) {
+  auto& source =
+      sources_.emplace_back(std::make_unique<discovery::FileSource>(file.path, registry_));
+  // A bad file is logged by the source; it serves nothing until fixed.
+  source->reload();
+  pollers_.push_back(std::make_unique<FilePoller>(control_, *source, file.poll_interval));
+}
+
+void App::start() {
+  gateway_->start();
+  start_http();
+  istiod_->set_snapshot(registry_.snapshot());
+  istiod_->configure(config_);
+  for (auto& poller : pollers_)
+    poller->start();
+  if (!config_path_.empty()) spawn(control_, watch_config_file(), "config watch");
+  started_ = true;
+}
+
+void App::start_http() {
+  health_ = std::make_unique<HttpServer>(control_, "health", [this](const HttpRequest& request) {
+    return health_response(request, readiness());
+  });
+  metrics_ = std::make_unique<HttpServer>(control_, "metrics", [this](const HttpRequest& request) {
+    if (request.target.substr(0, request.target.find('?')) != "/stats/prometheus") {
+      return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
+    }
+    return HttpResponse{200, kPrometheusContentType, render_metrics(gather_metrics())};
+  });
+  admin_ = std::make_unique<HttpServer>(control_, "admin", [this](const HttpRequest& request) {
+    return admin_response(request, admin_view());
+  });
+  health_->listen(endpoint_of(config_->listeners.health));
+  metrics_->listen(endpoint_of(config_->listeners.metrics));
+  admin_->listen(endpoint_of(config_->listeners.admin));
+  spdlog::info("health, metrics, admin: listening on {}, {}, {}", health_->local_endpoint().port(),
+               metrics_->local_endpoint().port(), admin_->local_endpoint().port());
+}
+
+void App::handle_signals() {
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  signals_.add(SIGHUP);
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}", signal);
+    if (signal == SIGHUP) {
+      reload_now("SIGHUP");
+    } else if (draining_) {
+      spdlog::info("second signal while draining: stopping now");
+      stop_now();
+      return;
+    } else {
+      begin_drain();
+    }
+    handle_signals();  // wait for the next one
+  });
+}
+
+void App::run() {
+  control_.run();
+}
+
+void App::drain() {
+  asio::post(control_, [this] { begin_drain(); });
+}
+
+void App::reload() {
+  asio::post(control_, [this] { reload_now("request"); });
+}
+
+void App::stop_now() {
+  asio::post(control_, [this] {
+    drain_timer_.cancel();
+    draining_ = true;
+    finish();
+  });
+}
+
+asio::ip::tcp::endpoint App::endpoint(HttpPort port) const {
+  switch (port) {
+    case HttpPort::kHealth:
+      return health_->local_endpoint();
+    case HttpPort::kMetrics:
+      return metrics_->local_endpoint();
+    case HttpPort::kAdmin:
+      break;
+  }
+  return admin_->local_endpoint();
+}
+
+Readiness App::readiness() const {
+  if (draining_) return Readiness::kDraining;
+  if (!started_ || !registry_.synced()) return Readiness::kStarting;
+  return Readiness::kReady;
+}
+
+}  // namespace meshgate::gateway

@@ -1,0 +1,106 @@
+// The whole meshgate process, minus main(): the registry and its file
+// sources, the TCP gateway (15443, 15012, 15017), the istiod upstreams, the
+// health, metrics and admin servers, the access log, and the lifecycle:
+// drain on SIGTERM, reload on SIGHUP or a changed config file. Everything but
+// the workers runs on one control thread, inside run().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "discovery/file_source.h"
+#include "discovery/registry.h"
+#include "gateway/admin.h"
+#include "gateway/asio.h"
+#include "gateway/file_poller.h"
+#include "gateway/gateway.h"
+#include "gateway/http_server.h"
+#include "gateway/istiod_upstreams.h"
+#include "gateway/metrics.h"
+
+namespace meshgate::gateway {
+
+enum class HttpPort { kHealth, kMetrics, kAdmin };
+
+struct DrainResult {
+  uint64_t open_at_close = 0;  // connections open when the listeners closed
+  uint64_t cut = 0;            // still open at the drain timeout, closed as drain_timeout
+};
+
+class App {
+ public:
+  // `config_path` empty: the embedded default; a reload then re-reads only
+  // the registry files.
+  App(ConfigPtr config, std::string config_path);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Binds every listener and starts the workers. Throws std::system_error or
+  // std::runtime_error with a message a person can act on.
+  void start();
+  // SIGTERM and SIGINT drain (a second one stops at once), SIGHUP reloads.
+  void handle_signals();
+  // Runs the control loop on the calling thread until the process stops.
+  void run();
+
+  // Thread-safe: each is carried out on the control thread.
+  void drain();     // readiness 503 now; stop accepting after drain_delay; wait; exit
+  void reload();    // re-read the config file (and the registry files)
+  void stop_now();  // close everything at once (reason shutdown)
+
+  // After start(); thread-safe.
+  asio::ip::tcp::endpoint endpoint(ListenerKind kind) const { return gateway_->endpoint(kind); }
+  asio::ip::tcp::endpoint endpoint(HttpPort port) const;
+  Readiness readiness() const;
+  const Gateway& gateway() const { return *gateway_; }
+  // After run() returned.
+  DrainResult drain_result() const { return drain_result_; }
+
+ private:
+  void add_file_source(const config::FileSource& file);
+  void start_http();
+  MetricsInput gather_metrics() const;
+  AdminView admin_view() const;
+  void begin_drain();
+  void close_listeners();
+  asio::awaitable<void> wait_for_connections(std::chrono::steady_clock::time_point deadline);
+  void finish();
+  void reload_now(const char* trigger);
+  void apply(ConfigPtr next);
+  void rebind_http(const config::Config& next);
+  void reconcile_file_sources(const config::Config& next);
+  asio::awaitable<void> watch_config_file();
+
+  const std::string config_path_;
+  ConfigPtr config_;  // control thread
+  asio::io_context control_{1};
+  discovery::Registry registry_;
+  AccessLogPtr access_log_;
+  std::unique_ptr<Gateway> gateway_;
+  std::shared_ptr<IstiodUpstreams> istiod_;
+  std::vector<std::unique_ptr<discovery::FileSource>> sources_;
+  std::vector<std::unique_ptr<FilePoller>> pollers_;
+  // Replaced by a reload; a stopped poller may still have a wake-up queued.
+  std::vector<std::unique_ptr<discovery::FileSource>> retired_sources_;
+  std::vector<std::unique_ptr<FilePoller>> retired_pollers_;
+  std::unique_ptr<HttpServer> health_;
+  std::unique_ptr<HttpServer> metrics_;
+  std::unique_ptr<HttpServer> admin_;
+  asio::steady_timer drain_timer_{control_};
+  asio::steady_timer config_timer_{control_};
+  asio::signal_set signals_{control_};
+  std::string config_content_;  // as last read, to notice a change
+  std::atomic<bool> started_{false};
+  std::atomic<bool> draining_{false};
+  bool finished_ = false;
+  uint64_t reloads_ok_ = 0;
+  uint64_t reloads_failed_ = 0;
+  DrainResult drain_result_;
+};
+
+}  // namespace meshgate::gateway

@@ -1,0 +1,195 @@
+// App: drain on SIGTERM, and reload of the config file.
+#include <spdlog/spdlog.h>
+
+#include <system_error>
+
+#include "config/loader.h"
+#include "config/read_file.h"
+#include "gateway/app.h"
+
+namespace meshgate::gateway {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kDrainPoll{50};
+constexpr std::size_t kMaxConfigBytes = 1 << 20;
+
+bool same_access_log(const config::AccessLog& a, const config::AccessLog& b) {
+  return a.enabled == b.enabled && a.format == b.format && a.path == b.path;
+}
+
+bool same_listener(const config::Listener& a, const config::Listener& b) {
+  return a.address == b.address && a.port == b.port;
+}
+
+bool same_sources(const config::Discovery& a, const config::Discovery& b) {
+  if (a.files.size() != b.files.size()) return false;
+  for (std::size_t i = 0; i < a.files.size(); ++i) {
+    if (a.files[i].path != b.files[i].path ||
+        a.files[i].poll_interval != b.files[i].poll_interval) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void App::begin_drain() {
+  if (draining_ || finished_) return;
+  draining_ = true;
+  spdlog::info("drain: readiness fails from now; listeners close in {} ms",
+               config_->timeouts.drain_delay.count());
+  drain_timer_.expires_after(config_->timeouts.drain_delay);
+  drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) close_listeners();
+  });
+}
+
+void App::close_listeners() {
+  if (finished_) return;
+  gateway_->stop_accepting();
+  drain_result_.open_at_close = gateway_->open_connections();
+  spdlog::info("drain: listeners closed; {} connection(s) open get {} ms to finish",
+               drain_result_.open_at_close, config_->timeouts.drain.count());
+  asio::co_spawn(control_, wait_for_connections(Clock::now() + config_->timeouts.drain),
+                 [](std::exception_ptr error) {
+                   if (error) spdlog::critical("drain: wait ended by an exception");
+                 });
+}
+
+asio::awaitable<void> App::wait_for_connections(Clock::time_point deadline) {
+  // The workers own the connections; the count is all this thread needs.
+  while (!finished_ && gateway_->open_connections() > 0 && Clock::now() < deadline) {
+    drain_timer_.expires_at(std::min(deadline, Clock::now() + kDrainPoll));
+    boost::system::error_code ec;
+    co_await drain_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  finish();
+}
+
+void App::finish() {
+  if (finished_) return;
+  finished_ = true;
+  drain_result_.cut = gateway_->open_connections();
+  gateway_->stop(CloseReason::kDrainTimeout);
+  if (drain_result_.open_at_close > 0 || drain_result_.cut > 0) {
+    spdlog::info(
+        "drain: {} connection(s) finished, {} cut at the drain timeout",
+        drain_result_.open_at_close - std::min(drain_result_.open_at_close, drain_result_.cut),
+        drain_result_.cut);
+  }
+  istiod_->stop();
+  for (auto& poller : pollers_)
+    poller->stop();
+  boost::system::error_code ec;
+  signals_.cancel(ec);
+  config_timer_.cancel();
+  drain_timer_.cancel();
+  health_->stop();
+  metrics_->stop();
+  admin_->stop();
+  if (access_log_) access_log_->flush();
+  control_.stop();
+}
+
+void App::reload_now(const char* trigger) {
+  if (finished_ || draining_) return;
+  for (auto& source : sources_)
+    source->reload();
+  if (config_path_.empty()) {
+    spdlog::info("reload ({}): embedded default config; registry files re-read", trigger);
+    return;
+  }
+  config_content_ = config::read_bounded_file(config_path_, kMaxConfigBytes).content;
+  config::LoadResult loaded = config::load_config_file(config_path_);
+  if (!loaded.config) {
+    ++reloads_failed_;
+    for (const auto& error : loaded.errors)
+      spdlog::error("reload ({}): {}", trigger, config::format_error(config_path_, error));
+    spdlog::error("reload ({}): rejected; the running config stays", trigger);
+    return;
+  }
+  apply(std::move(loaded.config));
+}
+
+void App::apply(ConfigPtr next) {
+  AccessLogPtr log = access_log_;
+  try {
+    if (!same_access_log(next->access_log, config_->access_log)) {
+      log = AccessLog::open(next->access_log);
+    }
+    gateway_->reconfigure(next, log);
+  } catch (const std::exception& e) {
+    ++reloads_failed_;
+    spdlog::error("reload: rejected, the running config stays: {}", e.what());
+    return;
+  }
+  access_log_ = std::move(log);
+  rebind_http(*next);
+  reconcile_file_sources(*next);
+  config_ = std::move(next);
+  istiod_->configure(config_);
+  ++reloads_ok_;
+  spdlog::info("reload: config applied");
+}
+
+void App::rebind_http(const config::Config& next) {
+  const std::array<std::pair<HttpServer*, config::Listener config::Listeners::*>, 3> servers{{
+      {health_.get(), &config::Listeners::health},
+      {metrics_.get(), &config::Listeners::metrics},
+      {admin_.get(), &config::Listeners::admin},
+  }};
+  for (const auto& [server, member] : servers) {
+    const config::Listener& wanted = next.listeners.*member;
+    if (same_listener(wanted, config_->listeners.*member)) continue;
+    try {
+      boost::system::error_code ec;
+      const auto address = asio::ip::make_address(wanted.address, ec);
+      if (ec) throw std::system_error(ec, "bad address '" + wanted.address + "'");
+      server->listen({address, wanted.port});
+    } catch (const std::exception& e) {
+      spdlog::error("reload: {}; that server keeps its old address", e.what());
+    }
+  }
+}
+
+void App::reconcile_file_sources(const config::Config& next) {
+  if (same_sources(next.discovery, config_->discovery)) return;
+  for (auto& poller : pollers_)
+    poller->stop();
+  // Stopped pollers may still have a wake-up queued: keep them until exit.
+  retired_pollers_.insert(retired_pollers_.end(), std::make_move_iterator(pollers_.begin()),
+                          std::make_move_iterator(pollers_.end()));
+  pollers_.clear();
+  for (auto& source : sources_) {
+    const bool kept = std::any_of(next.discovery.files.begin(), next.discovery.files.end(),
+                                  [&](const auto& file) { return file.path == source->path(); });
+    if (!kept) registry_.remove_source(source->name());
+  }
+  retired_sources_.insert(retired_sources_.end(), std::make_move_iterator(sources_.begin()),
+                          std::make_move_iterator(sources_.end()));
+  sources_.clear();
+  for (const config::FileSource& file : next.discovery.files)
+    add_file_source(file);
+  for (auto& poller : pollers_)
+    poller->start();
+}
+
+asio::awaitable<void> App::watch_config_file() {
+  while (!finished_) {
+    config_timer_.expires_after(config_->reload.poll_interval.count() > 0
+                                    ? config_->reload.poll_interval
+                                    : std::chrono::milliseconds(1000));
+    boost::system::error_code ec;
+    co_await config_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (finished_) co_return;
+    if (draining_ || config_->reload.poll_interval.count() == 0) continue;
+    const config::FileRead read = config::read_bounded_file(config_path_, kMaxConfigBytes);
+    if (read.status != config::FileRead::Status::kOk || read.content == config_content_) continue;
+    reload_now("config file changed");
+  }
+}
+
+}  // namespace meshgate::gateway

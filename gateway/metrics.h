@@ -1,0 +1,41 @@
+// The /stats/prometheus page: every counter of the gateway, gathered into
+// one plain struct off the data path, then written in the Prometheus text
+// format. Names follow the Prometheus conventions: meshgate_ prefix, _total
+// on counters, seconds and bytes as base units.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "gateway/http_server.h"
+#include "gateway/listener_kind.h"
+#include "gateway/stats.h"
+
+namespace meshgate::gateway {
+
+struct MetricsInput {
+  std::array<StatsSnapshot, kListenerKindCount> listeners;
+  std::map<std::string, RouteStatsSnapshot, std::less<>> routes;
+  uint64_t ejected_endpoints = 0;  // now
+  uint64_t open_connections = 0;   // all listeners, against limits.max_connections
+  uint64_t snapshot_version = 0;
+  uint64_t registry_publishes = 0;
+  uint64_t registry_conflicts = 0;
+  uint64_t file_reloads_ok = 0;
+  uint64_t file_reloads_failed = 0;
+  uint64_t config_reloads_ok = 0;
+  uint64_t config_reloads_failed = 0;
+  uint64_t istiod_dns_ok = 0;
+  uint64_t istiod_dns_failed = 0;
+  uint64_t access_log_written = 0;
+  uint64_t access_log_dropped = 0;
+  bool ready = false;
+  bool draining = false;
+  std::map<std::string, HttpServerStats, std::less<>> http;  // by server name
+};
+
+std::string render_metrics(const MetricsInput& input);
+
+}  // namespace meshgate::gateway

@@ -1,0 +1,96 @@
+#include "gateway/routes.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "gateway/worker.h"
+
+namespace meshgate::gateway {
+
+std::string upstream_cluster_name(const config::Upstream& upstream) {
+  return "outbound|" + std::to_string(upstream.port) + "||" + upstream.host;
+}
+
+std::optional<Cluster> upstream_from_registry(const discovery::Snapshot& snapshot,
+                                              const config::Upstream& upstream,
+                                              std::string_view network,
+                                              std::string_view cluster_domain) {
+  const RouteOptions options{std::string(network), std::string(cluster_domain), false};
+  const RouteTablePtr table = RouteTable::build(snapshot, options);
+  for (const std::string& host :
+       {upstream.host, upstream.host + "." + std::string(cluster_domain)}) {
+    sni::IstioName name;
+    name.outbound = true;
+    name.port = upstream.port;
+    name.host = host;
+    const RouteLookup lookup = table->find(name);
+    if (lookup.cluster != nullptr) return *lookup.cluster;
+    if (lookup.reason == CloseReason::kNoEndpoint)
+      return Cluster{upstream_cluster_name(upstream), {}};
+  }
+  return std::nullopt;
+}
+
+Cluster upstream_from_addresses(const config::Upstream& upstream,
+                                const std::vector<asio::ip::tcp::endpoint>& addresses) {
+  Cluster cluster{upstream_cluster_name(upstream), {}};
+  for (const asio::ip::tcp::endpoint& address : addresses) {
+    const UpstreamEndpoint endpoint{address, 1};
+    if (std::find(cluster.endpoints.begin(), cluster.endpoints.end(), endpoint) ==
+        cluster.endpoints.end()) {
+      cluster.endpoints.push_back(endpoint);
+    }
+  }
+  return cluster;
+}
+
+void RoutePublisher::attach(std::vector<Worker*> workers) {
+  std::lock_guard lock(mutex_);
+  workers_ = std::move(workers);
+  for (Worker* worker : workers_)
+    worker->set_routes(latest_);
+}
+
+void RoutePublisher::set_snapshot(discovery::SnapshotPtr snapshot) {
+  std::lock_guard lock(mutex_);
+  snapshot_ = std::move(snapshot);
+  rebuild_locked();
+}
+
+void RoutePublisher::set_options(RouteOptions options) {
+  std::lock_guard lock(mutex_);
+  if (options.network == options_.network && options.cluster_domain == options_.cluster_domain &&
+      options.require_mtls_endpoints == options_.require_mtls_endpoints) {
+    return;
+  }
+  options_ = std::move(options);
+  if (snapshot_) rebuild_locked();
+}
+
+void RoutePublisher::rebuild_locked() {
+  next_.table = RouteTable::build(*snapshot_, options_);
+  spdlog::info("routes: snapshot {} gives {} clusters", snapshot_->version(),
+               next_.table->cluster_count());
+  publish_locked();
+}
+
+void RoutePublisher::set_upstream(ListenerKind kind, ClusterPtr cluster) {
+  std::lock_guard lock(mutex_);
+  next_.upstreams[index_of(kind)] = std::move(cluster);
+  publish_locked();
+}
+
+RoutesPtr RoutePublisher::latest() const {
+  std::lock_guard lock(mutex_);
+  return latest_;
+}
+
+void RoutePublisher::publish_locked() {
+  ++next_.version;
+  latest_ = std::make_shared<const Routes>(next_);
+  for (Worker* worker : workers_)
+    worker->set_routes(latest_);
+}
+
+}  // namespace meshgate::gateway

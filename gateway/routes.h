@@ -1,0 +1,84 @@
+// What the workers route with: the 15443 route table of the newest snapshot
+// and the upstream cluster of each istiod port. Published as one immutable
+// value; every publish gets a new version, so per-worker load-balancer state
+// can tell tables apart.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "discovery/snapshot.h"
+#include "gateway/listener_kind.h"
+#include "gateway/route_table.h"
+
+namespace meshgate::gateway {
+
+using ClusterPtr = std::shared_ptr<const Cluster>;
+
+struct Routes {
+  uint64_t version = 0;
+  RouteTablePtr table;  // null before the first snapshot
+  // Indexed by ListenerKind; the passthrough slot stays empty (it routes by SNI).
+  std::array<ClusterPtr, kListenerKindCount> upstreams;
+
+  const ClusterPtr& upstream(ListenerKind kind) const { return upstreams[index_of(kind)]; }
+};
+
+using RoutesPtr = std::shared_ptr<const Routes>;
+
+// "outbound|15012||istiod.istio-system.svc": the cluster name of an upstream
+// named in config.
+std::string upstream_cluster_name(const config::Upstream& upstream);
+
+// The cluster for `upstream` from a snapshot: the service whose host is
+// upstream.host or upstream.host + "." + cluster_domain, its port
+// upstream.port, and its endpoints on `network`. mTLS capability is not
+// required: istiod runs without a sidecar. Nullopt when no service matches.
+std::optional<Cluster> upstream_from_registry(const discovery::Snapshot& snapshot,
+                                              const config::Upstream& upstream,
+                                              std::string_view network,
+                                              std::string_view cluster_domain);
+
+// The cluster for `upstream` from DNS answers (duplicates dropped).
+Cluster upstream_from_addresses(const config::Upstream& upstream,
+                                const std::vector<asio::ip::tcp::endpoint>& addresses);
+
+class Worker;
+
+// Hands each new Routes to every worker's own loop. Any thread may change a
+// part; each change publishes a whole new Routes. The registry's
+// subscription may outlive the workers: detach() makes later publishes reach
+// nobody.
+class RoutePublisher {
+ public:
+  explicit RoutePublisher(RouteOptions options) : options_(std::move(options)) {}
+
+  void attach(std::vector<Worker*> workers);
+  void detach() { attach({}); }
+  // Rebuilds the 15443 table from `snapshot` (off the data path).
+  void set_snapshot(discovery::SnapshotPtr snapshot);
+  // Rebuilds the table from the last snapshot when the options changed (reload).
+  void set_options(RouteOptions options);
+  void set_upstream(ListenerKind kind, ClusterPtr cluster);
+  RoutesPtr latest() const;
+
+ private:
+  void rebuild_locked();
+  void publish_locked();
+
+  mutable std::mutex mutex_;
+  std::vector<Worker*> workers_;
+  RouteOptions options_;
+  discovery::SnapshotPtr snapshot_;
+  Routes next_;
+  RoutesPtr latest_ = std::make_shared<const Routes>();
+};
+
+}  // namespace meshgate::gateway
