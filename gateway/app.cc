@@ -107,7 +107,16 @@ void App::handle_signals() {
 }
 
 void App::run() {
-  control_.run();
+  // Nothing posted here should throw; if something does, log it and go on
+  // rather than end the process with its connections.
+  for (;;) {
+    try {
+      control_.run();
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("control thread: {}", e.what());
+    }
+  }
 }
 
 void App::drain() {
@@ -122,7 +131,7 @@ void App::stop_now() {
   asio::post(control_, [this] {
     drain_timer_.cancel();
     draining_ = true;
-    finish();
+    finish(CloseReason::kShutdown);
   });
 }
 
@@ -140,7 +149,9 @@ asio::ip::tcp::endpoint App::endpoint(HttpPort port) const {
 
 Readiness App::readiness() const {
   if (draining_) return Readiness::kDraining;
-  if (!started_ || !registry_.synced()) return Readiness::kStarting;
+  if (!started_) return Readiness::kStarting;
+  if (!was_ready_ && !registry_.synced()) return Readiness::kStarting;
+  was_ready_ = true;
   return Readiness::kReady;
 }
 

@@ -69,10 +69,12 @@ class App {
   void begin_drain();
   void close_listeners();
   asio::awaitable<void> wait_for_connections(std::chrono::steady_clock::time_point deadline);
-  void finish();
+  void finish(CloseReason reason);
   void reload_now(const char* trigger);
   void apply(ConfigPtr next);
-  void rebind_http(const config::Config& next);
+  // Returns `next` with every listener that could not be bound set back to
+  // its old address; `failed` tells whether any was.
+  ConfigPtr rebind_http(ConfigPtr next, bool& failed);
   void reconcile_file_sources(const config::Config& next);
   asio::awaitable<void> watch_config_file();
 
@@ -81,6 +83,9 @@ class App {
   asio::io_context control_{1};
   discovery::Registry registry_;
   AccessLogPtr access_log_;
+  // Logs replaced by a reload, destroyed at exit on this thread: a log's
+  // destructor flushes, which must never happen on a worker.
+  std::vector<AccessLogPtr> retired_logs_;
   std::unique_ptr<Gateway> gateway_;
   std::shared_ptr<IstiodUpstreams> istiod_;
   std::vector<std::unique_ptr<discovery::FileSource>> sources_;
@@ -97,6 +102,9 @@ class App {
   std::string config_content_;  // as last read, to notice a change
   std::atomic<bool> started_{false};
   std::atomic<bool> draining_{false};
+  // Ready once stays ready until the drain: a reload that adds a broken
+  // registry file must not take a serving gateway out of its load balancer.
+  mutable std::atomic<bool> was_ready_{false};
   bool finished_ = false;
   uint64_t reloads_ok_ = 0;
   uint64_t reloads_failed_ = 0;

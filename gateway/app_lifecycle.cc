@@ -66,14 +66,14 @@ asio::awaitable<void> App::wait_for_connections(Clock::time_point deadline) {
     boost::system::error_code ec;
     co_await drain_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  finish();
+  finish(CloseReason::kDrainTimeout);
 }
 
-void App::finish() {
+void App::finish(CloseReason reason) {
   if (finished_) return;
   finished_ = true;
   drain_result_.cut = gateway_->open_connections();
-  gateway_->stop(CloseReason::kDrainTimeout);
+  gateway_->stop(reason);
   if (drain_result_.open_at_close > 0 || drain_result_.cut > 0) {
     spdlog::info(
         "drain: {} connection(s) finished, {} cut at the drain timeout",
@@ -104,14 +104,21 @@ void App::reload_now(const char* trigger) {
   }
   config_content_ = config::read_bounded_file(config_path_, kMaxConfigBytes).content;
   config::LoadResult loaded = config::load_config_file(config_path_);
-  if (!loaded.config) {
+  if (loaded.config) {
+    try {
+      apply(std::move(loaded.config));
+    } catch (const std::exception& e) {  // cannot happen short of memory exhaustion
+      ++reloads_failed_;
+      spdlog::error("reload ({}): failed part way: {}", trigger, e.what());
+    }
+    return;
+  }
+  {
     ++reloads_failed_;
     for (const auto& error : loaded.errors)
       spdlog::error("reload ({}): {}", trigger, config::format_error(config_path_, error));
     spdlog::error("reload ({}): rejected; the running config stays", trigger);
-    return;
   }
-  apply(std::move(loaded.config));
 }
 
 void App::apply(ConfigPtr next) {
@@ -126,23 +133,30 @@ void App::apply(ConfigPtr next) {
     spdlog::error("reload: rejected, the running config stays: {}", e.what());
     return;
   }
-  access_log_ = std::move(log);
-  rebind_http(*next);
+  if (log != access_log_) retired_logs_.push_back(std::exchange(access_log_, std::move(log)));
+  bool http_failed = false;
+  next = rebind_http(std::move(next), http_failed);
   reconcile_file_sources(*next);
   config_ = std::move(next);
   istiod_->configure(config_);
+  if (http_failed) {
+    ++reloads_failed_;
+    spdlog::error("reload: applied except the listeners above, which keep their old address");
+    return;
+  }
   ++reloads_ok_;
   spdlog::info("reload: config applied");
 }
 
-void App::rebind_http(const config::Config& next) {
+ConfigPtr App::rebind_http(ConfigPtr next, bool& failed) {
+  auto adjusted = std::make_shared<config::Config>(*next);
   const std::array<std::pair<HttpServer*, config::Listener config::Listeners::*>, 3> servers{{
       {health_.get(), &config::Listeners::health},
       {metrics_.get(), &config::Listeners::metrics},
       {admin_.get(), &config::Listeners::admin},
   }};
   for (const auto& [server, member] : servers) {
-    const config::Listener& wanted = next.listeners.*member;
+    const config::Listener& wanted = next->listeners.*member;
     if (same_listener(wanted, config_->listeners.*member)) continue;
     try {
       boost::system::error_code ec;
@@ -150,9 +164,13 @@ void App::rebind_http(const config::Config& next) {
       if (ec) throw std::system_error(ec, "bad address '" + wanted.address + "'");
       server->listen({address, wanted.port});
     } catch (const std::exception& e) {
+      // On the same port, Linux refuses a new address while the old one listens.
       spdlog::error("reload: {}; that server keeps its old address", e.what());
+      adjusted->listeners.*member = config_->listeners.*member;
+      failed = true;
     }
   }
+  return adjusted;
 }
 
 void App::reconcile_file_sources(const config::Config& next) {

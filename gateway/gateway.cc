@@ -81,7 +81,10 @@ void Gateway::start() {
   for (ListenerKind kind : kAllListenerKinds)
     bound[index_of(kind)] = bind(kind, listener_config(*config_, kind), acceptors[index_of(kind)]);
   for (ListenerKind kind : kAllListenerKinds) {
-    bound_[index_of(kind)] = bound[index_of(kind)];
+    {
+      std::lock_guard lock(bound_mutex_);
+      bound_[index_of(kind)] = bound[index_of(kind)];
+    }
     for (std::size_t i = 0; i < workers_.size(); ++i)
       workers_[i]->adopt(kind, std::move(acceptors[index_of(kind)][i]));
     spdlog::info("{}: listening on {}:{} with {} workers", to_string(kind),
@@ -108,7 +111,10 @@ void Gateway::reconfigure(ConfigPtr config, AccessLogPtr log) {
     spdlog::info("{}: now listening on {}:{}", to_string(kind),
                  bound[index_of(kind)].address().to_string(), bound[index_of(kind)].port());
   }
-  bound_ = bound;
+  {
+    std::lock_guard lock(bound_mutex_);
+    bound_ = bound;
+  }
   if (workers_for(*config) != workers_.size()) {
     spdlog::warn("reload: workers stays {}; a new count needs a restart", workers_.size());
   }

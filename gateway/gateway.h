@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,11 @@ class Gateway {
   // are untouched. `workers` cannot change: the old count stays.
   void reconfigure(ConfigPtr config, AccessLogPtr log);
 
-  asio::ip::tcp::endpoint endpoint(ListenerKind kind) const { return bound_[index_of(kind)]; }
+  // Thread-safe; changes when a reload re-binds the listener.
+  asio::ip::tcp::endpoint endpoint(ListenerKind kind) const {
+    std::lock_guard lock(bound_mutex_);
+    return bound_[index_of(kind)];
+  }
   asio::ip::tcp::endpoint passthrough_endpoint() const {
     return endpoint(ListenerKind::kPassthrough);
   }
@@ -66,6 +71,7 @@ class Gateway {
   std::shared_ptr<RoutePublisher> publisher_;  // shared with the registry subscription
   ConnectionLimit limit_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  mutable std::mutex bound_mutex_;  // guards bound_ against readers on other threads
   std::array<asio::ip::tcp::endpoint, kListenerKindCount> bound_;
   bool started_ = false;
   bool stopped_ = false;

@@ -53,7 +53,12 @@ LoadBalancer::ClusterState& LoadBalancer::state_for(const Cluster& cluster,
   if (table_version > newest_version_) prune(table_version);
   auto [it, inserted] = clusters_.try_emplace(cluster.name);
   ClusterState& state = it->second;
-  if (inserted || (state.table_version != table_version && state.endpoints != cluster.endpoints)) {
+  // Two clusters may share a name within one version (an istiod upstream and
+  // the 15443 route of the same service keep different endpoints): a state
+  // sized for other endpoints is never used.
+  const bool resized = state.current.size() != cluster.endpoints.size();
+  if (inserted || resized ||
+      (state.table_version != table_version && state.endpoints != cluster.endpoints)) {
     reset(cluster, state);
   }
   state.table_version = table_version;

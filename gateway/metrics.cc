@@ -1,5 +1,6 @@
 #include "gateway/metrics.h"
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -105,7 +106,7 @@ void write_routes(PrometheusWriter& out, const MetricsInput& in) {
              "Routed connections closed, for any reason.");
   for (const auto& [route, stats] : in.routes)
     out.sample("meshgate_route_connections_closed_total", {{"route", route}},
-               stats.opened - stats.active);
+               stats.opened - std::min(stats.opened, stats.active));
   out.family("meshgate_route_bytes_total", Type::kCounter,
              "Bytes relayed, by route and direction.");
   for (const auto& [route, stats] : in.routes) {

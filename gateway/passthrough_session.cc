@@ -228,6 +228,8 @@ asio::awaitable<CloseReason> PassthroughSession::connect_upstream(const Cluster&
     error_code ec;
     co_await upstream_.async_connect(target, asio::redirect_error(asio::use_awaitable, ec));
     if (stopped_) co_return CloseReason::kShutdown;
+    // The deadline may have closed the socket just as the connect completed.
+    if (!ec && !upstream_.is_open()) ec = asio::error::timed_out;
     if (!ec) {
       stats_.connect_latency.observe(Clock::now() - begun);
       endpoint_ = target;

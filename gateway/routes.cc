@@ -26,8 +26,6 @@ std::optional<Cluster> upstream_from_registry(const discovery::Snapshot& snapsho
     name.host = host;
     const RouteLookup lookup = table->find(name);
     if (lookup.cluster != nullptr) return *lookup.cluster;
-    if (lookup.reason == CloseReason::kNoEndpoint)
-      return Cluster{upstream_cluster_name(upstream), {}};
   }
   return std::nullopt;
 }

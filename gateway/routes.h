@@ -40,7 +40,8 @@ std::string upstream_cluster_name(const config::Upstream& upstream);
 // The cluster for `upstream` from a snapshot: the service whose host is
 // upstream.host or upstream.host + "." + cluster_domain, its port
 // upstream.port, and its endpoints on `network`. mTLS capability is not
-// required: istiod runs without a sidecar. Nullopt when no service matches.
+// required: istiod runs without a sidecar. Nullopt when no service matches,
+// or when it has no endpoint on this network (DNS may know better).
 std::optional<Cluster> upstream_from_registry(const discovery::Snapshot& snapshot,
                                               const config::Upstream& upstream,
                                               std::string_view network,

@@ -73,7 +73,18 @@ void Worker::adopt(ListenerKind kind, asio::ip::tcp::acceptor acceptor) {
 }
 
 void Worker::start() {
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    // A handler that throws (only memory exhaustion can) must not end the
+    // process: log it and keep serving.
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("worker: {}", e.what());
+      }
+    }
+  });
 }
 
 void Worker::set_routes(RoutesPtr routes) {

@@ -37,9 +37,11 @@ class Lifecycle : public ::testing::Test {
 
   // A config file: every listener on 127.0.0.1, the passthrough one on
   // `passthrough_port`, then `extra` YAML.
-  std::string config_file(uint16_t passthrough_port, const std::string& extra = "") const {
+  std::string config_file(uint16_t passthrough_port, const std::string& extra = "",
+                          uint16_t admin_port = 0) const {
     std::string yaml = "workers: 2\nlisteners:\n";
-    for (const char* name : {"istiod", "webhook", "dns", "health", "metrics", "admin"})
+    yaml += "  admin: {address: 127.0.0.1, port: " + std::to_string(admin_port) + "}\n";
+    for (const char* name : {"istiod", "webhook", "dns", "health", "metrics"})
       yaml += std::string("  ") + name + ": {address: 127.0.0.1, port: 0}\n";
     yaml += "  passthrough: {address: 127.0.0.1, port: " + std::to_string(passthrough_port) + "}\n";
     yaml += "discovery:\n  files: [{path: " + registry_ + ", poll_interval: 50ms}]\n";
@@ -154,6 +156,41 @@ TEST_F(Lifecycle, ReloadRebindsAChangedPortAndKeepsOpenConnections) {
   EXPECT_TRUE(echoes(open, "opened before the reload"));
   const auto dump = nlohmann::json::parse(app->get(HttpPort::kAdmin, "/config_dump").body);
   EXPECT_EQ(dump["config"]["timeouts"]["idle"], "30s");
+}
+
+TEST_F(Lifecycle, ReloadMovesTheAdminPortOrReportsWhyNot) {
+  auto app = AppUnderTest::from_file(config_file(0));
+  ASSERT_TRUE(ready(*app));
+  const uint16_t passthrough = app->port(ListenerKind::kPassthrough);
+  const uint16_t free_port = dead_port();
+  config_file(passthrough, "", free_port);
+  app->app().reload();
+  ASSERT_TRUE(
+      poll_until([&] { return app->metric("meshgate_config_reloads_total{result=\"ok\"}") == 1; }));
+  EXPECT_EQ(app->port(HttpPort::kAdmin), free_port);
+  EXPECT_EQ(http_get(free_port, "/ready").status, 200);
+
+  Listener taken;  // someone else holds this port
+  config_file(passthrough, "timeouts: {idle: 42s}\n", taken.port());
+  app->app().reload();
+  ASSERT_TRUE(poll_until(
+      [&] { return app->metric("meshgate_config_reloads_total{result=\"failed\"}") == 1; }));
+  // Everything else applied; the admin server stays where it was, and says so.
+  const auto dump = nlohmann::json::parse(http_get(free_port, "/config_dump").body);
+  EXPECT_EQ(dump["config"]["listeners"]["admin"]["port"], free_port);
+  EXPECT_EQ(dump["config"]["timeouts"]["idle"], "42s");
+}
+
+TEST_F(Lifecycle, StopNowClosesOpenConnectionsAsShutdown) {
+  AppUnderTest app(config());
+  ASSERT_TRUE(ready(app));
+  TlsClient tls(app.port(ListenerKind::kPassthrough), client());
+  ASSERT_TRUE(tls.handshake_ok()) << tls.error();
+  ASSERT_TRUE(echoes(tls, "open"));
+  app.app().stop_now();
+  ASSERT_TRUE(app.wait_exited());
+  EXPECT_EQ(app.app().gateway().stats().closed_by(CloseReason::kShutdown), 1u);
+  EXPECT_EQ(app.app().gateway().stats().closed_by(CloseReason::kDrainTimeout), 0u);
 }
 
 TEST_F(Lifecycle, ReloadUnderLoadDropsNoConnection) {

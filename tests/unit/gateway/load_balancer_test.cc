@@ -164,3 +164,26 @@ TEST(LoadBalancerOutliers, AllEjectedStillPicks) {
 
 }  // namespace
 }  // namespace meshgate::gateway
+
+namespace meshgate::gateway {
+namespace {
+
+// An istiod upstream and the 15443 route of the same service share a cluster
+// name but not their endpoints: the state of one must never index the other.
+TEST(LoadBalancer, SameNameWithOtherEndpointsInOneVersionIsSafe) {
+  for (auto policy :
+       {config::LoadBalancing::kRoundRobin, config::LoadBalancing::kLeastConnections}) {
+    LoadBalancer lb(policy);
+    const Cluster one = cluster({1});
+    const Cluster three = cluster({1, 1, 1});
+    EXPECT_EQ(lb.pick(one, 5, {}), 0u);
+    std::set<std::size_t> seen;
+    for (int i = 0; i < 6; ++i)
+      seen.insert(*lb.pick(three, 5, {}));
+    EXPECT_EQ(seen.size(), 3u);
+    EXPECT_EQ(lb.pick(one, 5, {}), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace meshgate::gateway
