@@ -14,6 +14,7 @@ using Duration = std::chrono::milliseconds;
 struct Listener {
   std::string address;  // an IPv4 or IPv6 literal; "0.0.0.0" / "::" for all
   uint16_t port = 0;    // 0 picks an ephemeral port (tests)
+  bool operator==(const Listener&) const = default;
 };
 
 struct Listeners {
@@ -38,10 +39,12 @@ struct Passthrough {
 struct FileSource {
   std::string path;
   Duration poll_interval{1000};
+  bool operator==(const FileSource&) const = default;
 };
 
 struct Discovery {
   std::vector<FileSource> files;
+  bool operator==(const Discovery&) const = default;
 };
 
 struct Timeouts {
@@ -73,6 +76,7 @@ struct AccessLog {
   bool enabled = true;
   AccessLogFormat format = AccessLogFormat::kText;
   std::string path;  // empty: standard output
+  bool operator==(const AccessLog&) const = default;
 };
 
 // Outlier ejection: an endpoint whose connects fail `consecutive_failures`

@@ -74,16 +74,16 @@ LoadResult load_document(std::string_view yaml, const std::filesystem::path& bas
 }  // namespace
 
 LoadResult load_config_string(std::string_view yaml) {
-  if (yaml.size() > detail::kMaxConfigBytes) {
-    return failure({{"", 0,
-                     fmt::format("config too large: {} bytes (max {})", yaml.size(),
-                                 detail::kMaxConfigBytes)}});
+  if (yaml.size() > kMaxConfigBytes) {
+    return failure(
+        {{"", 0,
+          fmt::format("config too large: {} bytes (max {})", yaml.size(), kMaxConfigBytes)}});
   }
   return load_document(yaml, {});
 }
 
 LoadResult load_config_file(const std::string& path) {
-  FileRead read = read_bounded_file(path, detail::kMaxConfigBytes);
+  FileRead read = read_bounded_file(path, kMaxConfigBytes);
   switch (read.status) {
     case FileRead::Status::kOk:
       return load_document(read.content, std::filesystem::path(path).parent_path());
@@ -98,7 +98,7 @@ LoadResult load_config_file(const std::string& path) {
   }
   return failure({{"", 0,
                    fmt::format("cannot load config file '{}': file too large (max {} bytes)", path,
-                               detail::kMaxConfigBytes)}});
+                               kMaxConfigBytes)}});
 }
 
 std::string format_error(std::string_view file, const ConfigError& error) {

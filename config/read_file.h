@@ -8,10 +8,8 @@
 
 namespace meshgate::config {
 
-namespace detail {
 // A config file is small: anything larger is refused rather than read.
 inline constexpr size_t kMaxConfigBytes = 1 << 20;
-}  // namespace detail
 
 struct FileRead {
   enum class Status { kOk, kCannotOpen, kCannotRead, kTooLarge };

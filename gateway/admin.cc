@@ -11,10 +11,6 @@ namespace {
 
 constexpr const char* kJson = "application/json";
 
-std::string_view path_of(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
-
 bool readable(const HttpRequest& request) {
   return request.method == "GET" || request.method == "HEAD";
 }
@@ -65,6 +61,10 @@ nlohmann::json endpoints_json(const Cluster& cluster, const AdminView& view) {
 
 }  // namespace
 
+std::string_view target_path(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
 const char* to_string(Readiness readiness) {
   switch (readiness) {
     case Readiness::kStarting:
@@ -78,7 +78,7 @@ const char* to_string(Readiness readiness) {
 }
 
 HttpResponse health_response(const HttpRequest& request, Readiness readiness) {
-  const std::string_view path = path_of(request.target);
+  const std::string_view path = target_path(request.target);
   if (path != "/healthz/ready" && path != "/healthz/live") return text(404, "not found");
   if (!readable(request)) return text(405, "method not allowed");
   if (path == "/healthz/live") return text(200, "live");
@@ -107,7 +107,7 @@ nlohmann::json clusters_json(const AdminView& view) {
 }
 
 HttpResponse admin_response(const HttpRequest& request, const AdminView& view) {
-  const std::string_view path = path_of(request.target);
+  const std::string_view path = target_path(request.target);
   if (!readable(request)) return text(405, "method not allowed");
   if (path == "/config_dump") {
     nlohmann::json dump{{"config", dump_config(*view.config)}, {"snapshot", nullptr}};

@@ -18,6 +18,9 @@ namespace meshgate::gateway {
 
 enum class Readiness { kStarting, kReady, kDraining };
 
+// The path of a request target, without its query: "/a?b" -> "/a".
+std::string_view target_path(std::string_view target);
+
 const char* to_string(Readiness readiness);
 
 // GET|HEAD /healthz/ready: 200 when ready, else 503 naming the state.

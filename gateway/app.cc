@@ -10,13 +10,6 @@
 namespace meshgate::gateway {
 namespace {
 
-asio::ip::tcp::endpoint endpoint_of(const config::Listener& listener) {
-  boost::system::error_code ec;
-  const asio::ip::address address = asio::ip::make_address(listener.address, ec);
-  if (ec) throw std::system_error(ec, "bad listener address '" + listener.address + "'");
-  return {address, listener.port};
-}
-
 void spawn(asio::io_context& io, asio::awaitable<void> task, const char* what) {
   asio::co_spawn(io, std::move(task), [what](std::exception_ptr error) {
     if (error) spdlog::critical("{} ended by an exception", what);
@@ -39,7 +32,7 @@ App::App(ConfigPtr config, std::string config_path)
     });
   });
   if (!config_path_.empty()) {
-    config_content_ = config::read_bounded_file(config_path_, 1 << 20).content;
+    config_content_ = config::read_bounded_file(config_path_, config::kMaxConfigBytes).content;
   }
 }
 
@@ -71,7 +64,7 @@ void App::start_http() {
     return health_response(request, readiness());
   });
   metrics_ = std::make_unique<HttpServer>(control_, "metrics", [this](const HttpRequest& request) {
-    if (request.target.substr(0, request.target.find('?')) != "/stats/prometheus") {
+    if (target_path(request.target) != "/stats/prometheus") {
       return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
     }
     return HttpResponse{200, kPrometheusContentType, render_metrics(gather_metrics())};
@@ -79,9 +72,9 @@ void App::start_http() {
   admin_ = std::make_unique<HttpServer>(control_, "admin", [this](const HttpRequest& request) {
     return admin_response(request, admin_view());
   });
-  health_->listen(endpoint_of(config_->listeners.health));
-  metrics_->listen(endpoint_of(config_->listeners.metrics));
-  admin_->listen(endpoint_of(config_->listeners.admin));
+  health_->listen(listener_endpoint(config_->listeners.health, "health"));
+  metrics_->listen(listener_endpoint(config_->listeners.metrics, "metrics"));
+  admin_->listen(listener_endpoint(config_->listeners.admin, "admin"));
   spdlog::info("health, metrics, admin: listening on {}, {}, {}", health_->local_endpoint().port(),
                metrics_->local_endpoint().port(), admin_->local_endpoint().port());
 }

@@ -13,26 +13,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds kDrainPoll{50};
-constexpr std::size_t kMaxConfigBytes = 1 << 20;
-
-bool same_access_log(const config::AccessLog& a, const config::AccessLog& b) {
-  return a.enabled == b.enabled && a.format == b.format && a.path == b.path;
-}
-
-bool same_listener(const config::Listener& a, const config::Listener& b) {
-  return a.address == b.address && a.port == b.port;
-}
-
-bool same_sources(const config::Discovery& a, const config::Discovery& b) {
-  if (a.files.size() != b.files.size()) return false;
-  for (std::size_t i = 0; i < a.files.size(); ++i) {
-    if (a.files[i].path != b.files[i].path ||
-        a.files[i].poll_interval != b.files[i].poll_interval) {
-      return false;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -102,7 +82,7 @@ void App::reload_now(const char* trigger) {
     spdlog::info("reload ({}): embedded default config; registry files re-read", trigger);
     return;
   }
-  config_content_ = config::read_bounded_file(config_path_, kMaxConfigBytes).content;
+  config_content_ = config::read_bounded_file(config_path_, config::kMaxConfigBytes).content;
   config::LoadResult loaded = config::load_config_file(config_path_);
   if (loaded.config) {
     try {
@@ -124,7 +104,7 @@ void App::reload_now(const char* trigger) {
 void App::apply(ConfigPtr next) {
   AccessLogPtr log = access_log_;
   try {
-    if (!same_access_log(next->access_log, config_->access_log)) {
+    if (next->access_log != config_->access_log) {
       log = AccessLog::open(next->access_log);
     }
     gateway_->reconfigure(next, log);
@@ -150,19 +130,21 @@ void App::apply(ConfigPtr next) {
 
 ConfigPtr App::rebind_http(ConfigPtr next, bool& failed) {
   auto adjusted = std::make_shared<config::Config>(*next);
-  const std::array<std::pair<HttpServer*, config::Listener config::Listeners::*>, 3> servers{{
-      {health_.get(), &config::Listeners::health},
-      {metrics_.get(), &config::Listeners::metrics},
-      {admin_.get(), &config::Listeners::admin},
+  struct Server {
+    HttpServer* server;
+    config::Listener config::Listeners::*member;
+    const char* name;
+  };
+  const std::array<Server, 3> servers{{
+      {health_.get(), &config::Listeners::health, "health"},
+      {metrics_.get(), &config::Listeners::metrics, "metrics"},
+      {admin_.get(), &config::Listeners::admin, "admin"},
   }};
-  for (const auto& [server, member] : servers) {
+  for (const auto& [server, member, name] : servers) {
     const config::Listener& wanted = next->listeners.*member;
-    if (same_listener(wanted, config_->listeners.*member)) continue;
+    if (wanted == config_->listeners.*member) continue;
     try {
-      boost::system::error_code ec;
-      const auto address = asio::ip::make_address(wanted.address, ec);
-      if (ec) throw std::system_error(ec, "bad address '" + wanted.address + "'");
-      server->listen({address, wanted.port});
+      server->listen(listener_endpoint(wanted, name));
     } catch (const std::exception& e) {
       // On the same port, Linux refuses a new address while the old one listens.
       spdlog::error("reload: {}; that server keeps its old address", e.what());
@@ -174,7 +156,7 @@ ConfigPtr App::rebind_http(ConfigPtr next, bool& failed) {
 }
 
 void App::reconcile_file_sources(const config::Config& next) {
-  if (same_sources(next.discovery, config_->discovery)) return;
+  if (next.discovery == config_->discovery) return;
   for (auto& poller : pollers_)
     poller->stop();
   // Stopped pollers may still have a wake-up queued: keep them until exit.
@@ -204,7 +186,7 @@ asio::awaitable<void> App::watch_config_file() {
     co_await config_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (finished_) co_return;
     if (draining_ || config_->reload.poll_interval.count() == 0) continue;
-    const config::FileRead read = config::read_bounded_file(config_path_, kMaxConfigBytes);
+    const config::FileRead read = config::read_bounded_file(config_path_, config::kMaxConfigBytes);
     if (read.status != config::FileRead::Status::kOk || read.content == config_content_) continue;
     reload_now("config file changed");
   }

@@ -6,14 +6,6 @@
 #include <thread>
 
 namespace meshgate::gateway {
-namespace {
-
-bool same_listener(const config::Listener& a, const config::Listener& b) {
-  return a.address == b.address && a.port == b.port;
-}
-
-}  // namespace
-
 std::size_t workers_for(const config::Config& config) {
   if (config.workers > 0) return config.workers;
   return std::max(1u, std::thread::hardware_concurrency());
@@ -29,6 +21,15 @@ const config::Listener& listener_config(const config::Config& config, ListenerKi
       break;
   }
   return config.listeners.passthrough;
+}
+
+asio::ip::tcp::endpoint listener_endpoint(const config::Listener& listener, std::string_view name) {
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(listener.address, ec);
+  if (ec) {
+    throw std::system_error(ec, "bad " + std::string(name) + " address '" + listener.address + "'");
+  }
+  return {address, listener.port};
 }
 
 RouteOptions route_options(const config::Config& config) {
@@ -58,16 +59,12 @@ Gateway::~Gateway() {
 
 asio::ip::tcp::endpoint Gateway::bind(ListenerKind kind, const config::Listener& at,
                                       std::vector<asio::ip::tcp::acceptor>& acceptors) {
-  boost::system::error_code ec;
-  const asio::ip::address address = asio::ip::make_address(at.address, ec);
-  if (ec) {
-    throw std::system_error(
-        ec, "bad " + std::string(to_string(kind)) + " address '" + at.address + "'");
-  }
+  const asio::ip::tcp::endpoint wanted = listener_endpoint(at, to_string(kind));
   const bool same_port = started_ && at.port == bound_[index_of(kind)].port();
-  if (at.port != 0 && !same_port) ensure_port_free({address, at.port});
+  if (at.port != 0 && !same_port) ensure_port_free(wanted);
   // The first worker may bind port 0; the others join the port it got.
-  acceptors.push_back(open_acceptor(workers_.front()->io(), {address, at.port}));
+  acceptors.push_back(open_acceptor(workers_.front()->io(), wanted));
+  boost::system::error_code ec;
   const asio::ip::tcp::endpoint bound = acceptors.front().local_endpoint(ec);
   if (ec) throw std::system_error(ec, "cannot read the address of a new listener");
   for (std::size_t i = 1; i < workers_.size(); ++i)
@@ -101,7 +98,7 @@ void Gateway::reconfigure(ConfigPtr config, AccessLogPtr log) {
   std::array<asio::ip::tcp::endpoint, kListenerKindCount> bound = bound_;
   for (ListenerKind kind : kAllListenerKinds) {
     const config::Listener& wanted = listener_config(*config, kind);
-    if (same_listener(wanted, listener_config(*config_, kind))) continue;
+    if (wanted == listener_config(*config_, kind)) continue;
     bound[index_of(kind)] = bind(kind, wanted, acceptors[index_of(kind)]);
   }
   for (ListenerKind kind : kAllListenerKinds) {

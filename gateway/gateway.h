@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -84,5 +85,10 @@ std::size_t workers_for(const config::Config& config);
 const config::Listener& listener_config(const config::Config& config, ListenerKind kind);
 
 RouteOptions route_options(const config::Config& config);
+
+// The endpoint a listener's config names. Validation already refused a
+// non-IP address; should one come anyway, throws std::system_error
+// "bad <name> address '...'".
+asio::ip::tcp::endpoint listener_endpoint(const config::Listener& listener, std::string_view name);
 
 }  // namespace meshgate::gateway
