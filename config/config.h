@@ -22,6 +22,7 @@ struct Listeners {
   Listener istiod{"0.0.0.0", 15012};       // istiod xDS + CA for VMs
   Listener webhook{"0.0.0.0", 15017};      // istiod webhook
   Listener dns{"0.0.0.0", 15053};          // .global DNS, UDP and TCP
+  Listener dns_grpc{"127.0.0.1", 8053};    // CoreDNS's DnsService/Query, for `grpc global ...`
   Listener health{"0.0.0.0", 15021};       // /healthz/ready
   Listener metrics{"0.0.0.0", 15090};      // /stats/prometheus
   Listener admin{"127.0.0.1", 15000};      // config dump; localhost only by default
@@ -88,6 +89,51 @@ struct Outlier {
   Duration max_ejection{300'000};
 };
 
+// What a DNS zone answers for its names.
+enum class DnsAnswer {
+  kVip,      // the name's own addresses, else a VIP from dns.vip_ranges
+  kGateway,  // the zone's `addresses`: this gateway, as the network's entry point
+};
+
+struct DnsZone {
+  std::string name = "global";  // lower case, no trailing dot
+  DnsAnswer answer = DnsAnswer::kVip;
+  // This gateway's advertised addresses (its LoadBalancer IPs): the answer
+  // in gateway mode, and the address of the zone's name server in both.
+  std::vector<std::string> addresses;
+  bool services = true;  // <name>.<namespace>.<zone> for every registry service
+  bool operator==(const DnsZone&) const = default;
+};
+
+// Names outside every zone, sent on to upstream resolvers with c-ares.
+struct DnsForward {
+  bool enabled = true;
+  // "10.0.0.10", "10.0.0.10:5353", "[fd00::10]:53"; empty: /etc/resolv.conf.
+  std::vector<std::string> upstreams;
+  Duration timeout{2'000};  // per attempt
+  uint32_t attempts = 2;
+  // Only these clients may have names forwarded; everyone else is REFUSED.
+  std::vector<std::string> allowed_clients{"127.0.0.0/8",    "::1/128",        "10.0.0.0/8",
+                                           "172.16.0.0/12",  "192.168.0.0/16", "fc00::/7",
+                                           "169.254.0.0/16", "fe80::/10"};
+  bool operator==(const DnsForward&) const = default;
+};
+
+struct Dns {
+  bool enabled = true;  // listeners.dns (UDP and TCP) and listeners.dns_grpc
+  std::vector<DnsZone> zones{DnsZone{}};
+  Duration ttl{30'000};
+  Duration negative_ttl{30'000};  // NXDOMAIN and NODATA, and the SOA minimum
+  // Where names without addresses get their VIPs (at most one per family),
+  // as Istio's auto-allocation does.
+  std::vector<std::string> vip_ranges{"240.240.0.0/16", "2001:2::/48"};
+  DnsForward forward;
+  Duration tcp_idle{10'000};  // a TCP connection with no query for this long is closed
+  uint32_t max_tcp_connections = 256;
+  bool grpc = true;  // serve listeners.dns_grpc
+  bool operator==(const Dns&) const = default;
+};
+
 struct Reload {
   Duration poll_interval{1'000};  // how often the config file is checked; 0s: only on SIGHUP
 };
@@ -110,6 +156,7 @@ struct Config {
   AccessLog access_log;
   Outlier outlier;
   Reload reload;
+  Dns dns;
   uint32_t workers = 0;  // 0: one per core
 };
 

@@ -20,4 +20,14 @@ struct IpAddress {
 // An IPv4 or IPv6 literal, as inet_pton reads it; nothing else.
 std::optional<IpAddress> parse_ip(std::string_view text);
 
+struct IpPort {
+  IpAddress address;
+  uint16_t port = 0;
+  bool operator==(const IpPort&) const = default;
+};
+
+// "10.0.0.10", "10.0.0.10:5353", "fd00::10", "[fd00::10]", "[fd00::10]:5353": an IP
+// literal with an optional port (1..65535), else `default_port`.
+std::optional<IpPort> parse_ip_port(std::string_view text, uint16_t default_port);
+
 }  // namespace meshgate::config

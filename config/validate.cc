@@ -166,6 +166,8 @@ std::vector<ConfigError> validate_config(const Config& config) {
   // access_log: every format the struct can hold is valid, and so is any path.
   validate_outlier(config.outlier, problems);
   validate_reload(config.reload, problems);
+  for (ConfigError& error : validate_dns(config.dns))
+    errors.push_back(std::move(error));
   return errors;
 }
 

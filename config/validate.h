@@ -27,6 +27,8 @@ inline constexpr IntRange kMaxClientHelloBytesRange{512, 1 << 20};
 inline constexpr IntRange kMaxConnectionsRange{1, 10'000'000};
 inline constexpr IntRange kBufferBytesRange{1024, 16 << 20};
 inline constexpr IntRange kConsecutiveFailuresRange{0, 1000};
+inline constexpr IntRange kMaxTcpConnectionsRange{1, 65'536};
+inline constexpr IntRange kDnsAttemptsRange{1, 10};
 
 // "out of range (1..16)"; `what` names the value, e.g. "port".
 std::string range_message(IntRange range, std::string_view what = "value");
@@ -38,6 +40,9 @@ std::optional<std::string> check_network_name(std::string_view name);
 std::optional<std::string> check_dns_name(std::string_view name);
 std::optional<std::string> check_duration(Duration d, bool allow_zero);
 
+// The `dns` section (validate_dns.cc).
+std::vector<ConfigError> validate_dns(const Dns& dns);
+
 // Two listeners bound to these addresses on one port would collide: equal
 // addresses, or either is a wildcard (0.0.0.0 / ::). False if either is not
 // an IP address.
@@ -48,11 +53,12 @@ struct NamedListener {
   Listener Listeners::*member;
 };
 
-inline constexpr std::array<NamedListener, 7> kListenerKeys{{
+inline constexpr std::array<NamedListener, 8> kListenerKeys{{
     {"passthrough", &Listeners::passthrough},
     {"istiod", &Listeners::istiod},
     {"webhook", &Listeners::webhook},
     {"dns", &Listeners::dns},
+    {"dns_grpc", &Listeners::dns_grpc},
     {"health", &Listeners::health},
     {"metrics", &Listeners::metrics},
     {"admin", &Listeners::admin},

@@ -14,70 +14,9 @@
 #include "config/suggest.h"
 #include "config/validate.h"
 #include "config/yaml_scalar.h"
+#include "config/yaml_walker.h"
 
 namespace meshgate::config::detail {
-namespace {
-
-using Reader = std::function<void(const YAML::Node& value, const std::string& path)>;
-
-struct Field {
-  std::string_view key;
-  Reader read;
-};
-
-class Walker {
- public:
-  explicit Walker(ParsedYaml& out) : out_(out), config_(out.config) {}
-
-  void document(const YAML::Node& root);
-
- private:
-  // A value that was not stored: the default stays in its place.
-  void refuse(const std::string& path, std::string message) {
-    refuse_at(path, line_of(out_.lines, path), std::move(message));
-  }
-  void refuse_at(const std::string& path, int line, std::string message) {
-    out_.refused.push_back(path);
-    report(path, line, std::move(message));
-  }
-  // A key that was not read.
-  void report(const std::string& path, int line, std::string message) {
-    out_.errors.push_back({path, line, std::move(message)});
-  }
-  bool expect(const YAML::Node& node, const std::string& path, YAML::NodeType::value type);
-  void mapping(const YAML::Node& node, const std::string& path, const std::vector<Field>& fields);
-  const Field* field_for_key(const YAML::Node& key, const std::string& path,
-                             const std::vector<Field>& fields, std::set<std::string>& seen);
-
-  void listeners(const YAML::Node& node, const std::string& path);
-  void listener(const YAML::Node& node, const std::string& path, Listener& target);
-  void files(const YAML::Node& node, const std::string& path);
-  void file_source(const YAML::Node& node, const std::string& path, FileSource& target);
-  void passthrough(const YAML::Node& node, const std::string& path);
-  void timeouts(const YAML::Node& node, const std::string& path);
-  void limits(const YAML::Node& node, const std::string& path);
-  void istiod(const YAML::Node& node, const std::string& path);
-  void upstream(const YAML::Node& node, const std::string& path, Upstream& target);
-  void access_log(const YAML::Node& node, const std::string& path);
-  void outlier(const YAML::Node& node, const std::string& path);
-
-  void read_string(const YAML::Node& node, const std::string& path, std::string& target);
-  void read_bool(const YAML::Node& node, const std::string& path, bool& target);
-  std::optional<int64_t> read_integer(const YAML::Node& node, const std::string& path,
-                                      IntRange range, std::string_view what);
-  void read_uint32(const YAML::Node& node, const std::string& path, IntRange range,
-                   uint32_t& target);
-  void read_port(const YAML::Node& node, const std::string& path, IntRange range, uint16_t& target);
-  void read_duration(const YAML::Node& node, const std::string& path, Duration& target);
-  std::optional<size_t> read_choice(const YAML::Node& node, const std::string& path,
-                                    std::string_view what, std::span<const std::string_view> names);
-  void read_load_balancing(const YAML::Node& node, const std::string& path, LoadBalancing& target);
-  void read_access_log_format(const YAML::Node& node, const std::string& path,
-                              AccessLogFormat& target);
-
-  ParsedYaml& out_;
-  Config& config_;
-};
 
 void Walker::document(const YAML::Node& root) {
   if (root.IsNull()) return;  // an empty document: every key at its default
@@ -98,6 +37,7 @@ void Walker::document(const YAML::Node& root) {
           {"istiod", [&](auto& v, auto& p) { istiod(v, p); }},
           {"access_log", [&](auto& v, auto& p) { access_log(v, p); }},
           {"outlier", [&](auto& v, auto& p) { outlier(v, p); }},
+          {"dns", [&](auto& v, auto& p) { dns(v, p); }},
           {"reload",
            [&](auto& v, auto& p) {
              mapping(v, p, {{"poll_interval", [&](auto& rv, auto& rp) {
@@ -384,8 +324,6 @@ void Walker::read_access_log_format(const YAML::Node& node, const std::string& p
   const std::optional<size_t> index = read_choice(node, path, "access log format", kNames);
   if (index) target = kValues[*index];
 }
-
-}  // namespace
 
 ParsedYaml parse_yaml(std::string_view yaml) {
   ParsedYaml out;

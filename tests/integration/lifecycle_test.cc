@@ -41,7 +41,7 @@ class Lifecycle : public ::testing::Test {
                           uint16_t admin_port = 0) const {
     std::string yaml = "workers: 2\nlisteners:\n";
     yaml += "  admin: {address: 127.0.0.1, port: " + std::to_string(admin_port) + "}\n";
-    for (const char* name : {"istiod", "webhook", "dns", "health", "metrics"})
+    for (const char* name : {"istiod", "webhook", "dns", "dns_grpc", "health", "metrics"})
       yaml += std::string("  ") + name + ": {address: 127.0.0.1, port: 0}\n";
     yaml += "  passthrough: {address: 127.0.0.1, port: " + std::to_string(passthrough_port) + "}\n";
     yaml += "discovery:\n  files: [{path: " + registry_ + ", poll_interval: 50ms}]\n";

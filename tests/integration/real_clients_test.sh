@@ -59,6 +59,7 @@ listeners:
   istiod: {address: 127.0.0.1, port: 0}
   webhook: {address: 127.0.0.1, port: 0}
   dns: {address: 127.0.0.1, port: 0}
+  dns_grpc: {address: 127.0.0.1, port: 0}
   health: {address: 127.0.0.1, port: 0}
   metrics: {address: 127.0.0.1, port: 0}
   admin: {address: 127.0.0.1, port: 0}

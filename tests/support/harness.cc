@@ -53,8 +53,8 @@ config::Config test_config() {
   config::Config config;
   for (config::Listener* listener :
        {&config.listeners.passthrough, &config.listeners.istiod, &config.listeners.webhook,
-        &config.listeners.dns, &config.listeners.health, &config.listeners.metrics,
-        &config.listeners.admin}) {
+        &config.listeners.dns, &config.listeners.dns_grpc, &config.listeners.health,
+        &config.listeners.metrics, &config.listeners.admin}) {
     *listener = {"127.0.0.1", 0};
   }
   config.access_log.enabled = false;

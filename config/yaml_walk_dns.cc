@@ -1,0 +1,88 @@
+// The `dns` section of the config document.
+#include <fmt/format.h>
+
+#include <array>
+
+#include "config/yaml_scalar.h"
+#include "config/yaml_walker.h"
+
+namespace meshgate::config::detail {
+
+void Walker::dns(const YAML::Node& node, const std::string& path) {
+  Dns& target = config_.dns;
+  mapping(node, path,
+          {
+              {"enabled", [&](auto& v, auto& p) { read_bool(v, p, target.enabled); }},
+              {"zones", [&](auto& v, auto& p) { dns_zones(v, p); }},
+              {"ttl", [&](auto& v, auto& p) { read_duration(v, p, target.ttl); }},
+              {"negative_ttl", [&](auto& v, auto& p) { read_duration(v, p, target.negative_ttl); }},
+              {"vip_ranges", [&](auto& v, auto& p) { read_string_list(v, p, target.vip_ranges); }},
+              {"forward", [&](auto& v, auto& p) { dns_forward(v, p); }},
+              {"tcp_idle", [&](auto& v, auto& p) { read_duration(v, p, target.tcp_idle); }},
+              {"max_tcp_connections",
+               [&](auto& v, auto& p) {
+                 read_uint32(v, p, kMaxTcpConnectionsRange, target.max_tcp_connections);
+               }},
+              {"grpc", [&](auto& v, auto& p) { read_bool(v, p, target.grpc); }},
+          });
+}
+
+void Walker::dns_zones(const YAML::Node& node, const std::string& path) {
+  if (!expect(node, path, YAML::NodeType::Sequence)) return;
+  std::vector<DnsZone>& zones = config_.dns.zones;
+  zones.clear();
+  size_t index = 0;
+  for (const YAML::Node& item : node) {
+    const std::string item_path = join_index(path, index++);
+    out_.lines.emplace(item_path, line_of_mark(item.Mark()));
+    dns_zone(item, item_path, zones.emplace_back());
+  }
+}
+
+void Walker::dns_zone(const YAML::Node& node, const std::string& path, DnsZone& target) {
+  mapping(node, path,
+          {
+              {"name", [&](auto& v, auto& p) { read_string(v, p, target.name); }},
+              {"answer", [&](auto& v, auto& p) { read_dns_answer(v, p, target.answer); }},
+              {"addresses", [&](auto& v, auto& p) { read_string_list(v, p, target.addresses); }},
+              {"services", [&](auto& v, auto& p) { read_bool(v, p, target.services); }},
+          });
+}
+
+void Walker::dns_forward(const YAML::Node& node, const std::string& path) {
+  DnsForward& target = config_.dns.forward;
+  mapping(node, path,
+          {
+              {"enabled", [&](auto& v, auto& p) { read_bool(v, p, target.enabled); }},
+              {"upstreams", [&](auto& v, auto& p) { read_string_list(v, p, target.upstreams); }},
+              {"timeout", [&](auto& v, auto& p) { read_duration(v, p, target.timeout); }},
+              {"attempts",
+               [&](auto& v, auto& p) { read_uint32(v, p, kDnsAttemptsRange, target.attempts); }},
+              {"allowed_clients",
+               [&](auto& v, auto& p) { read_string_list(v, p, target.allowed_clients); }},
+          });
+}
+
+void Walker::read_dns_answer(const YAML::Node& node, const std::string& path, DnsAnswer& target) {
+  static constexpr std::array<std::string_view, 2> kNames{"vip", "gateway"};
+  static constexpr std::array<DnsAnswer, 2> kValues{DnsAnswer::kVip, DnsAnswer::kGateway};
+  const std::optional<size_t> index = read_choice(node, path, "DNS answer mode", kNames);
+  if (index) target = kValues[*index];
+}
+
+// A sequence of strings; the whole list is refused if any item is not one.
+void Walker::read_string_list(const YAML::Node& node, const std::string& path,
+                              std::vector<std::string>& target) {
+  if (!expect(node, path, YAML::NodeType::Sequence)) return;
+  std::vector<std::string> values;
+  size_t index = 0;
+  for (const YAML::Node& item : node) {
+    const std::string item_path = join_index(path, index++);
+    out_.lines.emplace(item_path, line_of_mark(item.Mark()));
+    if (!expect(item, item_path, YAML::NodeType::Scalar)) return;
+    values.push_back(item.Scalar());
+  }
+  target = std::move(values);
+}
+
+}  // namespace meshgate::config::detail
