@@ -22,9 +22,26 @@ struct Label {
   std::string_view value;  // escaped on output (backslash, double quote, newline)
 };
 
+// A counter or gauge with one writer thread and any number of readers.
+class Counter {
+ public:
+  void add(uint64_t n = 1) {
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void sub(uint64_t n = 1) {
+    value_.store(value_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+  }
+  uint64_t get() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+
 // Upper bounds in seconds of the latency histogram; +Inf is implied.
-inline constexpr std::array<double, 14> kLatencyBounds{
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+// From 50 µs: a DNS answer or a loopback connect takes tens of microseconds.
+inline constexpr std::array<double, 17> kLatencyBounds{
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10};
 
 struct HistogramSnapshot {
   std::array<uint64_t, kLatencyBounds.size() + 1>

@@ -20,20 +20,6 @@
 
 namespace meshgate::gateway {
 
-class Counter {
- public:
-  void add(uint64_t n = 1) {
-    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-  void sub(uint64_t n = 1) {
-    value_.store(value_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
-  }
-  uint64_t get() const { return value_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<uint64_t> value_{0};
-};
-
 // One listener on one worker.
 struct PassthroughStats {
   Counter accepted;                  // connections accepted

@@ -18,7 +18,7 @@ using std::chrono::seconds;
 
 TEST(PrometheusWriter, WritesCounterGaugeAndHistogramFamilies) {
   LatencyHistogram latency;
-  latency.observe(microseconds(500));  // exactly on the first bound
+  latency.observe(microseconds(500));  // exactly on the bound 0.0005
   latency.observe(milliseconds(3));    // in (0.0025, 0.005]
   latency.observe(seconds(1));         // exactly on the bound 1
   latency.observe(seconds(11));        // above the last bound: +Inf only
@@ -48,6 +48,9 @@ TEST(PrometheusWriter, WritesCounterGaugeAndHistogramFamilies) {
             "meshgate_load{pool=\"a\"} 0.30000000000000004\n"
             "# HELP meshgate_connect_seconds Connect time.\n"
             "# TYPE meshgate_connect_seconds histogram\n"
+            "meshgate_connect_seconds_bucket{cluster=\"c1\",le=\"5e-05\"} 0\n"
+            "meshgate_connect_seconds_bucket{cluster=\"c1\",le=\"0.0001\"} 0\n"
+            "meshgate_connect_seconds_bucket{cluster=\"c1\",le=\"0.00025\"} 0\n"
             "meshgate_connect_seconds_bucket{cluster=\"c1\",le=\"0.0005\"} 1\n"
             "meshgate_connect_seconds_bucket{cluster=\"c1\",le=\"0.001\"} 1\n"
             "meshgate_connect_seconds_bucket{cluster=\"c1\",le=\"0.0025\"} 1\n"
@@ -71,7 +74,7 @@ TEST(PrometheusWriter, HistogramWithoutLabelsPutsLeAlone) {
   PrometheusWriter writer;
   writer.histogram("h", {}, HistogramSnapshot{});
   const std::string text = writer.take();
-  EXPECT_EQ(text.substr(0, text.find('\n') + 1), "h_bucket{le=\"0.0005\"} 0\n");
+  EXPECT_EQ(text.substr(0, text.find('\n') + 1), "h_bucket{le=\"5e-05\"} 0\n");
   EXPECT_NE(text.find("\nh_bucket{le=\"+Inf\"} 0\nh_sum 0\nh_count 0\n"), std::string::npos);
 }
 
@@ -99,8 +102,8 @@ TEST(PrometheusWriter, WritesSpecialDoubles) {
 TEST(LatencyHistogram, BoundsAreInclusiveAndNegativeCountsAsZero) {
   LatencyHistogram latency;
   latency.observe(nanoseconds(-5));
-  latency.observe(nanoseconds(500'000));
-  latency.observe(nanoseconds(500'001));
+  latency.observe(nanoseconds(50'000));  // the first bound, 50 µs
+  latency.observe(nanoseconds(50'001));
   latency.observe(seconds(10));
   latency.observe(nanoseconds(10'000'000'001));
   const HistogramSnapshot snap = latency.snapshot();
@@ -109,7 +112,7 @@ TEST(LatencyHistogram, BoundsAreInclusiveAndNegativeCountsAsZero) {
   EXPECT_EQ(snap.buckets[kLatencyBounds.size() - 1], 1U);
   EXPECT_EQ(snap.buckets[kLatencyBounds.size()], 1U);
   EXPECT_EQ(snap.count, 5U);
-  EXPECT_EQ(snap.sum_nanoseconds, 500'000U + 500'001U + 10'000'000'000U + 10'000'000'001U);
+  EXPECT_EQ(snap.sum_nanoseconds, 50'000U + 50'001U + 10'000'000'000U + 10'000'000'001U);
 }
 
 TEST(HistogramSnapshot, PlusEqualsAddsEveryField) {
@@ -120,7 +123,7 @@ TEST(HistogramSnapshot, PlusEqualsAddsEveryField) {
   b.observe(seconds(20));
   HistogramSnapshot total = a.snapshot();
   total += b.snapshot();
-  EXPECT_EQ(total.buckets[2], 2U);
+  EXPECT_EQ(total.buckets[5], 2U);  // (0.001, 0.0025]
   EXPECT_EQ(total.buckets[kLatencyBounds.size()], 1U);
   EXPECT_EQ(total.count, 3U);
   EXPECT_EQ(total.sum_nanoseconds, 20'004'000'000U);

@@ -1,0 +1,26 @@
+// Writes a DNS message, compressing owner names and the names inside NS,
+// CNAME, PTR and SOA data (RFC 1035 §4.1.4). Section counts come from the
+// vectors; OPT, when present, goes last in the additional section with the
+// upper 8 bits of header.rcode.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "dns-global/message.h"
+
+namespace meshgate::dns {
+
+struct WriteResult {
+  std::vector<uint8_t> bytes;
+  bool truncated = false;  // the full message did not fit `max_size`
+};
+
+// If the whole message fits in `max_size` bytes it is written as is.
+// Otherwise the reply is the header with TC set, the question section and
+// OPT, with no records (RFC 2181 §9, RFC 6891 §7): the client retries over
+// TCP. `max_size` below 512 is taken as 512; above 65535 as 65535.
+WriteResult write_message(const Message& message, std::size_t max_size);
+
+}  // namespace meshgate::dns

@@ -1,0 +1,93 @@
+// The authoritative data of every configured zone, built once from a
+// registry snapshot and never changed: the DNS servers only look names up.
+//
+// What a zone holds:
+//  - each registry host alias under the zone, with its addresses, or its VIP
+//    when it carries none (answer mode `vip`);
+//  - with `services: true`, <name>.<namespace>.<zone> for every service;
+//  - in answer mode `gateway`, every name answers the zone's `addresses`;
+//  - at the apex: SOA and NS (the name server is ns.<zone>, whose A/AAAA
+//    are the zone's `addresses`);
+//  - every ancestor of a name, up to the apex, as an empty non-terminal
+//    (NODATA, not NXDOMAIN: RFC 8020).
+// Wildcards follow RFC 4592: "*.foo.global" answers for any name below
+// foo.global whose closest existing ancestor is foo.global; foo.global itself
+// is an empty non-terminal.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "discovery/snapshot.h"
+#include "dns-global/message.h"
+#include "dns-global/vip_allocator.h"
+
+namespace meshgate::dns {
+
+// The addresses one name answers. Both empty: the name exists with no
+// addresses (an empty non-terminal, or the apex without addresses).
+struct Node {
+  std::vector<std::array<uint8_t, 4>> a;
+  std::vector<std::array<uint8_t, 16>> aaaa;
+  bool operator==(const Node&) const = default;
+};
+
+struct ZoneData {
+  Name origin;   // e.g. "global."
+  Name ns_name;  // ns.<origin>
+  SoaData soa;   // serial = snapshot version (low 32 bits)
+  Node ns_node;  // the name server's addresses (the zone's `addresses`)
+  uint32_t ttl = 30;
+  uint32_t negative_ttl = 30;
+  std::unordered_map<std::string, Node> nodes;  // by Name::key(); includes the apex
+};
+
+enum class LookupKind {
+  kOutside,   // under no zone: forward, or REFUSED
+  kFound,     // the name exists; `node` may lack the asked type (NODATA)
+  kNxDomain,  // under a zone, no such name
+};
+
+struct Lookup {
+  LookupKind kind = LookupKind::kOutside;
+  const ZoneData* zone = nullptr;  // set unless kOutside
+  const Node* node = nullptr;      // set when kFound
+  bool apex = false;               // the name is the zone's origin
+  bool wildcard = false;           // answered by a wildcard
+};
+
+// One exact name and its addresses, for `meshgate dns-hosts`.
+struct HostEntry {
+  std::string name;  // presentation, no trailing dot
+  std::vector<std::string> addresses;
+};
+
+class ZoneIndex;
+using ZoneIndexPtr = std::shared_ptr<const ZoneIndex>;
+
+class ZoneIndex {
+ public:
+  // Zones are tried longest origin first, so a zone nested in another wins.
+  static ZoneIndexPtr build(const config::Dns& dns, const discovery::Snapshot& snapshot,
+                            const VipAllocator& allocator);
+
+  Lookup find(const Name& qname) const;
+  uint64_t version() const { return version_; }  // the snapshot's
+  const std::vector<ZoneData>& zones() const { return zones_; }
+  // Every name with at least one address, wildcards and the ns name
+  // excluded, sorted by name.
+  std::vector<HostEntry> host_entries() const;
+
+ private:
+  uint64_t version_ = 0;
+  std::vector<ZoneData> zones_;  // longest origin first
+  // wildcard hosts by the key of their parent ("foo.global" for *.foo.global)
+  std::vector<std::unordered_map<std::string, Node>> wildcards_;  // parallel to zones_
+};
+
+}  // namespace meshgate::dns

@@ -1,0 +1,157 @@
+// The DNS server on real loopback sockets: UDP, TCP and gRPC answer alike,
+// forwarding goes through a second server acting as the upstream resolver.
+#include "dns-global/dns_server.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/dns_client.h"
+#include "tests/support/harness.h"
+#include "tests/support/socket.h"
+
+namespace meshgate::dns {
+namespace {
+
+using meshgate::testing::dns_query;
+using meshgate::testing::parse_reply;
+using meshgate::testing::tcp_exchange;
+using meshgate::testing::udp_exchange;
+
+config::Config server_config(const std::string& zone) {
+  config::Config config = meshgate::testing::test_config();
+  config.dns.zones = {config::DnsZone{zone, config::DnsAnswer::kVip, {}, true}};
+  config.dns.forward.upstreams = {"127.0.0.1:" + std::to_string(meshgate::testing::dead_port())};
+  config.dns.forward.timeout = std::chrono::milliseconds(300);
+  config.dns.forward.attempts = 1;
+  return config;
+}
+
+ZoneIndexPtr zone_of(const config::Config& config, std::vector<discovery::HostAlias> aliases,
+                     uint64_t version = 1) {
+  std::vector<config::Cidr> ranges;
+  for (const auto& text : config.dns.vip_ranges)
+    ranges.push_back(*config::parse_cidr(text));
+  const discovery::Snapshot snapshot(version, {}, std::move(aliases));
+  return ZoneIndex::build(config.dns, snapshot, VipAllocator(ranges));
+}
+
+std::array<uint8_t, 4> first_a(const std::vector<uint8_t>& reply) {
+  const Message message = parse_reply(reply);
+  if (message.answers.empty()) return {};
+  return std::get<AData>(message.answers[0].data).address;
+}
+
+class DnsServerTest : public ::testing::Test {
+ protected:
+  void start(config::Config config, std::vector<discovery::HostAlias> aliases) {
+    config_ = std::move(config);
+    server_ = std::make_unique<DnsServer>(config_);
+    server_->set_zone(zone_of(config_, std::move(aliases)));
+    server_->start();
+  }
+  uint16_t port() const { return server_->udp_endpoint().port(); }
+
+  config::Config config_;
+  std::unique_ptr<DnsServer> server_;
+};
+
+TEST_F(DnsServerTest, UdpTcpAndGrpcGiveTheSameAnswer) {
+  start(server_config("global"), {{"db.bar.global", {"10.1.2.3"}, "", ""}});
+  const std::vector<uint8_t> query = dns_query("db.bar.global", rrtype::kA);
+  const auto udp = udp_exchange(port(), query);
+  ASSERT_TRUE(udp.has_value());
+  EXPECT_EQ(first_a(*udp), (std::array<uint8_t, 4>{10, 1, 2, 3}));
+  const auto tcp = tcp_exchange(server_->tcp_endpoint().port(), {query, query});
+  ASSERT_EQ(tcp.size(), 2U);  // two queries on one connection
+  EXPECT_EQ(tcp[0], *udp);
+  EXPECT_EQ(tcp[1], *udp);
+  std::string error;
+  const auto grpc = grpc_query("127.0.0.1:" + std::to_string(server_->grpc_port()), query, &error);
+  ASSERT_TRUE(grpc.has_value()) << error;
+  EXPECT_EQ(*grpc, *udp);
+  const DnsStatsSnapshot stats = server_->stats();
+  EXPECT_EQ(stats.queries[0], 1U);  // udp
+  EXPECT_EQ(stats.queries[1], 2U);  // tcp
+  EXPECT_EQ(stats.queries[2], 1U);  // grpc
+  EXPECT_EQ(stats.answers[type_index(rrtype::kA)][rcode_index(rcode::kNoError)], 4U);
+  EXPECT_EQ(stats.latency.count, 4U);
+}
+
+TEST_F(DnsServerTest, ForwardsOutsideTheZoneThroughAnUpstream) {
+  DnsServer upstream(server_config("upstream.test"));
+  upstream.set_zone(
+      zone_of(server_config("upstream.test"), {{"www.upstream.test", {"10.7.7.7"}, "", ""}}));
+  upstream.start();
+  config::Config config = server_config("global");
+  config.dns.forward.upstreams = {"127.0.0.1:" + std::to_string(upstream.udp_endpoint().port())};
+  start(config, {});
+  const auto reply = udp_exchange(port(), dns_query("www.upstream.test", rrtype::kA));
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(parse_reply(*reply).header.id, 0x1234);
+  EXPECT_EQ(first_a(*reply), (std::array<uint8_t, 4>{10, 7, 7, 7}));
+  EXPECT_EQ(server_->stats().forwarded[static_cast<std::size_t>(ForwardResult::kAnswered)], 1U);
+}
+
+TEST_F(DnsServerTest, UpstreamDownIsServFail) {
+  start(server_config("global"), {});
+  const auto reply = udp_exchange(port(), dns_query("example.com", rrtype::kA));
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(parse_reply(*reply).header.rcode, rcode::kServFail);
+}
+
+TEST_F(DnsServerTest, RefusesRecursionOutsideAllowedClientsButAnswersTheZone) {
+  config::Config config = server_config("global");
+  config.dns.forward.allowed_clients = {"127.0.0.1/32"};
+  start(config, {{"db.bar.global", {"10.1.2.3"}, "", ""}});
+  const auto refused = udp_exchange(port(), dns_query("example.com", rrtype::kA), "127.0.0.2");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(parse_reply(*refused).header.rcode, rcode::kRefused);
+  const auto answered = udp_exchange(port(), dns_query("db.bar.global", rrtype::kA), "127.0.0.2");
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_EQ(first_a(*answered), (std::array<uint8_t, 4>{10, 1, 2, 3}));
+  EXPECT_EQ(server_->stats().refused, 1U);
+}
+
+TEST_F(DnsServerTest, ANewZoneShowsInTheNextAnswer) {
+  start(server_config("global"), {{"db.bar.global", {"10.1.2.3"}, "", ""}});
+  server_->set_zone(zone_of(config_, {{"db.bar.global", {"10.4.4.4"}, "", ""}}, 2));
+  // set_zone posts to the DNS thread; the query is queued behind it.
+  const auto reply = udp_exchange(port(), dns_query("db.bar.global", rrtype::kA));
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(first_a(*reply), (std::array<uint8_t, 4>{10, 4, 4, 4}));
+}
+
+TEST_F(DnsServerTest, IdleTcpConnectionsAreClosed) {
+  config::Config config = server_config("global");
+  config.dns.tcp_idle = std::chrono::milliseconds(200);
+  start(config, {});
+  meshgate::testing::Socket idle =
+      meshgate::testing::Socket::connect("127.0.0.1", server_->tcp_endpoint().port());
+  EXPECT_TRUE(idle.wait_closed());
+}
+
+TEST_F(DnsServerTest, TcpConnectionsOverTheLimitAreClosed) {
+  config::Config config = server_config("global");
+  config.dns.max_tcp_connections = 1;
+  start(config, {{"db.bar.global", {"10.1.2.3"}, "", ""}});
+  const uint16_t tcp = server_->tcp_endpoint().port();
+  // Accepted in order: the first is served, the second is over the limit.
+  meshgate::testing::Socket first = meshgate::testing::Socket::connect("127.0.0.1", tcp);
+  meshgate::testing::Socket second = meshgate::testing::Socket::connect("127.0.0.1", tcp);
+  EXPECT_TRUE(second.wait_closed());
+  EXPECT_GE(server_->stats().tcp_rejected, 1U);
+}
+
+TEST_F(DnsServerTest, MalformedPacketsAreCountedAndTheServerGoesOn) {
+  start(server_config("global"), {{"db.bar.global", {"10.1.2.3"}, "", ""}});
+  EXPECT_FALSE(udp_exchange(port(), {1, 2, 3}, "127.0.0.1", 200).has_value());  // dropped
+  std::vector<uint8_t> broken = dns_query("db.bar.global", rrtype::kA);
+  broken.resize(broken.size() - 2);
+  const auto formerr = udp_exchange(port(), broken);
+  ASSERT_TRUE(formerr.has_value());
+  EXPECT_EQ(parse_reply(*formerr).header.rcode, rcode::kFormErr);
+  EXPECT_TRUE(udp_exchange(port(), dns_query("db.bar.global", rrtype::kA)).has_value());
+  EXPECT_EQ(server_->stats().malformed, 2U);
+}
+
+}  // namespace
+}  // namespace meshgate::dns

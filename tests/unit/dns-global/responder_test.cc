@@ -1,0 +1,267 @@
+// The answer logic, from query bytes to answer bytes, against a zone built
+// from a registry snapshot.
+#include "dns-global/responder.h"
+
+#include <gtest/gtest.h>
+
+#include "dns-global/reader.h"
+#include "dns-global/writer.h"
+
+namespace meshgate::dns {
+namespace {
+
+Name name(std::string_view text) {
+  return *Name::parse(text);
+}
+
+config::IpAddress ip(std::string_view text) {
+  return *config::parse_ip(text);
+}
+
+discovery::Service service(std::string name_, std::string ns) {
+  discovery::Service s;
+  s.name = std::move(name_);
+  s.ns = std::move(ns);
+  s.ports = {{"tls", 8000, 0}};
+  return s;
+}
+
+class ResponderTest : public ::testing::Test {
+ protected:
+  ResponderTest() {
+    dns_.forward.allowed_clients = {"127.0.0.0/8"};
+    std::vector<discovery::HostAlias> aliases{
+        {"db.bar.global", {"10.1.2.3", "fd00::3"}, "", ""},
+        {"v4only.bar.global", {"10.1.2.4"}, "", ""},
+        {"*.wild.global", {"10.9.9.9"}, "", ""},
+    };
+    const discovery::Snapshot snapshot(7, {service("httpbin", "bar")}, aliases);
+    zone_ = ZoneIndex::build(dns_, snapshot, allocator_);
+  }
+
+  static std::vector<uint8_t> query(std::string_view qname, uint16_t type, bool edns = false,
+                                    uint16_t udp_size = 1232) {
+    Message message;
+    message.header.id = 0xbeef;
+    message.header.rd = true;
+    message.questions.push_back({name(qname), type, kClassIn});
+    if (edns) message.edns = Edns{udp_size, 0, false, {}};
+    return write_message(message, kMaxMessageBytes).bytes;
+  }
+
+  Decision ask(const std::vector<uint8_t>& packet, std::string_view from = "127.0.0.1",
+               Transport transport = Transport::kUdp) const {
+    return Responder(dns_).respond(packet, zone_.get(), Client{ip(from), transport});
+  }
+
+  static Message read(const Decision& decision) {
+    EXPECT_EQ(decision.kind, Decision::Kind::kAnswer);
+    ReadResult result = read_message(decision.answer);
+    EXPECT_TRUE(result.ok()) << to_string(result.error);
+    return result.message;
+  }
+
+  config::Dns dns_;
+  VipAllocator allocator_{
+      {*config::parse_cidr("240.240.0.0/16"), *config::parse_cidr("2001:2::/48")}};
+  ZoneIndexPtr zone_;
+};
+
+TEST_F(ResponderTest, AnswersAnAliasWithItsAddressesAuthoritatively) {
+  const Message reply = read(ask(query("db.bar.global", rrtype::kA)));
+  EXPECT_EQ(reply.header.id, 0xbeef);
+  EXPECT_TRUE(reply.header.qr);
+  EXPECT_TRUE(reply.header.aa);
+  EXPECT_TRUE(reply.header.rd);
+  EXPECT_TRUE(reply.header.ra);  // 127.0.0.1 may recurse
+  EXPECT_EQ(reply.header.rcode, rcode::kNoError);
+  ASSERT_EQ(reply.answers.size(), 1U);
+  EXPECT_EQ(reply.answers[0].ttl, 30U);
+  EXPECT_EQ(std::get<AData>(reply.answers[0].data).address, (std::array<uint8_t, 4>{10, 1, 2, 3}));
+  const Message v6 = read(ask(query("db.bar.global", rrtype::kAaaa)));
+  ASSERT_EQ(v6.answers.size(), 1U);
+  EXPECT_EQ(std::get<AaaaData>(v6.answers[0].data).address[0], 0xfd);
+}
+
+TEST_F(ResponderTest, ServiceNamesGetVipsInBothFamilies) {
+  const Message a = read(ask(query("httpbin.bar.global", rrtype::kA)));
+  ASSERT_EQ(a.answers.size(), 1U);
+  const auto v4 = std::get<AData>(a.answers[0].data).address;
+  EXPECT_EQ(v4[0], 240);
+  EXPECT_EQ(v4[1], 240);
+  const Message aaaa = read(ask(query("httpbin.bar.global", rrtype::kAaaa)));
+  ASSERT_EQ(aaaa.answers.size(), 1U);
+  const auto v6 = std::get<AaaaData>(aaaa.answers[0].data).address;
+  EXPECT_EQ(v6[0], 0x20);
+  EXPECT_EQ(v6[3], 0x02);
+}
+
+TEST_F(ResponderTest, EchoesTheQuestionsCaseAndMatchesAnyCase) {
+  const Message reply = read(ask(query("DB.Bar.GLOBAL", rrtype::kA)));
+  ASSERT_EQ(reply.answers.size(), 1U);
+  EXPECT_EQ(reply.questions[0].name.wire(), name("DB.Bar.GLOBAL").wire());
+  EXPECT_EQ(reply.answers[0].name.wire(), name("DB.Bar.GLOBAL").wire());
+}
+
+TEST_F(ResponderTest, UnknownNameIsNxDomainWithTheSoa) {
+  const Decision decision = ask(query("nope.bar.global", rrtype::kA));
+  const Message reply = read(decision);
+  EXPECT_EQ(reply.header.rcode, rcode::kNxDomain);
+  EXPECT_TRUE(reply.header.aa);
+  EXPECT_TRUE(reply.answers.empty());
+  ASSERT_EQ(reply.authority.size(), 1U);
+  EXPECT_EQ(reply.authority[0].type, rrtype::kSoa);
+  EXPECT_EQ(std::get<SoaData>(reply.authority[0].data).serial, 7U);
+  EXPECT_EQ(decision.rcode, rcode::kNxDomain);
+}
+
+TEST_F(ResponderTest, KnownNameOtherTypeIsNoData) {
+  for (const auto& [qname, type] : std::vector<std::pair<std::string, uint16_t>>{
+           {"v4only.bar.global", rrtype::kAaaa},
+           {"db.bar.global", rrtype::kMx},
+           {"bar.global", rrtype::kA},  // an empty non-terminal
+       }) {
+    const Message reply = read(ask(query(qname, type)));
+    EXPECT_EQ(reply.header.rcode, rcode::kNoError) << qname;
+    EXPECT_TRUE(reply.answers.empty()) << qname;
+    ASSERT_EQ(reply.authority.size(), 1U) << qname;
+    EXPECT_EQ(reply.authority[0].type, rrtype::kSoa) << qname;
+  }
+}
+
+TEST_F(ResponderTest, ApexHasSoaAndNs) {
+  const Message soa = read(ask(query("global", rrtype::kSoa)));
+  ASSERT_EQ(soa.answers.size(), 1U);
+  const auto& data = std::get<SoaData>(soa.answers[0].data);
+  EXPECT_EQ(data.mname, name("ns.global"));
+  EXPECT_EQ(data.minimum, 30U);
+  const Message ns = read(ask(query("global", rrtype::kNs)));
+  ASSERT_EQ(ns.answers.size(), 1U);
+  EXPECT_EQ(std::get<NameData>(ns.answers[0].data).name, name("ns.global"));
+}
+
+TEST_F(ResponderTest, AnyIsAnsweredWithOneRrset) {
+  const Message reply = read(ask(query("db.bar.global", rrtype::kAny)));
+  ASSERT_EQ(reply.answers.size(), 1U);
+  EXPECT_EQ(reply.answers[0].type, rrtype::kA);
+  const Message ent = read(ask(query("bar.global", rrtype::kAny)));
+  ASSERT_EQ(ent.answers.size(), 1U);
+  EXPECT_EQ(ent.answers[0].type, rrtype::kHinfo);  // RFC 8482
+}
+
+TEST_F(ResponderTest, WildcardAnswersBelowNotAtItsParent) {
+  const Message below = read(ask(query("a.b.wild.global", rrtype::kA)));
+  ASSERT_EQ(below.answers.size(), 1U);
+  EXPECT_EQ(below.answers[0].name, name("a.b.wild.global"));
+  const Message parent = read(ask(query("wild.global", rrtype::kA)));
+  EXPECT_EQ(parent.header.rcode, rcode::kNoError);
+  EXPECT_TRUE(parent.answers.empty());
+}
+
+TEST_F(ResponderTest, OutsideTheZonesIsForwardedForAllowedClientsOnly) {
+  const std::vector<uint8_t> packet = query("example.com", rrtype::kA);
+  EXPECT_EQ(ask(packet, "127.0.0.1").kind, Decision::Kind::kForward);
+  const Decision refused = ask(packet, "192.0.2.1");
+  const Message reply = read(refused);
+  EXPECT_EQ(reply.header.rcode, rcode::kRefused);
+  EXPECT_FALSE(reply.header.ra);
+  EXPECT_TRUE(refused.refused);
+  EXPECT_LE(refused.answer.size(), packet.size());  // no amplification
+}
+
+TEST_F(ResponderTest, NoRecursionWithoutRdOrWhenForwardingIsOff) {
+  Message message = read_message(query("example.com", rrtype::kA)).message;
+  message.header.rd = false;
+  EXPECT_EQ(read(ask(write_message(message, 512).bytes)).header.rcode, rcode::kRefused);
+  dns_.forward.enabled = false;
+  EXPECT_EQ(read(ask(query("example.com", rrtype::kA))).header.rcode, rcode::kRefused);
+}
+
+TEST_F(ResponderTest, BadInputGetsFormErrOrNothing) {
+  EXPECT_EQ(ask({1, 2, 3}).kind, Decision::Kind::kDrop);  // shorter than a header
+  std::vector<uint8_t> response = query("db.bar.global", rrtype::kA);
+  response[2] |= 0x80;  // QR: a response; answering could loop
+  EXPECT_EQ(ask(response).kind, Decision::Kind::kDrop);
+  std::vector<uint8_t> truncated = query("db.bar.global", rrtype::kA);
+  truncated.resize(truncated.size() - 3);
+  const Decision formerr = ask(truncated);
+  EXPECT_TRUE(formerr.malformed);
+  EXPECT_EQ(read(formerr).header.rcode, rcode::kFormErr);
+  EXPECT_EQ(read(formerr).header.id, 0xbeef);
+  Message two = read_message(query("db.bar.global", rrtype::kA)).message;
+  two.questions.push_back(two.questions[0]);
+  EXPECT_EQ(read(ask(write_message(two, 512).bytes)).header.rcode, rcode::kFormErr);
+}
+
+TEST_F(ResponderTest, OpcodesClassesAndTransfers) {
+  Message notify = read_message(query("global", rrtype::kSoa)).message;
+  notify.header.opcode = opcode::kNotify;
+  EXPECT_EQ(read(ask(write_message(notify, 512).bytes)).header.rcode, rcode::kNotImp);
+  Message chaos = read_message(query("version.bind", rrtype::kTxt)).message;
+  chaos.questions[0].klass = 3;
+  EXPECT_EQ(read(ask(write_message(chaos, 512).bytes)).header.rcode, rcode::kRefused);
+  EXPECT_EQ(read(ask(query("global", rrtype::kAxfr), "127.0.0.1", Transport::kTcp)).header.rcode,
+            rcode::kRefused);
+  EXPECT_EQ(read(ask(query("global", rrtype::kIxfr))).header.rcode, rcode::kRefused);
+}
+
+TEST_F(ResponderTest, EdnsVersionAboveZeroIsBadVers) {
+  Message message = read_message(query("db.bar.global", rrtype::kA, true)).message;
+  message.edns->version = 1;
+  const Message reply = read(ask(write_message(message, 512).bytes));
+  EXPECT_EQ(reply.header.rcode, rcode::kBadVers);
+  ASSERT_TRUE(reply.edns.has_value());
+}
+
+TEST_F(ResponderTest, AnswerSizeFollowsEdnsAndTransport) {
+  EXPECT_EQ(ask(query("db.bar.global", rrtype::kA)).max_size, 512U);
+  EXPECT_EQ(ask(query("db.bar.global", rrtype::kA, true, 4096)).max_size, kMaxUdpAnswer);
+  EXPECT_EQ(ask(query("db.bar.global", rrtype::kA, true, 100)).max_size, 512U);
+  EXPECT_EQ(ask(query("db.bar.global", rrtype::kA), "127.0.0.1", Transport::kTcp).max_size,
+            kMaxMessageBytes);
+  const Message reply = read(ask(query("db.bar.global", rrtype::kA, true, 4096)));
+  ASSERT_TRUE(reply.edns.has_value());
+  EXPECT_EQ(reply.edns->udp_size, kMaxUdpAnswer);
+}
+
+TEST_F(ResponderTest, ManyAddressesTruncateOverUdpNotOverTcp) {
+  std::vector<std::string> addresses;
+  for (int i = 1; i <= 60; ++i)
+    addresses.push_back("10.0.0." + std::to_string(i));
+  const discovery::Snapshot snapshot(8, {}, {{"big.bar.global", addresses, "", ""}});
+  zone_ = ZoneIndex::build(dns_, snapshot, allocator_);
+  const Decision udp = ask(query("big.bar.global", rrtype::kA));
+  EXPECT_TRUE(udp.truncated);
+  const Message small = read(udp);
+  EXPECT_TRUE(small.header.tc);
+  EXPECT_TRUE(small.answers.empty());
+  EXPECT_LE(udp.answer.size(), 512U);
+  const Message full = read(ask(query("big.bar.global", rrtype::kA), "127.0.0.1", Transport::kTcp));
+  EXPECT_FALSE(full.header.tc);
+  EXPECT_EQ(full.answers.size(), 60U);
+}
+
+TEST_F(ResponderTest, ForwardedAnswersAreCheckedAndFitted) {
+  const Responder responder(dns_);
+  const Decision forward = ask(query("example.com", rrtype::kA));
+  ASSERT_EQ(forward.kind, Decision::Kind::kForward);
+  Message upstream = forward.query;
+  upstream.header.qr = true;
+  upstream.header.ra = true;
+  upstream.answers.push_back({name("example.com"), rrtype::kA, kClassIn, 60, AData{{1, 2, 3, 4}}});
+  const std::vector<uint8_t> good = write_message(upstream, 512).bytes;
+  EXPECT_EQ(responder.forwarded_answer(forward, good), good);
+  Message other = upstream;
+  other.questions[0].name = name("evil.example");
+  const auto mismatched = responder.forwarded_answer(forward, write_message(other, 512).bytes);
+  EXPECT_EQ(read_message(mismatched).message.header.rcode, rcode::kServFail);
+  for (int i = 0; i < 60; ++i)
+    upstream.answers.push_back(upstream.answers[0]);
+  const auto fitted = responder.forwarded_answer(forward, write_message(upstream, 65535).bytes);
+  EXPECT_LE(fitted.size(), 512U);
+  EXPECT_TRUE(read_message(fitted).message.header.tc);
+  EXPECT_EQ(read_message(responder.servfail(forward)).message.header.rcode, rcode::kServFail);
+}
+
+}  // namespace
+}  // namespace meshgate::dns
