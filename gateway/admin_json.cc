@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "config/duration.h"
+#include "config/validate.h"
 
 namespace meshgate::gateway {
 namespace {
@@ -44,13 +45,11 @@ const char* access_log_format_name(config::AccessLogFormat format) {
 }
 
 json listeners(const config::Listeners& l) {
-  return {{"passthrough", listener(l.passthrough)},
-          {"istiod", listener(l.istiod)},
-          {"webhook", listener(l.webhook)},
-          {"dns", listener(l.dns)},
-          {"health", listener(l.health)},
-          {"metrics", listener(l.metrics)},
-          {"admin", listener(l.admin)}};
+  json out = json::object();
+  for (const config::NamedListener& named : config::kListenerKeys) {
+    out[std::string(named.name)] = listener(l.*named.member);
+  }
+  return out;
 }
 
 json discovery_files(const config::Discovery& d) {
@@ -96,6 +95,31 @@ json outlier(const config::Outlier& o) {
   return {{"consecutive_failures", o.consecutive_failures},
           {"base_ejection", duration(o.base_ejection)},
           {"max_ejection", duration(o.max_ejection)}};
+}
+
+json dns(const config::Dns& d) {
+  json zones = json::array();
+  for (const config::DnsZone& z : d.zones) {
+    zones.push_back({{"name", z.name},
+                     {"answer", z.answer == config::DnsAnswer::kVip ? "vip" : "gateway"},
+                     {"addresses", z.addresses},
+                     {"services", z.services}});
+  }
+  const config::DnsForward& f = d.forward;
+  return {{"enabled", d.enabled},
+          {"zones", std::move(zones)},
+          {"ttl", duration(d.ttl)},
+          {"negative_ttl", duration(d.negative_ttl)},
+          {"vip_ranges", d.vip_ranges},
+          {"forward",
+           {{"enabled", f.enabled},
+            {"upstreams", f.upstreams},
+            {"timeout", duration(f.timeout)},
+            {"attempts", f.attempts},
+            {"allowed_clients", f.allowed_clients}}},
+          {"tcp_idle", duration(d.tcp_idle)},
+          {"max_tcp_connections", d.max_tcp_connections},
+          {"grpc", d.grpc}};
 }
 
 // RFC 3339 in UTC with milliseconds, from the civil calendar (no time zone
@@ -177,7 +201,8 @@ json dump_config(const config::Config& config) {
           {"istiod", istiod(config.istiod)},
           {"access_log", access_log(config.access_log)},
           {"outlier", outlier(config.outlier)},
-          {"reload", {{"poll_interval", duration(config.reload.poll_interval)}}}};
+          {"reload", {{"poll_interval", duration(config.reload.poll_interval)}}},
+          {"dns", dns(config.dns)}};
 }
 
 json dump_snapshot(const discovery::Snapshot& snapshot) {

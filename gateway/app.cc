@@ -27,8 +27,9 @@ App::App(ConfigPtr config, std::string config_path)
   istiod_ = std::make_shared<IstiodUpstreams>(control_, gateway_->publisher());
   std::weak_ptr<IstiodUpstreams> istiod = istiod_;
   registry_.subscribe([this, istiod](const discovery::SnapshotPtr& snapshot) {
-    asio::post(control_, [istiod, snapshot] {
+    asio::post(control_, [this, istiod, snapshot] {
       if (auto upstreams = istiod.lock()) upstreams->set_snapshot(snapshot);
+      if (!finished_) publish_zone();
     });
   });
   if (!config_path_.empty()) {
@@ -38,6 +39,7 @@ App::App(ConfigPtr config, std::string config_path)
 
 App::~App() {
   if (gateway_) gateway_->stop();
+  if (dns_) dns_->stop();
 }
 
 void App::add_file_source(const config::FileSource& file) {
@@ -50,6 +52,7 @@ void App::add_file_source(const config::FileSource& file) {
 
 void App::start() {
   gateway_->start();
+  start_dns();
   start_http();
   istiod_->set_snapshot(registry_.snapshot());
   istiod_->configure(config_);

@@ -14,6 +14,9 @@
 #include "config/config.h"
 #include "discovery/file_source.h"
 #include "discovery/registry.h"
+#include "dns-global/dns_server.h"
+#include "dns-global/vip_allocator.h"
+#include "dns-global/zone.h"
 #include "gateway/admin.h"
 #include "gateway/asio.h"
 #include "gateway/file_poller.h"
@@ -57,12 +60,22 @@ class App {
   asio::ip::tcp::endpoint endpoint(ListenerKind kind) const { return gateway_->endpoint(kind); }
   asio::ip::tcp::endpoint endpoint(HttpPort port) const;
   Readiness readiness() const;
+  // The DNS server, when dns.enabled; null otherwise. Control thread or
+  // after start() while no reload runs (tests).
+  const dns::DnsServer* dns_server() const { return dns_.get(); }
   const Gateway& gateway() const { return *gateway_; }
   // After run() returned.
   DrainResult drain_result() const { return drain_result_; }
 
  private:
   void add_file_source(const config::FileSource& file);
+  // app_dns.cc
+  void start_dns();
+  void publish_zone();
+  // After a reload: rebuilds the zone, and restarts the server when its
+  // listeners or settings changed. False if the new server could not bind
+  // (the old settings are restored, or DNS stays off if even that fails).
+  bool reconfigure_dns(const config::Config& previous);
   void start_http();
   MetricsInput gather_metrics() const;
   AdminView admin_view() const;
@@ -93,6 +106,8 @@ class App {
   // Replaced by a reload; a stopped poller may still have a wake-up queued.
   std::vector<std::unique_ptr<discovery::FileSource>> retired_sources_;
   std::vector<std::unique_ptr<FilePoller>> retired_pollers_;
+  std::unique_ptr<dns::VipAllocator> vips_;  // from config_->dns.vip_ranges
+  std::unique_ptr<dns::DnsServer> dns_;      // null: dns.enabled is false
   std::unique_ptr<HttpServer> health_;
   std::unique_ptr<HttpServer> metrics_;
   std::unique_ptr<HttpServer> admin_;

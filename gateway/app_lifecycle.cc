@@ -61,6 +61,7 @@ void App::finish(CloseReason reason) {
         drain_result_.cut);
   }
   istiod_->stop();
+  if (dns_) dns_->stop();
   for (auto& poller : pollers_)
     poller->stop();
   boost::system::error_code ec;
@@ -117,8 +118,9 @@ void App::apply(ConfigPtr next) {
   bool http_failed = false;
   next = rebind_http(std::move(next), http_failed);
   reconcile_file_sources(*next);
-  config_ = std::move(next);
+  ConfigPtr previous = std::exchange(config_, std::move(next));
   istiod_->configure(config_);
+  if (!reconfigure_dns(*previous)) http_failed = true;
   if (http_failed) {
     ++reloads_failed_;
     spdlog::error("reload: applied except the listeners above, which keep their old address");

@@ -35,6 +35,7 @@ MetricsInput App::gather_metrics() const {
   in.http.emplace("health", health_->stats());
   in.http.emplace("metrics", metrics_->stats());
   in.http.emplace("admin", admin_->stats());
+  if (dns_) in.dns = dns_->stats();
   return in;
 }
 

@@ -1,5 +1,6 @@
 #include "gateway/cli.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include "config/loader.h"
 #include "discovery/file_source.h"
 #include "discovery/registry_file.h"
+#include "gateway/dns_hosts.h"
 #include "gateway/run.h"
 
 namespace meshgate::gateway {
@@ -16,6 +18,7 @@ namespace {
 std::optional<CliArgs::Command> subcommand(std::string_view word) {
   if (word == "check-config") return CliArgs::Command::kCheckConfig;
   if (word == "check-registry") return CliArgs::Command::kCheckRegistry;
+  if (word == "dns-hosts") return CliArgs::Command::kDnsHosts;
   if (word == "version" || word == "--version") return CliArgs::Command::kVersion;
   if (word == "help" || word == "--help" || word == "-h") return CliArgs::Command::kHelp;
   return std::nullopt;
@@ -61,6 +64,7 @@ const char* usage() {
          "default)\n"
          "  meshgate check-config FILE                    validate a config file\n"
          "  meshgate check-registry FILE                  validate a registry file\n"
+         "  meshgate dns-hosts [--config FILE]            /etc/hosts lines for the DNS zones\n"
          "  meshgate version\n"
          "LEVEL: trace, debug, info, warn, error, critical, off\n";
 }
@@ -82,7 +86,9 @@ std::optional<CliArgs> parse_args(std::span<const char* const> args, std::string
   for (; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     const bool has_value = i + 1 < args.size();
-    if (arg == "--config" && has_value && parsed.command == CliArgs::Command::kRun) {
+    const bool takes_config =
+        parsed.command == CliArgs::Command::kRun || parsed.command == CliArgs::Command::kDnsHosts;
+    if (arg == "--config" && has_value && takes_config) {
       parsed.file = args[++i];
     } else if (arg == "--log-level" && has_value) {
       parsed.log_level = args[++i];
@@ -113,6 +119,11 @@ int run_command(const CliArgs& args) {
       return check_config(args.file);
     case CliArgs::Command::kCheckRegistry:
       return check_registry(args.file);
+    case CliArgs::Command::kDnsHosts:
+      // Standard output carries the hosts lines and nothing else.
+      spdlog::set_default_logger(spdlog::stderr_color_st("stderr"));
+      spdlog::set_level(spdlog::level::warn);
+      return print_dns_hosts(args.file);
     case CliArgs::Command::kVersion:
       std::printf("meshgate %s\n", MESHGATE_VERSION);
       return 0;

@@ -3,6 +3,7 @@
 //   meshgate [--config FILE] [--log-level LEVEL]   run the gateway
 //   meshgate check-config FILE                     validate a config file
 //   meshgate check-registry FILE                   validate a registry file
+//   meshgate dns-hosts [--config FILE]             /etc/hosts lines for the DNS zones
 //   meshgate version | help
 #pragma once
 
@@ -13,9 +14,9 @@
 namespace meshgate::gateway {
 
 struct CliArgs {
-  enum class Command { kRun, kCheckConfig, kCheckRegistry, kVersion, kHelp };
+  enum class Command { kRun, kCheckConfig, kCheckRegistry, kDnsHosts, kVersion, kHelp };
   Command command = Command::kRun;
-  std::string file;  // --config for kRun; the argument of the check commands
+  std::string file;  // --config for kRun and kDnsHosts; the argument of the check commands
   std::string log_level = "info";
 };
 

@@ -180,6 +180,7 @@ std::string render_metrics(const MetricsInput& input) {
   write_routes(out, input);
   write_control(out, input);
   write_http(out, input);
+  if (input.dns) dns::write_dns_metrics(*input.dns, out);
   return out.take();
 }
 

@@ -7,8 +7,10 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "dns-global/stats.h"
 #include "gateway/http_server.h"
 #include "gateway/listener_kind.h"
 #include "gateway/stats.h"
@@ -34,6 +36,7 @@ struct MetricsInput {
   bool ready = false;
   bool draining = false;
   std::map<std::string, HttpServerStats, std::less<>> http;  // by server name
+  std::optional<dns::DnsStatsSnapshot> dns;                  // when the DNS server runs
 };
 
 std::string render_metrics(const MetricsInput& input);

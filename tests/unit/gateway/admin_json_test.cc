@@ -24,7 +24,8 @@ TEST(DumpConfig, DefaultConfigHasEveryYamlKey) {
   EXPECT_EQ(dump["workers"], 0);
   EXPECT_EQ(dump["listeners"]["admin"], json({{"address", "127.0.0.1"}, {"port", 15000}}));
   EXPECT_EQ(dump["listeners"]["passthrough"]["port"], 15443);
-  EXPECT_EQ(dump["listeners"].size(), 7U);
+  EXPECT_EQ(dump["listeners"].size(), 8U);
+  EXPECT_EQ(dump["listeners"]["dns_grpc"], json({{"address", "127.0.0.1"}, {"port", 8053}}));
   ASSERT_EQ(dump["discovery"]["files"].size(), 1U);
   EXPECT_EQ(dump["discovery"]["files"][0]["path"], config::demo_registry_path());
   EXPECT_EQ(dump["discovery"]["files"][0]["poll_interval"], "1s");
@@ -44,7 +45,14 @@ TEST(DumpConfig, DefaultConfigHasEveryYamlKey) {
   EXPECT_EQ(dump["outlier"]["base_ejection"], "30s");
   EXPECT_EQ(dump["outlier"]["max_ejection"], "5m");
   EXPECT_EQ(dump["reload"]["poll_interval"], "1s");
-  EXPECT_EQ(dump.size(), 12U);
+  EXPECT_EQ(dump["dns"]["zones"], json::array({json({{"name", "global"},
+                                                     {"answer", "vip"},
+                                                     {"addresses", json::array()},
+                                                     {"services", true}})}));
+  EXPECT_EQ(dump["dns"]["vip_ranges"], json({"240.240.0.0/16", "2001:2::/48"}));
+  EXPECT_EQ(dump["dns"]["forward"]["timeout"], "2s");
+  EXPECT_EQ(dump["dns"]["tcp_idle"], "10s");
+  EXPECT_EQ(dump.size(), 13U);
 }
 
 TEST(DumpConfig, NonDefaultValuesAndRoundTrip) {

@@ -1,5 +1,7 @@
 #include "gateway/cli.h"
 
+#include "gateway/dns_hosts.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -37,6 +39,29 @@ TEST(Cli, CheckCommandsTakeAFile) {
   args = parse({"check-registry", "r.yaml"});
   ASSERT_TRUE(args);
   EXPECT_EQ(args->command, CliArgs::Command::kCheckRegistry);
+}
+
+TEST(Cli, DnsHostsTakesAnOptionalConfig) {
+  auto args = parse({"dns-hosts"});
+  ASSERT_TRUE(args);
+  EXPECT_EQ(args->command, CliArgs::Command::kDnsHosts);
+  EXPECT_EQ(args->file, "");
+  args = parse({"dns-hosts", "--config", "m.yaml"});
+  ASSERT_TRUE(args);
+  EXPECT_EQ(args->file, "m.yaml");
+  EXPECT_FALSE(parse({"dns-hosts", "m.yaml"}));
+}
+
+TEST(DnsHosts, LinesMatchTheZoneAndWildcardsAreComments) {
+  config::Config config;
+  const discovery::Snapshot snapshot(
+      3, {}, {{"db.bar.global", {"10.1.2.3", "fd00::3"}, "", ""}, {"*.foo.global", {}, "", ""}});
+  const std::string text = dns_hosts_text(config, snapshot);
+  EXPECT_EQ(text,
+            "# meshgate dns-hosts: registry snapshot 3\n"
+            "10.1.2.3 db.bar.global\n"
+            "fd00::3 db.bar.global\n"
+            "# *.foo.global: a hosts file cannot hold a wildcard; use the gateway's DNS\n");
 }
 
 TEST(Cli, HelpAndVersion) {
