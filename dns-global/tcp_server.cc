@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "dns-global/spawn.h"
 #include "dns-global/udp_server.h"
 
 namespace meshgate::dns {
@@ -112,14 +113,7 @@ TcpServer::~TcpServer() {
 }
 
 void TcpServer::start() {
-  asio::co_spawn(acceptor_.get_executor(), accept_loop(), [](std::exception_ptr error) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      spdlog::error("dns: TCP accept loop ended: {}", e.what());
-    }
-  });
+  spawn_logged(acceptor_.get_executor(), accept_loop(), "TCP accept loop");
 }
 
 void TcpServer::stop() {

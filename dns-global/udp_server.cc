@@ -1,7 +1,7 @@
 // DNS over UDP.
 #include "dns-global/udp_server.h"
 
-#include <spdlog/spdlog.h>
+#include "dns-global/spawn.h"
 
 namespace meshgate::dns {
 
@@ -27,14 +27,7 @@ UdpServer::UdpServer(asio::io_context& io, const asio::ip::udp::endpoint& at, Re
 }
 
 void UdpServer::start() {
-  asio::co_spawn(socket_.get_executor(), receive_loop(), [](std::exception_ptr error) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      spdlog::error("dns: UDP receive loop ended: {}", e.what());
-    }
-  });
+  spawn_logged(socket_.get_executor(), receive_loop(), "UDP receive loop");
 }
 
 void UdpServer::stop() {

@@ -9,43 +9,13 @@ set -euo pipefail
 
 meshgate=$1
 src=$2
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 if ! command -v dig >/dev/null; then
   echo "dig not found: run scripts/setup.sh (package bind9-dnsutils)" >&2
   exit 1
 fi
-
-failures=0
-passes=0
-check() {  # check NAME COMMAND...: a test case that must succeed
-  local name=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-    echo "ok   $name"
-  else
-    failures=$((failures + 1))
-    echo "FAIL $name"
-  fi
-}
-
-wait_for() {  # wait_for FILE PATTERN: up to 10 s for PATTERN in FILE
-  for _ in $(seq 1 1000); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.01
-  done
-  echo "timed out waiting for '$2' in $1" >&2
-  cat "$1" >&2 || true
-  return 1
-}
 
 big_addresses=$(seq -s, -f '10.0.0.%g' 1 60)
 write_registry() {  # write_registry DB_ADDRESS
@@ -180,5 +150,4 @@ check "metrics: forwarded counted" \
   grep -q 'meshgate_dns_forwarded_total{result="answered"} [1-9]' <<<"$page"
 check "metrics: answer latency histogram" grep -q '^meshgate_dns_answer_seconds_count [1-9]' <<<"$page"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

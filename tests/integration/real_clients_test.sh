@@ -10,38 +10,8 @@ set -euo pipefail
 meshgate=$1
 backend=$2
 src=$3
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-failures=0
-passes=0
-check() {  # check NAME COMMAND...: a test case that must succeed
-  local name=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-    echo "ok   $name"
-  else
-    failures=$((failures + 1))
-    echo "FAIL $name"
-  fi
-}
-
-wait_for() {  # wait_for FILE PATTERN: up to 10 s for PATTERN in FILE
-  for _ in $(seq 1 1000); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.01
-  done
-  echo "timed out waiting for '$2' in $1" >&2
-  cat "$1" >&2 || true
-  return 1
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # The demo workloads on ephemeral ports, with a registry that points at them.
 "$backend" --dir "$work/certs" --ephemeral >"$work/backend.log" 2>&1 &
@@ -242,5 +212,4 @@ stopped_cleanly() {  # SIGTERM ends each gateway with exit 0, within drain_delay
 }
 check "SIGTERM stops the gateways with exit 0" stopped_cleanly
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish
