@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/cidr.h"
 #include "dns-global/reader.h"
 
 namespace meshgate::dns {
@@ -36,6 +37,7 @@ DnsServer::DnsServer(const config::Config& config) : responder_(config.dns) {
   };
   if (config.dns.forward.enabled) forwarder_ = std::make_unique<Forwarder>(io_, config.dns.forward);
   bind_udp_and_tcp(address, dns.port, config.dns, resolve);
+  if (forwarder_) refuse_forwarding_to_self(dns);
   if (config.dns.grpc) {
     const config::Listener& grpc = config.listeners.dns_grpc;
     grpc_ = std::make_unique<GrpcEndpoint>(
@@ -124,24 +126,24 @@ void DnsServer::resolve(std::span<const uint8_t> query, const Client& client, Do
       done(std::move(decision.answer));
       return;
     case Decision::Kind::kForward:
-      forward(query, std::move(decision), std::move(done), start);
+      forward(std::move(decision), std::move(done), start);
       return;
   }
 }
 
-void DnsServer::forward(std::span<const uint8_t> query, Decision decision, Done done,
-                        std::chrono::steady_clock::time_point start) {
+void DnsServer::forward(Decision decision, Done done, std::chrono::steady_clock::time_point start) {
   auto pending = std::make_shared<Decision>(std::move(decision));
-  forwarder_->forward(query, [this, pending, done = std::move(done), start](
-                                 ForwardStatus status, std::vector<uint8_t> response) {
-    stats_.forwarded[static_cast<std::size_t>(result_of(status))].add();
-    std::vector<uint8_t> answer = status == ForwardStatus::kAnswered
-                                      ? responder_.forwarded_answer(*pending, response)
-                                      : responder_.servfail(*pending);
-    const std::optional<Header> header = read_header(answer);
-    finish(answer, pending->qtype, header ? header->rcode : rcode::kServFail, start);
-    done(std::move(answer));
-  });
+  forwarder_->forward(
+      pending->upstream_query, [this, pending, done = std::move(done), start](
+                                   ForwardStatus status, std::vector<uint8_t> response) {
+        stats_.forwarded[static_cast<std::size_t>(result_of(status))].add();
+        std::vector<uint8_t> answer = status == ForwardStatus::kAnswered
+                                          ? responder_.forwarded_answer(*pending, response)
+                                          : responder_.servfail(*pending);
+        const std::optional<Header> header = read_header(answer);
+        finish(answer, pending->qtype, header ? header->rcode : rcode::kServFail, start);
+        done(std::move(answer));
+      });
 }
 
 void DnsServer::finish(const std::vector<uint8_t>& answer, uint16_t qtype, uint16_t rcode,
@@ -154,13 +156,40 @@ void DnsServer::finish(const std::vector<uint8_t>& answer, uint16_t qtype, uint1
 
 void DnsServer::on_grpc(std::vector<uint8_t> query, std::optional<config::IpAddress> peer,
                         GrpcEndpoint::Reply reply) {
+  if (grpc_in_flight_.fetch_add(1, std::memory_order_relaxed) >= kMaxGrpcInFlight) {
+    grpc_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    asio::post(io_,
+               [this] { stats_.dropped[static_cast<std::size_t>(DropReason::kOverload)].add(); });
+    reply({});
+    return;
+  }
   asio::post(io_, [this, query = std::move(query), peer, reply = std::move(reply)]() mutable {
     stats_.queries[static_cast<std::size_t>(Transport::kGrpc)].add();
     resolve(query, Client{peer, Transport::kGrpc},
-            [reply = std::move(reply)](std::optional<std::vector<uint8_t>> answer) {
+            [this, reply = std::move(reply)](std::optional<std::vector<uint8_t>> answer) {
+              grpc_in_flight_.fetch_sub(1, std::memory_order_relaxed);
               reply(answer ? std::move(*answer) : std::vector<uint8_t>{});
             });
   });
+}
+
+// An upstream that is this server would send every forwarded query back to
+// itself, from loopback, allowed to recurse: one query would fill every
+// forwarding slot.
+void DnsServer::refuse_forwarding_to_self(const config::Listener& dns) const {
+  const auto listener = config::parse_ip(dns.address);
+  const uint16_t port = udp_->local_endpoint().port();
+  for (const std::string& server : forwarder_->servers()) {
+    const auto upstream = config::parse_ip_port(server, 53);
+    if (!upstream || upstream->port != port) continue;
+    const bool loopback =
+        asio::ip::make_address(config::to_string(upstream->address)).is_loopback();
+    if (loopback || (listener && (listener->is_wildcard() || *listener == upstream->address))) {
+      throw std::runtime_error("dns.forward: upstream " + server +
+                               " is this server itself; forwarding would loop (set "
+                               "dns.forward.upstreams, or dns.forward.enabled: false)");
+    }
+  }
 }
 
 }  // namespace meshgate::dns

@@ -20,6 +20,10 @@
 
 namespace meshgate::dns {
 
+// gRPC calls waiting for their answer; more fail at once, so a client
+// cannot queue unbounded work on the DNS thread.
+inline constexpr int kMaxGrpcInFlight = 1024;
+
 class DnsServer {
  public:
   // Binds every socket; throws std::system_error or std::runtime_error with
@@ -44,11 +48,11 @@ class DnsServer {
   void bind_udp_and_tcp(const asio::ip::address& address, uint16_t port, const config::Dns& dns,
                         const Resolve& resolve);
   void resolve(std::span<const uint8_t> query, const Client& client, Done done);
-  void forward(std::span<const uint8_t> query, Decision decision, Done done,
-               std::chrono::steady_clock::time_point start);
+  void forward(Decision decision, Done done, std::chrono::steady_clock::time_point start);
   // Counts an answer about to be sent; `rcode` in full (BADVERS needs OPT).
   void finish(const std::vector<uint8_t>& answer, uint16_t qtype, uint16_t rcode,
               std::chrono::steady_clock::time_point start);
+  void refuse_forwarding_to_self(const config::Listener& dns) const;
   void on_grpc(std::vector<uint8_t> query, std::optional<config::IpAddress> peer,
                GrpcEndpoint::Reply reply);
 
@@ -58,6 +62,7 @@ class DnsServer {
   ZoneIndexPtr zone_;  // DNS thread only
   std::atomic<uint64_t> zone_version_{0};
   std::atomic<uint64_t> zone_names_{0};
+  std::atomic<int> grpc_in_flight_{0};
   std::unique_ptr<Forwarder> forwarder_;  // null: forwarding off
   std::unique_ptr<UdpServer> udp_;
   std::unique_ptr<TcpServer> tcp_;

@@ -25,7 +25,6 @@ inline constexpr uint16_t kTxt = 16;
 inline constexpr uint16_t kAaaa = 28;
 inline constexpr uint16_t kSrv = 33;
 inline constexpr uint16_t kOpt = 41;
-inline constexpr uint16_t kHinfo = 13;  // RFC 8482's minimal ANY answer
 inline constexpr uint16_t kIxfr = 251;
 inline constexpr uint16_t kAxfr = 252;
 inline constexpr uint16_t kAny = 255;

@@ -60,7 +60,11 @@ ReadError follow_pointer(std::span<const uint8_t> packet, NameWalk& walk) {
   if (walk.pos + 1 >= walk.bound) return ReadError::kTruncated;
   const std::size_t target =
       static_cast<std::size_t>(packet[walk.pos] & kPointerHighMask) << 8 | packet[walk.pos + 1];
-  if (target >= walk.limit || ++walk.jumps > kMaxPointerJumps) return ReadError::kBadPointer;
+  // No name starts inside the header: a pointer there would read header
+  // bytes as labels, and an answer echoing that name would outgrow the query.
+  if (target < kHeaderBytes || target >= walk.limit || ++walk.jumps > kMaxPointerJumps) {
+    return ReadError::kBadPointer;
+  }
   if (walk.jumps == 1) walk.resume = walk.pos + 2;
   walk.limit = target;
   walk.pos = target;

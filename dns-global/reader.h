@@ -18,7 +18,7 @@ enum class ReadError {
   kTruncated,     // a question or record runs past the end
   kBadLabel,      // a label type other than length (0b00) or pointer (0b11)
   kNameTooLong,   // more than 255 bytes once decompressed
-  kBadPointer,    // a pointer not strictly before the name it is in, or past the end
+  kBadPointer,    // a pointer into the header, not strictly before the name it is in, or too many
   kBadRdata,      // RDATA whose length does not fit its type (A not 4 bytes, ...)
   kBadOpt,        // OPT not named root, outside additional, or more than one
   kTrailingData,  // bytes after the last record the counts announce

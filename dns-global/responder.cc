@@ -9,9 +9,6 @@
 namespace meshgate::dns {
 namespace {
 
-// RFC 8482 §4.2: ANY answered by a synthesized HINFO, CPU "RFC8482", OS "".
-const std::string kRfc8482Hinfo = std::string("\x07RFC8482", 8) + std::string(1, '\0');
-
 // The header and question of the reply to `query`, with OPT when it had one.
 Message reply_to(const Message& query, uint16_t rcode) {
   Message reply;
@@ -70,15 +67,14 @@ void fill_answer(const Name& qname, uint16_t qtype, const Lookup& found, Message
     add_addresses(zone.ns_name, zone.ns_node, rrtype::kA, zone.ttl, reply.additional);
     add_addresses(zone.ns_name, zone.ns_node, rrtype::kAaaa, zone.ttl, reply.additional);
   } else if (qtype == rrtype::kAny) {
-    // One RRset, never all of them (RFC 8482 §4.1).
+    // One RRset, never all of them (RFC 8482 §4.1); a name with no data is
+    // NODATA, as for any other type.
     if (!node.a.empty()) {
       add_addresses(qname, node, rrtype::kA, zone.ttl, answers);
     } else if (!node.aaaa.empty()) {
       add_addresses(qname, node, rrtype::kAaaa, zone.ttl, answers);
     } else if (found.apex) {
       answers.push_back(soa_record(zone, zone.ttl));
-    } else {
-      answers.push_back(record(qname, rrtype::kHinfo, zone.ttl, RawData{kRfc8482Hinfo}));
     }
   }
   if (answers.empty()) reply.authority.push_back(soa_record(zone, zone.negative_ttl));
@@ -95,6 +91,32 @@ Message authoritative(const Message& query, const Lookup& found) {
     fill_answer(question.name, question.type, found, reply);
   }
   return reply;
+}
+
+// What goes upstream: the header, the question and, when the client sent
+// OPT, one of our own (payload at most what we answer with, DO copied, the
+// client's options dropped). The records a query may carry stay behind, and
+// so does all but the question in the kept copy: a forwarded query waits
+// for its answer holding a few hundred bytes, whatever the client sent.
+Decision forward(Decision decision) {
+  Message& query = decision.query;
+  query.answers.clear();
+  query.authority.clear();
+  query.additional.clear();
+  Message upstream;
+  upstream.header = query.header;
+  upstream.header.ad = false;
+  upstream.questions = query.questions;
+  if (query.edns) {
+    Edns edns;
+    edns.udp_size = static_cast<uint16_t>(
+        std::clamp<std::size_t>(query.edns->udp_size, kMinUdpPayload, kMaxUdpAnswer));
+    edns.dnssec_ok = query.edns->dnssec_ok;
+    upstream.edns = edns;
+  }
+  decision.upstream_query = write_message(upstream, kMaxMessageBytes).bytes;
+  decision.kind = Decision::Kind::kForward;
+  return decision;
 }
 
 Decision answer(Decision decision, const Message& reply) {
@@ -167,7 +189,10 @@ Decision Responder::respond(std::span<const uint8_t> packet, const ZoneIndex* zo
   if (const auto rejected = precheck(query)) {
     decision.malformed = *rejected == rcode::kFormErr;
     decision.refused = *rejected == rcode::kRefused;
-    return answer(std::move(decision), reply_to(query, *rejected));
+    Message reply = reply_to(query, *rejected);
+    // FORMERR for a question count other than 1 echoes none of them.
+    if (query.questions.size() != 1) reply.questions.clear();
+    return answer(std::move(decision), reply);
   }
   const Lookup found = zone ? zone->find(query.questions.front().name) : Lookup{};
   if (found.kind != LookupKind::kOutside) {
@@ -175,10 +200,7 @@ Decision Responder::respond(std::span<const uint8_t> packet, const ZoneIndex* zo
     reply.header.ra = may_recurse(client);
     return answer(std::move(decision), reply);
   }
-  if (query.header.rd && may_recurse(client)) {
-    decision.kind = Decision::Kind::kForward;
-    return decision;
-  }
+  if (query.header.rd && may_recurse(client)) return forward(std::move(decision));
   decision.refused = true;
   return answer(std::move(decision), reply_to(query, rcode::kRefused));
 }

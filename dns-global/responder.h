@@ -7,7 +7,7 @@
 //  - An opcode other than QUERY: NOTIMP. EDNS version above 0: BADVERS.
 //  - Class other than IN, AXFR or IXFR: REFUSED.
 //  - Under a zone: the authoritative answer (A, AAAA; SOA and NS at the
-//    apex; NXDOMAIN or NODATA with the SOA; ANY minimally, RFC 8482).
+//    apex; NXDOMAIN or NODATA with the SOA; ANY with one RRset, RFC 8482).
 //  - Outside every zone: forwarded when forwarding is on, the client is in
 //    dns.forward.allowed_clients and asked for recursion; else REFUSED.
 // A REFUSED answer is never larger than the question: no amplification.
@@ -41,9 +41,11 @@ struct Decision {
   Kind kind = Kind::kDrop;
   std::vector<uint8_t> answer;           // kAnswer
   DropReason drop = DropReason::kShort;  // kDrop
-  // kAnswer and kForward: the query as read, and how large an answer the
-  // client takes; kForward needs both to shape the upstream's answer.
+  // kAnswer and kForward: the query as read (for kForward without its
+  // records), and how large an answer the client takes; kForward needs both
+  // to shape the upstream's answer.
   Message query;
+  std::vector<uint8_t> upstream_query;  // kForward: what to send upstream
   std::size_t max_size = kMinUdpPayload;
   uint16_t qtype = 0;  // for the counters; 0 when there was no question
   uint16_t rcode = 0;  // kAnswer

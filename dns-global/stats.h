@@ -31,9 +31,10 @@ enum class DropReason {
   kShort,      // shorter than a header: no id to answer with
   kResponse,   // a response (QR set) sent to us: never answered, no loops
   kSendError,  // the reply could not be sent (UDP buffer full, peer gone)
+  kOverload,   // too many gRPC calls in flight: the call fails at once
 };
-inline constexpr std::array<std::string_view, 3> kDropReasonNames{"short", "response",
-                                                                  "send_error"};
+inline constexpr std::array<std::string_view, 4> kDropReasonNames{"short", "response", "send_error",
+                                                                  "overload"};
 
 // How a forwarded query ended.
 enum class ForwardResult { kAnswered, kFailed, kOverload, kStopped };

@@ -224,14 +224,20 @@ Lookup ZoneIndex::find(const Name& qname) const {
       lookup.apex = qname == zone.origin;
       return lookup;
     }
-    // RFC 4592: only the wildcard child of the closest encloser answers.
+    // RFC 4592: only the wildcard child of the closest encloser answers. A
+    // wildcard's own name exists too: a.*.foo.global is not below any
+    // wildcard, its closest encloser is *.foo.global.
+    const auto& wildcards = wildcards_[i];
+    const auto exists = [&](const Name& name) {
+      return zone.nodes.contains(name.key()) ||
+             (name.first_label() == "*" && wildcards.contains(name.parent().key()));
+    };
     Name encloser = qname.parent();
-    while (encloser.label_count() > zone.origin.label_count() &&
-           zone.nodes.find(encloser.key()) == zone.nodes.end()) {
+    while (encloser.label_count() > zone.origin.label_count() && !exists(encloser)) {
       encloser = encloser.parent();
     }
-    const auto wildcard = wildcards_[i].find(encloser.key());
-    if (wildcard == wildcards_[i].end()) {
+    const auto wildcard = wildcards.find(encloser.key());
+    if (wildcard == wildcards.end()) {
       lookup.kind = LookupKind::kNxDomain;
       return lookup;
     }

@@ -15,8 +15,20 @@ std::unique_ptr<dns::VipAllocator> make_allocator(const config::Dns& dns) {
   return std::make_unique<dns::VipAllocator>(ranges);
 }
 
-bool dns_settings_equal(const config::Config& a, const config::Config& b) {
-  return a.dns == b.dns && a.listeners.dns == b.listeners.dns &&
+// What the zone is built from: a change needs a new zone, not a new server.
+bool zone_settings_equal(const config::Dns& a, const config::Dns& b) {
+  return a.zones == b.zones && a.ttl == b.ttl && a.negative_ttl == b.negative_ttl &&
+         a.vip_ranges == b.vip_ranges;
+}
+
+// Everything else the server was built with: sockets, forwarding, limits.
+bool server_settings_equal(const config::Config& a, const config::Config& b) {
+  config::Dns a_dns = a.dns;
+  a_dns.zones = b.dns.zones;
+  a_dns.ttl = b.dns.ttl;
+  a_dns.negative_ttl = b.dns.negative_ttl;
+  a_dns.vip_ranges = b.dns.vip_ranges;
+  return a_dns == b.dns && a.listeners.dns == b.listeners.dns &&
          a.listeners.dns_grpc == b.listeners.dns_grpc;
 }
 
@@ -39,8 +51,13 @@ void App::publish_zone() {
 }
 
 bool App::reconfigure_dns(const config::Config& previous) {
-  if (dns_settings_equal(previous, *config_)) return true;
-  vips_ = make_allocator(config_->dns);
+  const bool zone_same = zone_settings_equal(previous.dns, config_->dns);
+  if (!zone_same) vips_ = make_allocator(config_->dns);
+  if (server_settings_equal(previous, *config_)) {
+    // Open TCP connections and gRPC calls go on; the next answer uses the new zone.
+    if (!zone_same) publish_zone();
+    return true;
+  }
   if (dns_) dns_->stop();
   dns_.reset();
   try {

@@ -153,5 +153,22 @@ TEST_F(DnsServerTest, MalformedPacketsAreCountedAndTheServerGoesOn) {
   EXPECT_EQ(server_->stats().malformed, 2U);
 }
 
+TEST(DnsServerLoop, ForwardingToItselfIsRefusedAtStart) {
+  // A free UDP port on loopback for the server, named as its own upstream.
+  asio::io_context io;
+  asio::ip::udp::socket probe(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const uint16_t port = probe.local_endpoint().port();
+  probe.close();
+  config::Config config = server_config("global");
+  config.listeners.dns.port = port;
+  config.dns.forward.upstreams = {"127.0.0.1:" + std::to_string(port)};
+  try {
+    DnsServer server(config);
+    FAIL() << "a server forwarding to itself started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("forwarding would loop"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace meshgate::dns

@@ -306,6 +306,17 @@ TEST(ReaderTest, PointerForwardOrToItself) {
   EXPECT_EQ(error_of(into_own_labels), ReadError::kBadPointer);
 }
 
+TEST(ReaderTest, PointerIntoTheHeader) {
+  // 0x0F41 as the id reads as a 15-byte label made of header bytes: a name
+  // larger than the question that carried it.
+  Bytes bytes;
+  bytes.header(0x0F41, kRd, 1, 0, 0, 0).pointer(0).question_fields(rrtype::kA);
+  EXPECT_EQ(error_of(bytes), ReadError::kBadPointer);
+  Bytes eleven;
+  eleven.header(1, kRd, 1, 0, 0, 0).pointer(11).question_fields(rrtype::kA);
+  EXPECT_EQ(error_of(eleven), ReadError::kBadPointer);
+}
+
 TEST(ReaderTest, PointerLoop) {
   // A TXT record's RDATA holds a pointer to the next owner name, which
   // points back into that RDATA: the second hop is not before the first.

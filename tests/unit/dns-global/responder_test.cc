@@ -144,9 +144,14 @@ TEST_F(ResponderTest, AnyIsAnsweredWithOneRrset) {
   const Message reply = read(ask(query("db.bar.global", rrtype::kAny)));
   ASSERT_EQ(reply.answers.size(), 1U);
   EXPECT_EQ(reply.answers[0].type, rrtype::kA);
-  const Message ent = read(ask(query("bar.global", rrtype::kAny)));
-  ASSERT_EQ(ent.answers.size(), 1U);
-  EXPECT_EQ(ent.answers[0].type, rrtype::kHinfo);  // RFC 8482
+  const Message apex = read(ask(query("global", rrtype::kAny)));
+  ASSERT_EQ(apex.answers.size(), 1U);
+  EXPECT_EQ(apex.answers[0].type, rrtype::kSoa);
+  const Message ent = read(ask(query("bar.global", rrtype::kAny)));  // no data: NODATA
+  EXPECT_EQ(ent.header.rcode, rcode::kNoError);
+  EXPECT_TRUE(ent.answers.empty());
+  ASSERT_EQ(ent.authority.size(), 1U);
+  EXPECT_EQ(ent.authority[0].type, rrtype::kSoa);
 }
 
 TEST_F(ResponderTest, WildcardAnswersBelowNotAtItsParent) {
@@ -167,6 +172,32 @@ TEST_F(ResponderTest, OutsideTheZonesIsForwardedForAllowedClientsOnly) {
   EXPECT_FALSE(reply.header.ra);
   EXPECT_TRUE(refused.refused);
   EXPECT_LE(refused.answer.size(), packet.size());  // no amplification
+}
+
+TEST_F(ResponderTest, WhatGoesUpstreamIsTheQuestionAndOurOwnOpt) {
+  Message message = read_message(query("example.com", rrtype::kA, true, 65'000)).message;
+  message.edns->options = std::string(
+      "\x00\x0a\x00\x08"
+      "cookie!!",
+      12);
+  for (int i = 0; i < 100; ++i) {
+    message.additional.push_back(
+        {name("junk.example"), rrtype::kTxt, kClassIn, 0, RawData{std::string(200, 'x')}});
+  }
+  const Decision forward = ask(write_message(message, kMaxMessageBytes).bytes);
+  ASSERT_EQ(forward.kind, Decision::Kind::kForward);
+  EXPECT_TRUE(forward.query.additional.empty());  // not kept while waiting
+  const ReadResult upstream = read_message(forward.upstream_query);
+  ASSERT_TRUE(upstream.ok());
+  EXPECT_EQ(upstream.message.header.id, 0xbeef);
+  EXPECT_TRUE(upstream.message.header.rd);
+  EXPECT_EQ(upstream.message.questions, message.questions);
+  EXPECT_TRUE(upstream.message.additional.empty());
+  ASSERT_TRUE(upstream.message.edns.has_value());
+  EXPECT_EQ(upstream.message.edns->udp_size, kMaxUdpAnswer);
+  EXPECT_TRUE(upstream.message.edns->options.empty());
+  const Decision plain = ask(query("example.com", rrtype::kA));
+  EXPECT_FALSE(read_message(plain.upstream_query).message.edns.has_value());
 }
 
 TEST_F(ResponderTest, NoRecursionWithoutRdOrWhenForwardingIsOff) {
@@ -190,7 +221,11 @@ TEST_F(ResponderTest, BadInputGetsFormErrOrNothing) {
   EXPECT_EQ(read(formerr).header.id, 0xbeef);
   Message two = read_message(query("db.bar.global", rrtype::kA)).message;
   two.questions.push_back(two.questions[0]);
-  EXPECT_EQ(read(ask(write_message(two, 512).bytes)).header.rcode, rcode::kFormErr);
+  const std::vector<uint8_t> two_bytes = write_message(two, 512).bytes;
+  const Decision two_questions = ask(two_bytes);
+  EXPECT_EQ(read(two_questions).header.rcode, rcode::kFormErr);
+  EXPECT_TRUE(read(two_questions).questions.empty());  // none echoed
+  EXPECT_LE(two_questions.answer.size(), two_bytes.size());
 }
 
 TEST_F(ResponderTest, OpcodesClassesAndTransfers) {

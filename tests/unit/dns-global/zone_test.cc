@@ -191,6 +191,9 @@ TEST(ZoneTest, WildcardsFollowRfc4592) {
   // The closest encloser of sub.exact.foo.global is exact.foo.global: no wildcard there.
   EXPECT_EQ(index->find(name("sub.exact.foo.global")).kind, LookupKind::kNxDomain);
   EXPECT_EQ(index->find(name("a.bar.global")).kind, LookupKind::kNxDomain);
+  // The wildcard's own name exists, so it is the closest encloser of names
+  // below it, and it has no wildcard child (RFC 4592 §2.2.1).
+  EXPECT_EQ(index->find(name("a.*.foo.global")).kind, LookupKind::kNxDomain);
 }
 
 TEST(ZoneTest, WildcardWithoutAddressesGetsVip) {
