@@ -40,15 +40,7 @@ YAML
 start_gateway() {  # start_gateway NAME REGISTRY ZONE EXTRA_DNS_YAML
   cat >"$work/$1.yaml" <<YAML
 workers: 1
-listeners:
-  passthrough: {address: 127.0.0.1, port: 0}
-  istiod: {address: 127.0.0.1, port: 0}
-  webhook: {address: 127.0.0.1, port: 0}
-  dns: {address: 127.0.0.1, port: 0}
-  dns_grpc: {address: 127.0.0.1, port: 0}
-  health: {address: 127.0.0.1, port: 0}
-  metrics: {address: 127.0.0.1, port: 0}
-  admin: {address: 127.0.0.1, port: 0}
+$(loopback_listeners)
 discovery:
   files: [{path: $2, poll_interval: 100ms}]
 istiod:

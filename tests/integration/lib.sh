@@ -35,6 +35,13 @@ wait_for() {  # wait_for FILE PATTERN: up to 10 s for PATTERN in FILE
   return 1
 }
 
+loopback_listeners() {  # the `listeners` section: every listener on 127.0.0.1, port 0
+  echo "listeners:"
+  for name in passthrough istiod webhook dns dns_grpc health metrics admin; do
+    echo "  $name: {address: 127.0.0.1, port: 0}"
+  done
+}
+
 finish() {  # the summary line; fails the script if any case failed
   echo "$passes passed, $failures failed"
   [ "$failures" -eq 0 ]

@@ -24,15 +24,7 @@ sed -e "s/9443/$(port_of httpbin-v1)/g" -e "s/9444/$(port_of httpbin-v2)/g" \
 start_gateway() {  # start_gateway NAME REQUIRE_ALPN: leaves the bound port in $work/NAME.port
   cat >"$work/$1.yaml" <<YAML
 workers: 1
-listeners:
-  passthrough: {address: 127.0.0.1, port: 0}
-  istiod: {address: 127.0.0.1, port: 0}
-  webhook: {address: 127.0.0.1, port: 0}
-  dns: {address: 127.0.0.1, port: 0}
-  dns_grpc: {address: 127.0.0.1, port: 0}
-  health: {address: 127.0.0.1, port: 0}
-  metrics: {address: 127.0.0.1, port: 0}
-  admin: {address: 127.0.0.1, port: 0}
+$(loopback_listeners)
 discovery:
   files: [{path: $work/registry.yaml, poll_interval: 100ms}]
 passthrough:
