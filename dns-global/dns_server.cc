@@ -100,7 +100,7 @@ void DnsServer::stop() {
 
 void DnsServer::set_zone(ZoneIndexPtr zone) {
   zone_version_.store(zone ? zone->version() : 0, std::memory_order_relaxed);
-  zone_names_.store(zone ? zone->host_entries().size() : 0, std::memory_order_relaxed);
+  zone_names_.store(zone ? zone->host_count() : 0, std::memory_order_relaxed);
   asio::post(io_, [this, zone = std::move(zone)]() mutable { zone_ = std::move(zone); });
 }
 

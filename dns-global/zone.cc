@@ -249,6 +249,17 @@ Lookup ZoneIndex::find(const Name& qname) const {
   return Lookup{};
 }
 
+std::size_t ZoneIndex::host_count() const {
+  std::size_t count = 0;
+  for (const auto& zone : zones_) {
+    const std::string ns_key = zone.ns_name.key();
+    for (const auto& [key, node] : zone.nodes) {
+      if (has_addresses(node) && key != ns_key) ++count;
+    }
+  }
+  return count;
+}
+
 std::vector<HostEntry> ZoneIndex::host_entries() const {
   std::vector<HostEntry> entries;
   for (const auto& zone : zones_) {

@@ -82,6 +82,8 @@ class ZoneIndex {
   // Every name with at least one address, wildcards and the ns name
   // excluded, sorted by name.
   std::vector<HostEntry> host_entries() const;
+  // How many entries host_entries() would list, without building them.
+  std::size_t host_count() const;
 
  private:
   uint64_t version_ = 0;

@@ -268,6 +268,7 @@ TEST(ZoneTest, HostEntriesSortedWithoutWildcardsOrNs) {
              alias("alpha.x.global", {"10.0.0.1"}), alias("mid.global")});
   const auto entries = index->host_entries();
   ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(index->host_count(), 3u);
   EXPECT_EQ(entries[0].name, "alpha.x.global");
   EXPECT_EQ(entries[0].addresses, std::vector<std::string>{"10.0.0.1"});
   EXPECT_EQ(entries[1].name, "mid.global");
