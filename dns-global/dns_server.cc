@@ -1,7 +1,11 @@
 // The DNS server: front ends, answer logic and forwarder on one thread.
 #include "dns-global/dns_server.h"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
+
+#include <cstring>
 
 #include "config/cidr.h"
 #include "dns-global/reader.h"
@@ -11,6 +15,30 @@ namespace {
 
 asio::ip::address listener_address(const config::Listener& listener) {
   return asio::ip::make_address(listener.address);
+}
+
+// One of this host's interface addresses.
+bool is_local(const config::IpAddress& address) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return false;
+  bool found = false;
+  for (const ifaddrs* entry = list; entry != nullptr && !found; entry = entry->ifa_next) {
+    if (entry->ifa_addr == nullptr) continue;
+    config::IpAddress mine;
+    if (entry->ifa_addr->sa_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(entry->ifa_addr);
+      std::memcpy(mine.bytes.data(), &in->sin_addr, 4);
+    } else if (entry->ifa_addr->sa_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(entry->ifa_addr);
+      mine.v6 = true;
+      std::memcpy(mine.bytes.data(), &in6->sin6_addr, 16);
+    } else {
+      continue;
+    }
+    found = mine == address;
+  }
+  freeifaddrs(list);
+  return found;
 }
 
 ForwardResult result_of(ForwardStatus status) {
@@ -174,17 +202,20 @@ void DnsServer::on_grpc(std::vector<uint8_t> query, std::optional<config::IpAddr
 }
 
 // An upstream that is this server would send every forwarded query back to
-// itself, from loopback, allowed to recurse: one query would fill every
-// forwarding slot.
+// itself, from an address allowed to recurse: one query would fill every
+// forwarding slot. "This server": our port, and loopback, our listener's
+// address, or (on a wildcard listener) any address of this host.
 void DnsServer::refuse_forwarding_to_self(const config::Listener& dns) const {
   const auto listener = config::parse_ip(dns.address);
   const uint16_t port = udp_->local_endpoint().port();
   for (const std::string& server : forwarder_->servers()) {
     const auto upstream = config::parse_ip_port(server, 53);
     if (!upstream || upstream->port != port) continue;
-    const bool loopback =
-        asio::ip::make_address(config::to_string(upstream->address)).is_loopback();
-    if (loopback || (listener && (listener->is_wildcard() || *listener == upstream->address))) {
+    const auto address = upstream->address;
+    const bool self =
+        asio::ip::make_address(config::to_string(address)).is_loopback() ||
+        (listener && (*listener == address || (listener->is_wildcard() && is_local(address))));
+    if (self) {
       throw std::runtime_error("dns.forward: upstream " + server +
                                " is this server itself; forwarding would loop (set "
                                "dns.forward.upstreams, or dns.forward.enabled: false)");
