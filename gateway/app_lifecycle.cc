@@ -145,6 +145,7 @@ ConfigPtr App::rebind_http(ConfigPtr next, bool& failed) {
   for (const auto& [server, member, name] : servers) {
     const config::Listener& wanted = next->listeners.*member;
     if (wanted == config_->listeners.*member) continue;
+    if (already_bound(wanted, server->local_endpoint())) continue;
     try {
       server->listen(listener_endpoint(wanted, name));
     } catch (const std::exception& e) {

@@ -23,6 +23,12 @@ const config::Listener& listener_config(const config::Config& config, ListenerKi
   return config.listeners.passthrough;
 }
 
+bool already_bound(const config::Listener& wanted, const asio::ip::tcp::endpoint& bound) {
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(wanted.address, ec);
+  return !ec && address == bound.address() && (wanted.port == 0 || wanted.port == bound.port());
+}
+
 asio::ip::tcp::endpoint listener_endpoint(const config::Listener& listener, std::string_view name) {
   boost::system::error_code ec;
   const asio::ip::address address = asio::ip::make_address(listener.address, ec);
@@ -99,6 +105,7 @@ void Gateway::reconfigure(ConfigPtr config, AccessLogPtr log) {
   for (ListenerKind kind : kAllListenerKinds) {
     const config::Listener& wanted = listener_config(*config, kind);
     if (wanted == listener_config(*config_, kind)) continue;
+    if (already_bound(wanted, bound_[index_of(kind)])) continue;
     bound[index_of(kind)] = bind(kind, wanted, acceptors[index_of(kind)]);
   }
   for (ListenerKind kind : kAllListenerKinds) {

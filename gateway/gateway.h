@@ -86,6 +86,12 @@ const config::Listener& listener_config(const config::Config& config, ListenerKi
 
 RouteOptions route_options(const config::Config& config);
 
+// True if a listener bound at `bound` already is what `wanted` asks for: the
+// same address, and the same port or port 0 (any). A reload then keeps the
+// socket: rebinding the same address and port would reset the connections
+// still queued on the old socket when it closes.
+bool already_bound(const config::Listener& wanted, const asio::ip::tcp::endpoint& bound);
+
 // The endpoint a listener's config names. Validation already refused a
 // non-IP address; should one come anyway, throws std::system_error
 // "bad <name> address '...'".
