@@ -29,8 +29,8 @@ struct ServicePort {
   std::string name;
   std::string protocol = "TCP";
   uint16_t port = 0;
-  uint16_t target_port = 0;       // when targetPort is a number (0: absent)
-  std::string target_port_name;   // when targetPort is a name
+  uint16_t target_port = 0;      // when targetPort is a number (0: absent)
+  std::string target_port_name;  // when targetPort is a name
   bool operator==(const ServicePort&) const = default;
 };
 
@@ -76,7 +76,7 @@ struct SlicePort {
 };
 
 struct EndpointSlice {
-  ObjectMeta meta;  // labels["kubernetes.io/service-name"] names the Service
+  ObjectMeta meta;           // labels["kubernetes.io/service-name"] names the Service
   std::string address_type;  // IPv4, IPv6 or FQDN
   std::vector<SliceEndpoint> endpoints;
   std::vector<SlicePort> ports;
