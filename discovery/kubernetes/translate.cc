@@ -76,7 +76,9 @@ bool carries(const Labels& labels, const Labels& selector) {
 class Translator {
  public:
   Translator(const ClusterState& state, const TranslateOptions& options)
-      : state_(state), options_(options) {}
+      : state_(state), options_(options) {
+    index();
+  }
 
   SourceState run() const;
 
@@ -99,9 +101,34 @@ class Translator {
   std::vector<discovery::Subset> subsets(const std::string& host) const;
   std::vector<HostAlias> aliases() const;
 
+  // Built once, so each Service finds its slices, WorkloadEntries and rule
+  // without scanning them all: linear in the cluster, not quadratic.
+  void index();
+
   const ClusterState& state_;
   const TranslateOptions& options_;
+  // "<ns>/<service name>" -> its slices, in key order.
+  std::map<std::string, std::vector<const EndpointSlice*>, std::less<>> slices_;
+  std::map<std::string, std::vector<const WorkloadEntry*>, std::less<>> workload_entries_;  // by ns
+  std::map<std::string, const DestinationRule*, std::less<>> rules_;  // by expanded host
 };
+
+void Translator::index() {
+  for (const auto& [key, slice] : state_.endpoint_slices) {
+    if (!wanted(slice.meta)) continue;
+    slices_[slice.meta.ns + "/" + label_of(slice.meta.labels, kServiceNameLabel)].push_back(&slice);
+  }
+  for (const auto& [key, we] : state_.workload_entries) {
+    if (wanted(we.meta)) workload_entries_[we.meta.ns].push_back(&we);
+  }
+  // Several rules for one host: the first in key order ("<ns>/<name>") wins,
+  // the others are ignored (istiod merges them; this is a simplification).
+  for (const auto& [key, rule] : state_.destination_rules) {
+    if (!wanted(rule.meta)) continue;
+    const bool is_short = rule.host.find('.') == std::string::npos;
+    rules_.emplace(is_short ? service_host(rule.host, rule.meta.ns) : lower(rule.host), &rule);
+  }
+}
 
 bool Translator::wanted(const ObjectMeta& meta) const {
   if (meta.deleting || contains(options_.exclude_namespaces, meta.ns)) return false;
@@ -150,11 +177,11 @@ std::vector<discovery::Endpoint> Translator::endpoints(
     const Service& svc, const std::set<std::string>& port_names) const {
   std::vector<discovery::Endpoint> ready;
   std::vector<discovery::Endpoint> terminating;
-  for (const auto& [key, slice] : state_.endpoint_slices) {
-    if (!wanted(slice.meta) || slice.meta.ns != svc.meta.ns) continue;
-    if (label_of(slice.meta.labels, kServiceNameLabel) != svc.meta.name) continue;
-    if (slice.address_type != "IPv4" && slice.address_type != "IPv6") continue;
-    add_slice(slice, port_names, ready, terminating);
+  if (const auto found = slices_.find(svc.meta.ns + "/" + svc.meta.name); found != slices_.end()) {
+    for (const EndpointSlice* slice : found->second) {
+      if (slice->address_type != "IPv4" && slice->address_type != "IPv6") continue;
+      add_slice(*slice, port_names, ready, terminating);
+    }
   }
   for (discovery::Endpoint& we : workload_entries(svc))
     ready.push_back(std::move(we));
@@ -206,10 +233,10 @@ discovery::Endpoint Translator::slice_endpoint(const EndpointSlice& slice, const
 
 std::vector<discovery::Endpoint> Translator::workload_entries(const Service& svc) const {
   std::vector<discovery::Endpoint> out;
-  if (svc.selector.empty()) return out;
-  for (const auto& [key, we] : state_.workload_entries) {
-    if (!wanted(we.meta) || we.meta.ns != svc.meta.ns) continue;
-    if (auto ep = workload_entry(we, svc.selector)) out.push_back(std::move(*ep));
+  const auto found = workload_entries_.find(svc.meta.ns);
+  if (svc.selector.empty() || found == workload_entries_.end()) return out;
+  for (const WorkloadEntry* we : found->second) {
+    if (auto ep = workload_entry(*we, svc.selector)) out.push_back(std::move(*ep));
   }
   return out;
 }
@@ -232,23 +259,15 @@ std::optional<discovery::Endpoint> Translator::workload_entry(const WorkloadEntr
 }
 
 std::vector<discovery::Subset> Translator::subsets(const std::string& host) const {
-  // Several rules for one host: the first in key order ("<ns>/<name>") wins,
-  // the others are ignored (istiod merges them; this is a simplification).
-  for (const auto& [key, rule] : state_.destination_rules) {
-    if (!wanted(rule.meta)) continue;
-    const bool is_short = rule.host.find('.') == std::string::npos;
-    const std::string expanded =
-        is_short ? service_host(rule.host, rule.meta.ns) : lower(rule.host);
-    if (expanded != host) continue;
-    std::vector<discovery::Subset> out;
-    std::set<std::string> names;
-    for (const Subset& subset : rule.subsets) {
-      if (subset.name.empty() || !names.insert(subset.name).second) continue;
-      out.push_back(discovery::Subset{subset.name, subset.labels});
-    }
-    return out;
+  const auto found = rules_.find(host);
+  if (found == rules_.end()) return {};
+  std::vector<discovery::Subset> out;
+  std::set<std::string> names;
+  for (const Subset& subset : found->second->subsets) {
+    if (subset.name.empty() || !names.insert(subset.name).second) continue;
+    out.push_back(discovery::Subset{subset.name, subset.labels});
   }
-  return {};
+  return out;
 }
 
 std::vector<HostAlias> Translator::aliases() const {
