@@ -1,0 +1,129 @@
+#include "discovery/kubernetes/store.h"
+
+#include <map>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace meshgate::discovery::kube {
+namespace {
+
+// Which ClusterState map holds the objects of kind T.
+template <typename T>
+struct Slot;
+template <>
+struct Slot<Service> {
+  static constexpr auto member = &ClusterState::services;
+};
+template <>
+struct Slot<EndpointSlice> {
+  static constexpr auto member = &ClusterState::endpoint_slices;
+};
+template <>
+struct Slot<Pod> {
+  static constexpr auto member = &ClusterState::pods;
+};
+template <>
+struct Slot<Namespace> {
+  static constexpr auto member = &ClusterState::namespaces;
+};
+template <>
+struct Slot<ServiceEntry> {
+  static constexpr auto member = &ClusterState::service_entries;
+};
+template <>
+struct Slot<WorkloadEntry> {
+  static constexpr auto member = &ClusterState::workload_entries;
+};
+template <>
+struct Slot<DestinationRule> {
+  static constexpr auto member = &ClusterState::destination_rules;
+};
+
+template <typename T>
+std::map<std::string, T>& objects_of(ClusterState& state) {
+  return state.*Slot<T>::member;
+}
+
+// "<namespace>/<name>"; Namespaces, cluster-scoped, by name alone.
+template <typename T>
+std::string key_of(const T& object) {
+  if constexpr (std::is_same_v<T, Namespace>) {
+    return object.meta.name;
+  } else {
+    return object.meta.ns + "/" + object.meta.name;
+  }
+}
+
+}  // namespace
+
+template <typename T>
+bool Store::replace(std::vector<T> items) {
+  std::map<std::string, T> fresh;
+  for (T& item : items) {
+    item.meta.resource_version.clear();
+    std::string key = key_of(item);
+    fresh.insert_or_assign(std::move(key), std::move(item));
+  }
+  std::map<std::string, T>& current = objects_of<T>(state_);
+  const bool changed = fresh != current;
+  current.swap(fresh);
+  if (changed) {
+    ++generation_;
+  }
+  return changed;
+}
+
+template <typename T>
+bool Store::apply(const Event<T>& event) {
+  if (!event.object.has_value()) {
+    return false;
+  }
+  std::map<std::string, T>& current = objects_of<T>(state_);
+  std::string key = key_of(*event.object);
+  bool changed = false;
+  switch (event.type) {
+    case EventType::kAdded:
+    case EventType::kModified: {
+      T object = *event.object;
+      object.meta.resource_version.clear();
+      auto it = current.find(key);
+      if (it == current.end()) {
+        current.emplace(std::move(key), std::move(object));
+        changed = true;
+      } else if (!(it->second == object)) {
+        it->second = std::move(object);
+        changed = true;
+      }
+      break;
+    }
+    case EventType::kDeleted:
+      changed = current.erase(key) > 0;
+      break;
+    case EventType::kBookmark:
+    case EventType::kError:
+      break;
+  }
+  if (changed) {
+    ++generation_;
+  }
+  return changed;
+}
+
+template bool Store::replace<Service>(std::vector<Service>);
+template bool Store::replace<EndpointSlice>(std::vector<EndpointSlice>);
+template bool Store::replace<Pod>(std::vector<Pod>);
+template bool Store::replace<Namespace>(std::vector<Namespace>);
+template bool Store::replace<ServiceEntry>(std::vector<ServiceEntry>);
+template bool Store::replace<WorkloadEntry>(std::vector<WorkloadEntry>);
+template bool Store::replace<DestinationRule>(std::vector<DestinationRule>);
+
+template bool Store::apply<Service>(const Event<Service>&);
+template bool Store::apply<EndpointSlice>(const Event<EndpointSlice>&);
+template bool Store::apply<Pod>(const Event<Pod>&);
+template bool Store::apply<Namespace>(const Event<Namespace>&);
+template bool Store::apply<ServiceEntry>(const Event<ServiceEntry>&);
+template bool Store::apply<WorkloadEntry>(const Event<WorkloadEntry>&);
+template bool Store::apply<DestinationRule>(const Event<DestinationRule>&);
+
+}  // namespace meshgate::discovery::kube
