@@ -10,11 +10,11 @@
 namespace meshgate::discovery::kube {
 
 struct ApiAccess {
-  std::string server;         // "https://10.96.0.1:443"
-  std::string ca_pem;         // the CA bundle, PEM; empty: the system's
-  bool insecure = false;      // insecure-skip-tls-verify (kubeconfig only)
-  std::string token;          // bearer token, when set inline
-  std::string token_file;     // bearer token re-read from here as it rotates
+  std::string server;      // "https://10.96.0.1:443"
+  std::string ca_pem;      // the CA bundle, PEM; empty: the system's
+  bool insecure = false;   // insecure-skip-tls-verify (kubeconfig only)
+  std::string token;       // bearer token, when set inline
+  std::string token_file;  // bearer token re-read from here as it rotates
   std::string client_cert_pem;
   std::string client_key_pem;
   std::string tls_server_name;  // SNI and name to verify; empty: from server
