@@ -43,8 +43,23 @@ struct FileSource {
   bool operator==(const FileSource&) const = default;
 };
 
+// Discovery from the Kubernetes API (discovery/kubernetes/README.md).
+struct KubernetesSource {
+  bool enabled = false;
+  std::string kubeconfig;  // "" : in a pod, its service account
+  // Hosts exported through the gateway, as Istio's expose-services.yaml: an
+  // exact host or "*.<suffix>".
+  std::vector<std::string> export_hosts{"*.local"};
+  std::vector<std::string> include_namespaces;  // empty: every namespace
+  std::vector<std::string> exclude_namespaces;
+  bool istio_resources = true;  // also watch ServiceEntries, WorkloadEntries, DestinationRules
+  Duration coalesce{100};       // a burst of changes makes one snapshot within this
+  bool operator==(const KubernetesSource&) const = default;
+};
+
 struct Discovery {
   std::vector<FileSource> files;
+  KubernetesSource kubernetes;
   bool operator==(const Discovery&) const = default;
 };
 

@@ -50,11 +50,21 @@ void resolve_relative_paths(detail::ParsedYaml& parsed, const std::filesystem::p
     for (FileSource& file : parsed.config.discovery.files)
       resolve_relative_path(file.path, base_dir);
   }
+  resolve_relative_path(parsed.config.discovery.kubernetes.kubeconfig, base_dir);
   resolve_relative_path(parsed.config.access_log.path, base_dir);
+}
+
+// The default file source is the demo registry: next to a real cluster it
+// would serve made-up services, so a document that turns Kubernetes on keeps
+// only the file sources it lists itself.
+void drop_default_files_for_kubernetes(detail::ParsedYaml& parsed) {
+  Discovery& discovery = parsed.config.discovery;
+  if (discovery.kubernetes.enabled && !parsed.files_from_document) discovery.files.clear();
 }
 
 LoadResult load_document(std::string_view yaml, const std::filesystem::path& base_dir) {
   detail::ParsedYaml parsed = detail::parse_yaml(yaml);
+  drop_default_files_for_kubernetes(parsed);
   std::vector<ConfigError> errors = std::move(parsed.errors);
   std::vector<ConfigError> checks;
   for (ConfigError& error : validate_config(parsed.config)) {

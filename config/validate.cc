@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "config/duration.h"
 #include "config/key_path.h"
 #include "config/names.h"
+#include "sni/istio_name.h"
 
 namespace meshgate::config {
 namespace {
@@ -42,6 +46,68 @@ void validate_listeners(const Listeners& listeners, Problems& problems) {
   }
 }
 
+// A burst of Kubernetes changes is held at most this long before it is
+// published: longer would only delay routing to new endpoints.
+constexpr Duration kMaxCoalesce = std::chrono::seconds(10);
+
+// An exact host or "*.<suffix>", as Istio's expose-services.yaml writes them.
+// A bare "*" would export every service of the cluster, so it is refused.
+std::optional<std::string> check_export_host(std::string_view host) {
+  if (host == "*") {
+    return "'*' would export every host of the cluster; use \"*.local\" or list the hosts";
+  }
+  const std::string_view name = host.starts_with("*.") ? host.substr(2) : host;
+  if (sni::is_lowercase_host(name)) return std::nullopt;
+  return "not a host or host pattern: " + detail::in_quotes(host) +
+         " (a lowercase DNS name, or \"*.\" followed by one, e.g. *.local)";
+}
+
+// A DNS-1123 label, as Kubernetes requires of a namespace name.
+std::optional<std::string> check_namespace_name(std::string_view name) {
+  if (name.find('.') == std::string_view::npos && sni::is_lowercase_host(name)) return std::nullopt;
+  return "not a valid namespace name: " + detail::in_quotes(name) +
+         " (a DNS-1123 label: 1..63 lowercase letters, digits or '-', starting and ending with a "
+         "letter or digit)";
+}
+
+void validate_namespaces(const std::vector<std::string>& names, const std::string& path,
+                         Problems& problems) {
+  for (size_t i = 0; i < names.size(); ++i)
+    problems.add_if(detail::join_index(path, i), check_namespace_name(names[i]));
+}
+
+// Including and excluding one namespace at once has no clear meaning.
+void validate_namespace_overlap(const KubernetesSource& kube, const std::string& path,
+                                Problems& problems) {
+  for (size_t e = 0; e < kube.exclude_namespaces.size(); ++e) {
+    const std::string& name = kube.exclude_namespaces[e];
+    const auto& included = kube.include_namespaces;
+    const auto found = std::find(included.begin(), included.end(), name);
+    if (found == included.end()) continue;
+    const size_t i = static_cast<size_t>(found - included.begin());
+    problems.add(detail::join_index(path + ".exclude_namespaces", e),
+                 fmt::format("namespace {} is also listed in {}", detail::in_quotes(name),
+                             detail::join_index(path + ".include_namespaces", i)));
+  }
+}
+
+void validate_kubernetes(const KubernetesSource& kube, Problems& problems) {
+  const std::string path = "discovery.kubernetes";
+  for (size_t i = 0; i < kube.export_hosts.size(); ++i) {
+    problems.add_if(detail::join_index(path + ".export_hosts", i),
+                    check_export_host(kube.export_hosts[i]));
+  }
+  validate_namespaces(kube.include_namespaces, path + ".include_namespaces", problems);
+  validate_namespaces(kube.exclude_namespaces, path + ".exclude_namespaces", problems);
+  validate_namespace_overlap(kube, path, problems);
+  if (kube.coalesce < Duration::zero()) {
+    problems.add(path + ".coalesce", "negative duration");
+  } else if (kube.coalesce > kMaxCoalesce) {
+    problems.add(path + ".coalesce",
+                 fmt::format("duration too large (max {})", format_duration(kMaxCoalesce)));
+  }
+}
+
 void validate_discovery(const Discovery& discovery, Problems& problems) {
   for (size_t i = 0; i < discovery.files.size(); ++i) {
     const FileSource& file = discovery.files[i];
@@ -49,6 +115,7 @@ void validate_discovery(const Discovery& discovery, Problems& problems) {
     if (file.path.empty()) problems.add(item + ".path", "a file source needs a non-empty path");
     problems.add_if(item + ".poll_interval", check_duration(file.poll_interval, false));
   }
+  validate_kubernetes(discovery.kubernetes, problems);
 }
 
 void validate_passthrough(const Passthrough& passthrough, Problems& problems) {

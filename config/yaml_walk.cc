@@ -27,10 +27,7 @@ void Walker::document(const YAML::Node& root) {
           {"cluster_domain", [&](auto& v, auto& p) { read_string(v, p, config_.cluster_domain); }},
           {"workers", [&](auto& v, auto& p) { read_uint32(v, p, kWorkersRange, config_.workers); }},
           {"listeners", [&](auto& v, auto& p) { listeners(v, p); }},
-          {"discovery",
-           [&](auto& v, auto& p) {
-             mapping(v, p, {{"files", [&](auto& fv, auto& fp) { files(fv, fp); }}});
-           }},
+          {"discovery", [&](auto& v, auto& p) { discovery(v, p); }},
           {"passthrough", [&](auto& v, auto& p) { passthrough(v, p); }},
           {"timeouts", [&](auto& v, auto& p) { timeouts(v, p); }},
           {"limits", [&](auto& v, auto& p) { limits(v, p); }},
@@ -108,6 +105,14 @@ void Walker::listener(const YAML::Node& node, const std::string& path, Listener&
           });
 }
 
+void Walker::discovery(const YAML::Node& node, const std::string& path) {
+  mapping(node, path,
+          {
+              {"files", [&](auto& v, auto& p) { files(v, p); }},
+              {"kubernetes", [&](auto& v, auto& p) { kubernetes(v, p); }},
+          });
+}
+
 void Walker::files(const YAML::Node& node, const std::string& path) {
   if (!expect(node, path, YAML::NodeType::Sequence)) return;
   out_.files_from_document = true;
@@ -128,6 +133,24 @@ void Walker::file_source(const YAML::Node& node, const std::string& path, FileSo
       {
           {"path", [&](auto& v, auto& p) { read_string(v, p, target.path); }},
           {"poll_interval", [&](auto& v, auto& p) { read_duration(v, p, target.poll_interval); }},
+      });
+}
+
+// Host and namespace names are checked by validate_config, which has no YAML.
+void Walker::kubernetes(const YAML::Node& node, const std::string& path) {
+  KubernetesSource& target = config_.discovery.kubernetes;
+  mapping(
+      node, path,
+      {
+          {"enabled", [&](auto& v, auto& p) { read_bool(v, p, target.enabled); }},
+          {"kubeconfig", [&](auto& v, auto& p) { read_string(v, p, target.kubeconfig); }},
+          {"export_hosts", [&](auto& v, auto& p) { read_string_list(v, p, target.export_hosts); }},
+          {"include_namespaces",
+           [&](auto& v, auto& p) { read_string_list(v, p, target.include_namespaces); }},
+          {"exclude_namespaces",
+           [&](auto& v, auto& p) { read_string_list(v, p, target.exclude_namespaces); }},
+          {"istio_resources", [&](auto& v, auto& p) { read_bool(v, p, target.istio_resources); }},
+          {"coalesce", [&](auto& v, auto& p) { read_duration(v, p, target.coalesce); }},
       });
 }
 

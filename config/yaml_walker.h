@@ -53,8 +53,10 @@ class Walker {
 
   void listeners(const YAML::Node& node, const std::string& path);
   void listener(const YAML::Node& node, const std::string& path, Listener& target);
+  void discovery(const YAML::Node& node, const std::string& path);
   void files(const YAML::Node& node, const std::string& path);
   void file_source(const YAML::Node& node, const std::string& path, FileSource& target);
+  void kubernetes(const YAML::Node& node, const std::string& path);
   void passthrough(const YAML::Node& node, const std::string& path);
   void timeouts(const YAML::Node& node, const std::string& path);
   void limits(const YAML::Node& node, const std::string& path);
@@ -68,6 +70,7 @@ class Walker {
   void dns_zone(const YAML::Node& node, const std::string& path, DnsZone& target);
   void dns_forward(const YAML::Node& node, const std::string& path);
   void read_dns_answer(const YAML::Node& node, const std::string& path, DnsAnswer& target);
+  // Also read by discovery.kubernetes.
   void read_string_list(const YAML::Node& node, const std::string& path,
                         std::vector<std::string>& target);
 

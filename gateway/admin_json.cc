@@ -52,12 +52,22 @@ json listeners(const config::Listeners& l) {
   return out;
 }
 
-json discovery_files(const config::Discovery& d) {
+json kubernetes(const config::KubernetesSource& k) {
+  return {{"enabled", k.enabled},
+          {"kubeconfig", k.kubeconfig},
+          {"export_hosts", k.export_hosts},
+          {"include_namespaces", k.include_namespaces},
+          {"exclude_namespaces", k.exclude_namespaces},
+          {"istio_resources", k.istio_resources},
+          {"coalesce", duration(k.coalesce)}};
+}
+
+json discovery_sources(const config::Discovery& d) {
   json files = json::array();
   for (const config::FileSource& f : d.files) {
     files.push_back({{"path", f.path}, {"poll_interval", duration(f.poll_interval)}});
   }
-  return {{"files", std::move(files)}};
+  return {{"files", std::move(files)}, {"kubernetes", kubernetes(d.kubernetes)}};
 }
 
 json passthrough(const config::Passthrough& p) {
@@ -194,7 +204,7 @@ json dump_config(const config::Config& config) {
           {"cluster_domain", config.cluster_domain},
           {"workers", config.workers},
           {"listeners", listeners(config.listeners)},
-          {"discovery", discovery_files(config.discovery)},
+          {"discovery", discovery_sources(config.discovery)},
           {"passthrough", passthrough(config.passthrough)},
           {"timeouts", timeouts(config.timeouts)},
           {"limits", limits(config.limits)},
