@@ -110,7 +110,8 @@ class Translator {
   // "<ns>/<service name>" -> its slices, in key order.
   std::map<std::string, std::vector<const EndpointSlice*>, std::less<>> slices_;
   std::map<std::string, std::vector<const WorkloadEntry*>, std::less<>> workload_entries_;  // by ns
-  std::map<std::string, const DestinationRule*, std::less<>> rules_;  // by expanded host
+  // By expanded host; several rules for one host in key order.
+  std::map<std::string, std::vector<const DestinationRule*>, std::less<>> rules_;
 };
 
 void Translator::index() {
@@ -121,12 +122,13 @@ void Translator::index() {
   for (const auto& [key, we] : state_.workload_entries) {
     if (wanted(we.meta)) workload_entries_[we.meta.ns].push_back(&we);
   }
-  // Several rules for one host: the first in key order ("<ns>/<name>") wins,
-  // the others are ignored (istiod merges them; this is a simplification).
+  // Several rules for one host merge their subsets, as istiod merges them;
+  // on a repeated subset name the first rule in key order ("<ns>/<name>")
+  // wins (istiod: the oldest).
   for (const auto& [key, rule] : state_.destination_rules) {
     if (!wanted(rule.meta)) continue;
     const bool is_short = rule.host.find('.') == std::string::npos;
-    rules_.emplace(is_short ? service_host(rule.host, rule.meta.ns) : lower(rule.host), &rule);
+    rules_[is_short ? service_host(rule.host, rule.meta.ns) : lower(rule.host)].push_back(&rule);
   }
 }
 
@@ -263,9 +265,11 @@ std::vector<discovery::Subset> Translator::subsets(const std::string& host) cons
   if (found == rules_.end()) return {};
   std::vector<discovery::Subset> out;
   std::set<std::string> names;
-  for (const Subset& subset : found->second->subsets) {
-    if (subset.name.empty() || !names.insert(subset.name).second) continue;
-    out.push_back(discovery::Subset{subset.name, subset.labels});
+  for (const DestinationRule* rule : found->second) {
+    for (const Subset& subset : rule->subsets) {
+      if (subset.name.empty() || !names.insert(subset.name).second) continue;
+      out.push_back(discovery::Subset{subset.name, subset.labels});
+    }
   }
   return out;
 }

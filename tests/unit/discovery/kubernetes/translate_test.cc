@@ -365,13 +365,18 @@ TEST_F(Translate, DestinationRuleShortHostOfOtherNamespaceDoesNotMatch) {
   EXPECT_TRUE(s->subsets.empty());
 }
 
-TEST_F(Translate, FirstDestinationRuleInKeyOrderWins) {
-  add_dr(rule("bar", "b-rule", "httpbin", {{"second", {{"version", "v2"}}}}));
-  add_dr(rule("bar", "a-rule", "httpbin.bar.svc.cluster.local", {{"first", {{"version", "v1"}}}}));
+TEST_F(Translate, DestinationRulesForOneHostMergeTheirSubsets) {
+  add_dr(rule("bar", "b-rule", "httpbin",
+              {{"second", {{"version", "v2"}}}, {"shared", {{"version", "b"}}}}));
+  add_dr(rule("bar", "a-rule", "httpbin.bar.svc.cluster.local",
+              {{"first", {{"version", "v1"}}}, {"shared", {{"version", "a"}}}}));
   const auto s = find("bar", "httpbin");
   ASSERT_TRUE(s);
-  ASSERT_EQ(s->subsets.size(), 1u);
+  ASSERT_EQ(s->subsets.size(), 3u);
   EXPECT_EQ(s->subsets[0].name, "first");
+  EXPECT_EQ(s->subsets[1].name, "shared");
+  EXPECT_EQ(s->subsets[1].labels.at("version"), "a");  // the first rule in key order wins
+  EXPECT_EQ(s->subsets[2].name, "second");
 }
 
 TEST_F(Translate, ExportHostsFilter) {
