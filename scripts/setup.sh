@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-dev libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev
-  libc-ares-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libc-ares-dev libnghttp2-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   clang-format bind9-dnsutils
   openssl curl ca-certificates
 )

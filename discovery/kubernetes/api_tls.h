@@ -1,0 +1,56 @@
+// The way to the API server: its URL taken apart, an OpenSSL context built
+// from ApiAccess (the CA to trust, the client certificate, ALPN h2 then
+// http/1.1), and a dial that connects, handshakes and verifies the server's
+// name or IP address, all within one deadline.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/ssl.hpp>
+
+#include "discovery/kubernetes/kubeconfig.h"
+#include "gateway/asio.h"
+
+namespace meshgate::discovery::kube {
+
+struct ServerUrl {
+  std::string host;  // a name, or an IP literal without brackets
+  uint16_t port = 443;
+  std::string base_path;  // "" or "/prefix" (no trailing slash)
+  bool host_is_ip = false;
+};
+
+// "https://host[:port][/prefix]", host a name, an IPv4 literal or a
+// bracketed IPv6 literal. Only https: the API server is never plain text.
+std::optional<ServerUrl> parse_server_url(std::string_view url, std::string* error);
+
+using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
+
+// Trusts access.ca_pem (else the system's CAs), presents the client
+// certificate if any, offers ALPN h2 and http/1.1, TLS 1.2 at least. Null
+// with *error set when a PEM does not load.
+std::shared_ptr<asio::ssl::context> make_tls_context(const ApiAccess& access, std::string* error);
+
+struct Dialed {
+  std::unique_ptr<TlsStream> stream;  // null on failure
+  std::string alpn;                   // "h2", "http/1.1" or "" (none negotiated)
+  std::string error;                  // why it failed
+};
+
+struct DialTarget {
+  ServerUrl url;
+  std::string verify_name;  // the name to verify and send as SNI; "" : url.host
+  bool verify = true;       // false only for insecure-skip-tls-verify
+};
+
+// Resolves, connects and handshakes; the whole bounded by `timeout`. Takes
+// its arguments by value: a coroutine outlives the caller's temporaries.
+asio::awaitable<Dialed> dial(std::shared_ptr<asio::ssl::context> context, DialTarget target,
+                             std::chrono::milliseconds timeout);
+
+}  // namespace meshgate::discovery::kube

@@ -1,0 +1,12 @@
+// The Kubernetes source's stats as Prometheus families (meshgate_kubernetes_*),
+// for /stats/prometheus. Documented in discovery/kubernetes/README.md.
+#pragma once
+
+#include "discovery/kubernetes/kube_source.h"
+#include "gateway/prometheus.h"
+
+namespace meshgate::discovery::kube {
+
+void write_kubernetes_metrics(const KubernetesStats& stats, gateway::PrometheusWriter& writer);
+
+}  // namespace meshgate::discovery::kube
