@@ -23,6 +23,7 @@ App::App(ConfigPtr config, std::string config_path)
   access_log_ = AccessLog::open(config_->access_log);
   for (const config::FileSource& file : config_->discovery.files)
     add_file_source(file);
+  create_kubernetes();
   gateway_ = std::make_unique<Gateway>(config_, registry_, access_log_);
   istiod_ = std::make_shared<IstiodUpstreams>(control_, gateway_->publisher());
   std::weak_ptr<IstiodUpstreams> istiod = istiod_;
@@ -38,6 +39,7 @@ App::App(ConfigPtr config, std::string config_path)
 }
 
 App::~App() {
+  stop_kubernetes();
   if (gateway_) gateway_->stop();
   if (dns_) dns_->stop();
 }
@@ -58,6 +60,7 @@ void App::start() {
   istiod_->configure(config_);
   for (auto& poller : pollers_)
     poller->start();
+  start_kubernetes();
   if (!config_path_.empty()) spawn(control_, watch_config_file(), "config watch");
   started_ = true;
 }

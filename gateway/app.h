@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "discovery/file_source.h"
+#include "discovery/kubernetes/kube_source.h"
 #include "discovery/registry.h"
 #include "dns-global/dns_server.h"
 #include "dns-global/vip_allocator.h"
@@ -69,6 +70,11 @@ class App {
 
  private:
   void add_file_source(const config::FileSource& file);
+  // app_kubernetes.cc
+  void create_kubernetes();  // throws when the API server cannot be addressed
+  void start_kubernetes();
+  void stop_kubernetes();
+  void reconfigure_kubernetes(const config::Config& previous);
   // app_dns.cc
   void start_dns();
   void publish_zone();
@@ -106,6 +112,7 @@ class App {
   // Replaced by a reload; a stopped poller may still have a wake-up queued.
   std::vector<std::unique_ptr<discovery::FileSource>> retired_sources_;
   std::vector<std::unique_ptr<FilePoller>> retired_pollers_;
+  std::unique_ptr<discovery::kube::KubernetesSource> kube_;  // null: not enabled
   std::unique_ptr<dns::VipAllocator> vips_;  // from config_->dns.vip_ranges
   std::unique_ptr<dns::DnsServer> dns_;      // null: dns.enabled is false
   std::unique_ptr<HttpServer> health_;

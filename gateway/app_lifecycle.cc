@@ -61,6 +61,7 @@ void App::finish(CloseReason reason) {
         drain_result_.cut);
   }
   istiod_->stop();
+  stop_kubernetes();
   if (dns_) dns_->stop();
   for (auto& poller : pollers_)
     poller->stop();
@@ -120,6 +121,7 @@ void App::apply(ConfigPtr next) {
   reconcile_file_sources(*next);
   ConfigPtr previous = std::exchange(config_, std::move(next));
   istiod_->configure(config_);
+  reconfigure_kubernetes(*previous);
   if (!reconfigure_dns(*previous)) http_failed = true;
   if (http_failed) {
     ++reloads_failed_;

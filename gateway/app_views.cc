@@ -36,6 +36,7 @@ MetricsInput App::gather_metrics() const {
   in.http.emplace("metrics", metrics_->stats());
   in.http.emplace("admin", admin_->stats());
   if (dns_) in.dns = dns_->stats();
+  if (kube_) in.kubernetes = kube_->stats();
   return in;
 }
 

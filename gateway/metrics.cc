@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "discovery/kubernetes/kube_metrics.h"
 #include "gateway/prometheus.h"
 
 namespace meshgate::gateway {
@@ -181,6 +182,7 @@ std::string render_metrics(const MetricsInput& input) {
   write_control(out, input);
   write_http(out, input);
   if (input.dns) dns::write_dns_metrics(*input.dns, out);
+  if (input.kubernetes) discovery::kube::write_kubernetes_metrics(*input.kubernetes, out);
   return out.take();
 }
 

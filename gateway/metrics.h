@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "discovery/kubernetes/kube_source.h"
 #include "dns-global/stats.h"
 #include "gateway/http_server.h"
 #include "gateway/listener_kind.h"
@@ -35,8 +36,9 @@ struct MetricsInput {
   uint64_t access_log_dropped = 0;
   bool ready = false;
   bool draining = false;
-  std::map<std::string, HttpServerStats, std::less<>> http;  // by server name
-  std::optional<dns::DnsStatsSnapshot> dns;                  // when the DNS server runs
+  std::map<std::string, HttpServerStats, std::less<>> http;    // by server name
+  std::optional<dns::DnsStatsSnapshot> dns;                    // when the DNS server runs
+  std::optional<discovery::kube::KubernetesStats> kubernetes;  // when discovery.kubernetes runs
 };
 
 std::string render_metrics(const MetricsInput& input);

@@ -67,9 +67,9 @@ class H2Session {
   // on_close("connection lost: <reason>") is called; the session is dead.
   void connection_lost(const std::string& reason);
 
-  bool alive() const;             // not dead and no GOAWAY received
-  size_t open_streams() const;    // streams whose on_close has not been called
-  uint64_t pings_acked() const;   // PING ACKs received
+  bool alive() const;            // not dead and no GOAWAY received
+  size_t open_streams() const;   // streams whose on_close has not been called
+  uint64_t pings_acked() const;  // PING ACKs received
   const std::string& error() const;
 
  private:
