@@ -1,0 +1,168 @@
+// The whole gateway with discovery.kubernetes: readiness waits for the first
+// sync, and a real TLS connection on 15443 reaches an endpoint that exists
+// only because the stand-in API server announced it.
+#include <gtest/gtest.h>
+
+#include "tests/integration/kube_fixture.h"
+#include "tests/support/app_harness.h"
+#include "tests/support/dns_client.h"
+#include "tests/support/tls_client.h"
+
+namespace meshgate::testing {
+namespace {
+
+namespace k = kube;
+using gateway::HttpPort;
+using gateway::ListenerKind;
+
+constexpr const char* kSni = "outbound_.8000_._.httpbin.bar.svc.cluster.local";
+
+class KubeGateway : public ::testing::Test {
+ protected:
+  KubeGateway() {
+    backend_ = backends_.add(
+        {"v1", f_.pki().server.cert_pem, f_.pki().server.key_pem, f_.pki().ca.cert_pem, false});
+    backends_.start();
+  }
+
+  // httpbin.bar whose only endpoint is the backend, on 127.0.0.1.
+  void announce_backend(const std::string& network = "network1") {
+    f_.api().apply(k::kNamespaces, k::namespace_json("bar", "network1"));
+    f_.api().apply(k::kServices, k::service_json("bar", "httpbin", {{"app", "httpbin"}},
+                                                 {{"tls", 8000, "tls", "TCP"}}));
+    f_.apply_pod("httpbin-v1-5d7f9c-abcde", "v1", "127.0.0.1", network);
+    f_.apply_slice({{"127.0.0.1", "httpbin-v1-5d7f9c-abcde"}}, backend_);
+  }
+
+  config::Config config() {
+    config::Config config = test_config();
+    config.discovery.files.clear();
+    config.discovery.kubernetes.enabled = true;
+    config.discovery.kubernetes.kubeconfig = dir_.write("kubeconfig", f_.kubeconfig_yaml());
+    return config;
+  }
+
+  // A config file with every listener on 127.0.0.1 port 0 and `discovery`.
+  std::string config_file(const std::string& discovery) {
+    std::string yaml = "workers: 2\nlisteners:\n";
+    for (const char* name :
+         {"passthrough", "istiod", "webhook", "dns", "dns_grpc", "health", "metrics", "admin"})
+      yaml += std::string("  ") + name + ": {address: 127.0.0.1, port: 0}\n";
+    yaml += "istiod:\n  xds: {host: localhost, port: 1}\n  webhook: {host: localhost, port: 1}\n";
+    yaml += "access_log: {enabled: false}\nreload: {poll_interval: 0s}\n";
+    return dir_.write("meshgate.yaml", yaml + "discovery:\n" + discovery);
+  }
+
+  std::string get_through(const AppUnderTest& app) {
+    TlsClientOptions options;
+    options.sni = kSni;
+    options.alpn = {"istio"};
+    options.ca_pem = f_.pki().ca.cert_pem;
+    options.verify_host = "httpbin.bar.svc.cluster.local";
+    TlsClient tls(app.port(ListenerKind::kPassthrough), options);
+    return tls.handshake_ok() ? tls.http_get() : "handshake failed: " + tls.error();
+  }
+
+  KubeFixture f_;
+  Backends backends_;
+  uint16_t backend_ = 0;
+  TempDir dir_;
+};
+
+TEST_F(KubeGateway, RoutesATlsConnectionToAnEndpointTheApiServerAnnounced) {
+  announce_backend();
+  AppUnderTest app(config());
+  ASSERT_TRUE(poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; },
+                         std::chrono::seconds(10)));
+  EXPECT_NE(get_through(app).find("hello from v1"), std::string::npos);
+  EXPECT_EQ(app.metric("meshgate_kubernetes_synced"), 1);
+  EXPECT_EQ(app.metric(R"(meshgate_kubernetes_resource_up{resource="endpointslices"})"), 1);
+}
+
+TEST_F(KubeGateway, NotReadyUntilTheFirstSync) {
+  announce_backend();
+  f_.api().set_error(k::kEndpointSlices, 500);
+  AppUnderTest app(config());
+  ASSERT_TRUE(poll_until([&] {
+    return app.metric(R"(meshgate_kubernetes_list_failures_total{resource="endpointslices"})") >= 1;
+  }));
+  EXPECT_EQ(app.get(HttpPort::kHealth, "/healthz/ready").status, 503);
+  EXPECT_EQ(app.metric("meshgate_kubernetes_synced"), 0);
+  f_.api().set_error(k::kEndpointSlices, 0);
+  EXPECT_TRUE(poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; },
+                         std::chrono::seconds(10)));
+  EXPECT_NE(get_through(app).find("hello from v1"), std::string::npos);
+}
+
+TEST_F(KubeGateway, EndpointOnAnotherNetworkIsNeverDialed) {
+  announce_backend("network2");
+  AppUnderTest app(config());
+  ASSERT_TRUE(poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; },
+                         std::chrono::seconds(10)));
+  EXPECT_EQ(get_through(app).find("hello from v1"), std::string::npos);
+  EXPECT_TRUE(poll_until([&] {
+    return app.metric(
+               R"(meshgate_connections_closed_total{listener="passthrough",reason="no_endpoint"})") ==
+           1;
+  }));
+  // The pod moves to this network (its label changes): routable.
+  f_.apply_pod("httpbin-v1-5d7f9c-abcde", "v1", "127.0.0.1", "network1");
+  EXPECT_TRUE(
+      poll_until([&] { return get_through(app).find("hello from v1") != std::string::npos; },
+                 std::chrono::seconds(10)));
+}
+
+// A ServiceEntry for a .global host, as users write them for the other
+// side of a multi-network mesh: its address is what the gateway's DNS says.
+TEST_F(KubeGateway, ServiceEntryGlobalHostIsAnsweredByDns) {
+  announce_backend();
+  AppUnderTest app(config());
+  ASSERT_TRUE(poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; },
+                         std::chrono::seconds(10)));
+  const uint16_t port = app.app().dns_server()->udp_endpoint().port();
+  auto answer = [&](const std::string& name) -> std::string {
+    const auto reply = udp_exchange(port, dns_query(name, dns::rrtype::kA));
+    if (!reply) return "no reply";
+    const dns::Message message = parse_reply(*reply);
+    if (message.answers.empty()) return "no answer";
+    const auto* data = std::get_if<dns::AData>(&message.answers[0].data);
+    if (data == nullptr) return "not an A record";
+    const auto& a = data->address;
+    return std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
+           std::to_string(a[3]);
+  };
+  EXPECT_EQ(answer("reviews.foo.global"), "no answer");
+  f_.api().apply(k::kServiceEntries,
+                 k::service_entry_json("foo", "reviews-global", {"reviews.foo.global"},
+                                       {"240.0.0.10"}, {{9080, "http", "HTTP"}}));
+  EXPECT_TRUE(poll_until([&] { return answer("reviews.foo.global") == "240.0.0.10"; },
+                         std::chrono::seconds(10)))
+      << answer("reviews.foo.global");
+}
+
+TEST_F(KubeGateway, ReloadTurnsKubernetesDiscoveryOffAndOn) {
+  announce_backend();
+  dir_.write("kubeconfig", f_.kubeconfig_yaml());
+  const std::string kube = "  kubernetes: {enabled: true, kubeconfig: kubeconfig}\n";
+  auto app = AppUnderTest::from_file(config_file(kube));
+  ASSERT_TRUE(
+      poll_until([&] { return get_through(*app).find("hello from v1") != std::string::npos; },
+                 std::chrono::seconds(10)));
+  // Off: the cluster's services leave the registry; the (empty) file stays.
+  config_file("  files: [{path: " + dir_.write("registry.yaml", "services: []\n") + "}]\n");
+  app->app().reload();
+  ASSERT_TRUE(
+      poll_until([&] { return get_through(*app).find("hello from v1") == std::string::npos; },
+                 std::chrono::seconds(10)));
+  EXPECT_TRUE(poll_until(
+      [&] { return app->scrape().find("meshgate_kubernetes_synced") == std::string::npos; }));
+  // On again: a new source lists the cluster from scratch.
+  config_file(kube);
+  app->app().reload();
+  EXPECT_TRUE(
+      poll_until([&] { return get_through(*app).find("hello from v1") != std::string::npos; },
+                 std::chrono::seconds(10)));
+}
+
+}  // namespace
+}  // namespace meshgate::testing
