@@ -11,7 +11,7 @@
 // Once with the default coalescing window (100 ms) and once with none, so
 // the table shows what the window costs and what the rest of the path does.
 //
-//   kube_latency_bench [--services N] [--iterations I]
+//   kube_latency_bench [--services N] [--endpoints-per-service E] [--iterations I]
 //   kube_latency_bench --smoke   # 20 services, 5 iterations (ctest)
 #include <algorithm>
 #include <atomic>
@@ -40,6 +40,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   int services = 200;
+  int endpoints = 1;  // per service, at the start
   int iterations = 50;
 };
 
@@ -66,12 +67,12 @@ void apply_slice(mg::testing::KubeApiServer& api, int service, int endpoints) {
                                    list, {{"tls", 8443}}));
 }
 
-void seed(mg::testing::KubeApiServer& api, int services) {
+void seed(mg::testing::KubeApiServer& api, int services, int endpoints) {
   api.apply(k::kNamespaces, k::namespace_json("bench", "network1"));
   for (int s = 0; s < services; ++s) {
     api.apply(k::kServices, k::service_json("bench", service_name(s), {{"app", service_name(s)}},
                                             {{"tls", 8000, "8443", "TCP"}}));
-    apply_slice(api, s, 1);
+    apply_slice(api, s, endpoints);
   }
 }
 
@@ -91,7 +92,7 @@ std::vector<Sample> run(const Options& options, std::chrono::milliseconds coales
   const auto cert =
       mg::demo::make_leaf(pki.ca, "kubernetes", std::vector<std::string>{"kubernetes.default.svc"});
   mg::testing::KubeApiServer api({cert.cert_pem, cert.key_pem, true, "bench-token", ""});
-  seed(api, options.services);
+  seed(api, options.services, options.endpoints);
 
   mg::discovery::Registry registry;
   mg::config::Config config = mg::testing::test_config();
@@ -137,7 +138,7 @@ std::vector<Sample> run(const Options& options, std::chrono::milliseconds coales
   std::vector<Sample> samples;
   for (int i = 0; i < options.iterations; ++i) {
     const int service = i % options.services;
-    const int endpoints = 2 + i / options.services;
+    const int endpoints = options.endpoints + 1 + i / options.services;
     {
       std::lock_guard lock(mutex);
       want_service = service;
@@ -205,14 +206,19 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--smoke") {
-      options = {20, 5};
+      options = {20, 1, 5};
     } else if (arg == "--services" && i + 1 < argc && parse_int(argv[i + 1], &options.services)) {
+      ++i;
+    } else if (arg == "--endpoints-per-service" && i + 1 < argc &&
+               parse_int(argv[i + 1], &options.endpoints)) {
       ++i;
     } else if (arg == "--iterations" && i + 1 < argc &&
                parse_int(argv[i + 1], &options.iterations)) {
       ++i;
     } else {
-      std::fprintf(stderr, "usage: kube_latency_bench [--services N] [--iterations I] [--smoke]\n");
+      std::fprintf(stderr,
+                   "usage: kube_latency_bench [--services N] [--endpoints-per-service E] "
+                   "[--iterations I] [--smoke]\n");
       return 2;
     }
   }

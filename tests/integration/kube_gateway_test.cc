@@ -140,6 +140,36 @@ TEST_F(KubeGateway, ServiceEntryGlobalHostIsAnsweredByDns) {
       << answer("reviews.foo.global");
 }
 
+// 15012 relays to istiod as the cluster runs it: the istiod Service's
+// EndpointSlice (istiod has no sidecar, so no mTLS label is needed).
+TEST_F(KubeGateway, IstiodUpstreamComesFromTheIstiodService) {
+  f_.api().apply(k::kNamespaces, k::namespace_json("istio-system"));
+  f_.api().apply(k::kServices, k::service_json("istio-system", "istiod", {{"app", "istiod"}},
+                                               {{"grpc-xds", 15012, "15012", "TCP"},
+                                                {"https-webhook", 443, "15017", "TCP"}}));
+  f_.api().apply(
+      k::kEndpointSlices,
+      k::endpoint_slice_json("istio-system", "istiod-q8w2n", "istiod", {{"127.0.0.1", ""}},
+                             {{"grpc-xds", backend_}, {"https-webhook", backend_}}));
+  config::Config config = this->config();
+  config.istiod.xds = {"istiod.istio-system.svc", 15012};
+  AppUnderTest app(config);
+  ASSERT_TRUE(poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; },
+                         std::chrono::seconds(10)));
+  // Only the registry knows this backend's port: DNS (tried while the
+  // source syncs) could only give istiod.istio-system.svc:15012.
+  TlsClientOptions options;
+  options.sni = "istiod.istio-system.svc";
+  options.ca_pem = f_.pki().ca.cert_pem;
+  options.verify_host = "httpbin.bar.svc.cluster.local";  // the test backend's certificate
+  EXPECT_TRUE(poll_until(
+      [&] {
+        TlsClient tls(app.port(ListenerKind::kIstiod), options);
+        return tls.handshake_ok() && tls.http_get().find("hello from v1") != std::string::npos;
+      },
+      std::chrono::seconds(10)));
+}
+
 TEST_F(KubeGateway, ReloadTurnsKubernetesDiscoveryOffAndOn) {
   announce_backend();
   dir_.write("kubeconfig", f_.kubeconfig_yaml());

@@ -32,12 +32,17 @@ bool three(const discovery::Snapshot& s) {
   return addresses(httpbin(s)).size() == 3;
 }
 
-TEST(KubeResilience, DroppedWatchResumesFromTheLastVersionWithoutRelisting) {
-  KubeFixture f;
+// The mesh seeded, the source synced and all seven watches open.
+bool start_watching(KubeFixture& f) {
   f.seed_mesh();
   f.start();
-  ASSERT_TRUE(f.eventually_stats([](const auto& s) { return s.synced; }));
-  ASSERT_TRUE(poll_until([&] { return f.api().open_watches() == 7; }));
+  return f.eventually_stats([](const auto& s) { return s.synced; }) &&
+         poll_until([&] { return f.api().open_watches() == 7; });
+}
+
+TEST(KubeResilience, DroppedWatchResumesFromTheLastVersionWithoutRelisting) {
+  KubeFixture f;
+  ASSERT_TRUE(start_watching(f));
   const size_t before = f.api().requests().size();
   f.api().drop_connections();
   ASSERT_TRUE(poll_until([&] { return f.api().open_watches() == 7; }));
@@ -53,10 +58,7 @@ TEST(KubeResilience, DroppedWatchResumesFromTheLastVersionWithoutRelisting) {
 
 TEST(KubeResilience, ExpiredHistoryRelists) {
   KubeFixture f;
-  f.seed_mesh();
-  f.start();
-  ASSERT_TRUE(f.eventually_stats([](const auto& s) { return s.synced; }));
-  ASSERT_TRUE(poll_until([&] { return f.api().open_watches() == 7; }));
+  ASSERT_TRUE(start_watching(f));
   const size_t before = f.api().requests().size();
   f.api().expire_history();  // open watches get an ERROR event with a 410 Status
   scale_to_three(f);

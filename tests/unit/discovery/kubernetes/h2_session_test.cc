@@ -1,254 +1,29 @@
+// Tests of H2Session against a real nghttp2 server in memory; the fixture
+// (FakeServer, the pump, Recorder) lives in h2_test_server.h.
 #include "discovery/kubernetes/h2_session.h"
 
 #include <nghttp2/nghttp2.h>
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cstring>
-#include <deque>
-#include <functional>
-#include <map>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "tests/unit/discovery/kubernetes/h2_test_server.h"
+
 namespace meshgate::discovery::kube {
 namespace {
 
-using Headers = H2Session::Headers;
-
-const uint8_t* bytes(std::string_view s) {
-  return reinterpret_cast<const uint8_t*>(s.data());
-}
-
-// Points into `headers`, which must outlive the result.
-std::vector<nghttp2_nv> make_nva(const Headers& headers) {
-  std::vector<nghttp2_nv> nva;
-  for (const auto& [name, value] : headers) {
-    nva.push_back({const_cast<uint8_t*>(bytes(name)), const_cast<uint8_t*>(bytes(value)),
-                   name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
-  }
-  return nva;
-}
-
-// The peer: a real nghttp2 server session, in memory. Requests are recorded;
-// the test decides what to answer and when. A response body is a deferred
-// data provider fed by send() and ended by finish(), so each send() between
-// two pumps goes out as its own DATA frame.
-class FakeServer {
- public:
-  struct Stream {
-    Headers headers;
-    bool request_ended = false;  // END_STREAM seen on the request
-    bool got_rst = false;
-    uint32_t rst_code = 0;
-    bool closed = false;
-    std::string pending;  // body bytes not yet framed, from `offset`
-    size_t offset = 0;
-    bool eof = false;
-  };
-
-  explicit FakeServer(uint32_t max_concurrent_streams = 100) {
-    nghttp2_session_callbacks* callbacks = nullptr;
-    nghttp2_session_callbacks_new(&callbacks);
-    nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &FakeServer::on_begin);
-    nghttp2_session_callbacks_set_on_header_callback(callbacks, &FakeServer::on_header);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &FakeServer::on_frame);
-    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &FakeServer::on_close);
-    nghttp2_option* option = nullptr;
-    nghttp2_option_new(&option);
-    // Lets a test send a header block far above what the client accepts.
-    nghttp2_option_set_max_send_header_block_length(option, 1 << 20);
-    nghttp2_session_server_new2(&session_, callbacks, this, option);
-    nghttp2_option_del(option);
-    nghttp2_session_callbacks_del(callbacks);
-    const nghttp2_settings_entry settings[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, max_concurrent_streams}};
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 1);
-  }
-  ~FakeServer() { nghttp2_session_del(session_); }
-  FakeServer(const FakeServer&) = delete;
-  FakeServer& operator=(const FakeServer&) = delete;
-
-  nghttp2_session* session() const { return session_; }
-  std::map<int32_t, Stream>& streams() { return streams_; }
-  Stream& stream(int32_t id) { return streams_[id]; }
-
-  std::string header(int32_t id, std::string_view name) {
-    for (const auto& [key, value] : streams_[id].headers) {
-      if (key == name) return value;
-    }
-    return "<missing>";
-  }
-
-  // Response headers; with `end`, END_STREAM rides on them (no body).
-  void respond(int32_t id, std::string status, Headers extra = {}, bool end = false) {
-    Headers headers = {{":status", std::move(status)}};
-    headers.insert(headers.end(), extra.begin(), extra.end());
-    std::vector<nghttp2_nv> nva = make_nva(headers);
-    nghttp2_data_provider provider{};
-    provider.read_callback = &FakeServer::read_body;
-    nghttp2_submit_response(session_, id, nva.data(), nva.size(), end ? nullptr : &provider);
-  }
-  void informational(int32_t id, std::string status) {
-    const Headers headers = {{":status", std::move(status)}};
-    std::vector<nghttp2_nv> nva = make_nva(headers);
-    nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, id, nullptr, nva.data(), nva.size(),
-                           nullptr);
-  }
-  void send(int32_t id, std::string_view data) {
-    streams_[id].pending.append(data);
-    nghttp2_session_resume_data(session_, id);
-  }
-  void finish(int32_t id) {
-    streams_[id].eof = true;
-    nghttp2_session_resume_data(session_, id);
-  }
-  void reset(int32_t id, uint32_t code) {
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, code);
-  }
-  void goaway(int32_t last_stream_id) {
-    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, last_stream_id, NGHTTP2_NO_ERROR, nullptr,
-                          0);
-  }
-
-  bool feed(std::string_view data) {
-    return nghttp2_session_mem_recv(session_, bytes(data), data.size()) ==
-           static_cast<ssize_t>(data.size());
-  }
-  std::string drain() {
-    std::string out;
-    for (;;) {
-      const uint8_t* data = nullptr;
-      const ssize_t n = nghttp2_session_mem_send(session_, &data);
-      if (n <= 0) return out;
-      out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
-    }
-  }
-
- private:
-  static FakeServer& self(void* user_data) { return *static_cast<FakeServer*>(user_data); }
-
-  static int on_begin(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-    if (frame->hd.type == NGHTTP2_HEADERS) self(user_data).streams_[frame->hd.stream_id];
-    return 0;
-  }
-  static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
-                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
-                       void* user_data) {
-    self(user_data).streams_[frame->hd.stream_id].headers.emplace_back(
-        std::string(reinterpret_cast<const char*>(name), namelen),
-        std::string(reinterpret_cast<const char*>(value), valuelen));
-    return 0;
-  }
-  static int on_frame(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-    FakeServer& server = self(user_data);
-    if (frame->hd.type == NGHTTP2_HEADERS && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
-      server.streams_[frame->hd.stream_id].request_ended = true;
-    } else if (frame->hd.type == NGHTTP2_RST_STREAM) {
-      Stream& stream = server.streams_[frame->hd.stream_id];
-      stream.got_rst = true;
-      stream.rst_code = frame->rst_stream.error_code;
-    } else if (frame->hd.type == NGHTTP2_GOAWAY) {
-      server.goaway_received = true;
-    }
-    return 0;
-  }
-  static int on_close(nghttp2_session*, int32_t id, uint32_t, void* user_data) {
-    self(user_data).streams_[id].closed = true;
-    return 0;
-  }
-  static ssize_t read_body(nghttp2_session*, int32_t id, uint8_t* buf, size_t length,
-                           uint32_t* flags, nghttp2_data_source*, void* user_data) {
-    Stream& stream = self(user_data).streams_[id];
-    const size_t n = std::min(length, stream.pending.size() - stream.offset);
-    std::memcpy(buf, stream.pending.data() + stream.offset, n);
-    stream.offset += n;
-    if (stream.offset == stream.pending.size()) {
-      stream.pending.clear();
-      stream.offset = 0;
-      if (stream.eof) {
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
-      } else if (n == 0) {
-        return NGHTTP2_ERR_DEFERRED;
-      }
-    }
-    return static_cast<ssize_t>(n);
-  }
-
-  nghttp2_session* session_ = nullptr;
-  std::map<int32_t, Stream> streams_;
-
- public:
-  bool goaway_received = false;
-};
-
-// What one ResponseSink saw; also checks the sink contract as it goes.
-struct Recorder {
-  std::vector<int> statuses;
-  std::string body;
-  int data_calls = 0;
-  std::vector<std::string> closes;
-  std::function<void(std::string_view)> extra_on_data;
-  std::function<void(const std::string&)> extra_on_close;
-
-  ResponseSink sink() {
-    return ResponseSink{[this](int status) {
-                          EXPECT_TRUE(closes.empty()) << "on_status after on_close";
-                          statuses.push_back(status);
-                        },
-                        [this](std::string_view data) {
-                          EXPECT_TRUE(closes.empty()) << "on_data after on_close";
-                          body.append(data);
-                          ++data_calls;
-                          if (extra_on_data) extra_on_data(data);
-                        },
-                        [this](const std::string& error) {
-                          closes.push_back(error);
-                          if (extra_on_close) extra_on_close(error);
-                        }};
-  }
-};
-
-class H2SessionTest : public ::testing::Test {
- protected:
-  void SetUp() override { pump(); }
-
-  void TearDown() override {
-    for (const Recorder& recorder : recorders_) {
-      EXPECT_LE(recorder.closes.size(), 1u) << "on_close more than once";
-      EXPECT_LE(recorder.statuses.size(), 1u) << "on_status more than once";
-    }
-  }
-
-  Recorder& recorder() { return recorders_.emplace_back(); }
-
-  int32_t get(Recorder& recorder, std::string path = "/api/v1/pods") {
-    return client_.submit_get("kube.example:6443", path, {{"authorization", "Bearer t0k3n"}},
-                              recorder.sink());
-  }
-
-  // Shuttles bytes both ways until neither side has anything to say.
-  void pump() {
-    for (int round = 0; round < 100000; ++round) {
-      const std::string to_server = client_.take_output();
-      if (!to_server.empty()) server_ok_ = server_.feed(to_server) && server_ok_;
-      const std::string to_client = server_.drain();
-      if (!to_client.empty()) client_ok_ = client_.receive(to_client) && client_ok_;
-      if (to_server.empty() && to_client.empty()) return;
-    }
-    ADD_FAILURE() << "the connection never went quiet";
-  }
-
-  H2Session client_;
-  FakeServer server_;
-  std::deque<Recorder> recorders_;
-  bool client_ok_ = true;
-  bool server_ok_ = true;
-};
+using h2test::FakeServer;
+using h2test::H2SessionTest;
+using h2test::Headers;
+using h2test::make_nva;
+using h2test::pump_until_quiet;
+using h2test::Recorder;
 
 TEST_F(H2SessionTest, AnnouncesSettingsAndWindows) {
   nghttp2_session* server = server_.session();
@@ -715,15 +490,7 @@ TEST_F(H2SessionTest, InformationalHeadersAreSkipped) {
 TEST(H2SessionLimitsTest, PeerMaxConcurrentStreams) {
   H2Session client;
   FakeServer server(2);
-  auto pump = [&] {
-    for (int round = 0; round < 1000; ++round) {
-      const std::string up = client.take_output();
-      if (!up.empty()) server.feed(up);
-      const std::string down = server.drain();
-      if (!down.empty()) client.receive(down);
-      if (up.empty() && down.empty()) return;
-    }
-  };
+  auto pump = [&] { pump_until_quiet(client, server); };
   pump();
   int closes = 0;
   auto sink = [&] { return ResponseSink{nullptr, nullptr, [&](const std::string&) { ++closes; }}; };
