@@ -113,8 +113,8 @@ class App {
   std::vector<std::unique_ptr<discovery::FileSource>> retired_sources_;
   std::vector<std::unique_ptr<FilePoller>> retired_pollers_;
   std::unique_ptr<discovery::kube::KubernetesSource> kube_;  // null: not enabled
-  std::unique_ptr<dns::VipAllocator> vips_;  // from config_->dns.vip_ranges
-  std::unique_ptr<dns::DnsServer> dns_;      // null: dns.enabled is false
+  std::unique_ptr<dns::VipAllocator> vips_;                  // from config_->dns.vip_ranges
+  std::unique_ptr<dns::DnsServer> dns_;                      // null: dns.enabled is false
   std::unique_ptr<HttpServer> health_;
   std::unique_ptr<HttpServer> metrics_;
   std::unique_ptr<HttpServer> admin_;
