@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <exception>
 #include <utility>
 
@@ -138,7 +139,9 @@ std::vector<std::pair<std::string, std::string>> ApiClient::headers() {
       while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
         token.pop_back();
       token_ = std::move(token);
-    } else {
+      token_unreadable_ = false;
+    } else if (!token_unreadable_) {  // once per streak: every request would repeat it
+      token_unreadable_ = true;
       spdlog::warn("kubernetes: cannot read the token file {}; using the last token read",
                    access_.token_file);
     }

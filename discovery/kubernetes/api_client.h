@@ -88,6 +88,7 @@ class ApiClient {
   bool h2_ = false;  // the server's last answer to ALPN
   std::shared_ptr<H2Connection> connection_;
   std::string token_;  // the last token read
+  bool token_unreadable_ = false;
   ApiClientStats stats_;
 };
 
