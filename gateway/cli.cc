@@ -4,7 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <iostream>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "config/loader.h"
 #include "discovery/file_source.h"
@@ -19,6 +22,7 @@ std::optional<CliArgs::Command> subcommand(std::string_view word) {
   if (word == "check-config") return CliArgs::Command::kCheckConfig;
   if (word == "check-registry") return CliArgs::Command::kCheckRegistry;
   if (word == "dns-hosts") return CliArgs::Command::kDnsHosts;
+  if (word == "vm-files") return CliArgs::Command::kVmFiles;
   if (word == "version" || word == "--version") return CliArgs::Command::kVersion;
   if (word == "help" || word == "--help" || word == "-h") return CliArgs::Command::kHelp;
   return std::nullopt;
@@ -59,14 +63,18 @@ int check_registry(const std::string& file) {
 }  // namespace
 
 const char* usage() {
-  return "usage:\n"
-         "  meshgate [--config FILE] [--log-level LEVEL]  run the gateway (no FILE: embedded "
-         "default)\n"
-         "  meshgate check-config FILE                    validate a config file\n"
-         "  meshgate check-registry FILE                  validate a registry file\n"
-         "  meshgate dns-hosts [--config FILE]            /etc/hosts lines for the DNS zones\n"
-         "  meshgate version\n"
-         "LEVEL: trace, debug, info, warn, error, critical, off\n";
+  static const std::string text =
+      std::string(
+          "usage:\n"
+          "  meshgate [--config FILE] [--log-level LEVEL]  run the gateway (no FILE: embedded "
+          "default)\n"
+          "  meshgate check-config FILE                    validate a config file\n"
+          "  meshgate check-registry FILE                  validate a registry file\n"
+          "  meshgate dns-hosts [--config FILE]            /etc/hosts lines for the DNS zones\n") +
+      onboarding::vm_files_usage() +
+      "  meshgate version\n"
+      "LEVEL: trace, debug, info, warn, error, critical, off\n";
+  return text.c_str();
 }
 
 std::optional<CliArgs> parse_args(std::span<const char* const> args, std::string& error) {
@@ -80,6 +88,13 @@ std::optional<CliArgs> parse_args(std::span<const char* const> args, std::string
     }
     parsed.command = *command;
     ++i;
+  }
+  if (parsed.command == CliArgs::Command::kVmFiles) {
+    // Every argument after vm-files is one of its own flags (onboarding/vm_files.h).
+    auto options = onboarding::parse_vm_files_args(args.subspan(i), error);
+    if (!options) return std::nullopt;
+    parsed.vm_files = std::move(*options);
+    return parsed;
   }
   const bool is_check = parsed.command == CliArgs::Command::kCheckConfig ||
                         parsed.command == CliArgs::Command::kCheckRegistry;
@@ -98,8 +113,9 @@ std::optional<CliArgs> parse_args(std::span<const char* const> args, std::string
       }
     } else if (is_check && parsed.file.empty() && !arg.starts_with("-")) {
       parsed.file = arg;
-    } else if (auto command = subcommand(arg);
-               command && parsed.command == CliArgs::Command::kRun) {
+    } else if (auto command = subcommand(arg); command &&
+                                               parsed.command == CliArgs::Command::kRun &&
+                                               *command != CliArgs::Command::kVmFiles) {
       parsed.command = *command;  // e.g. "meshgate --help"
     } else {
       error = "unexpected argument '" + std::string(arg) + "'";
@@ -124,6 +140,8 @@ int run_command(const CliArgs& args) {
       spdlog::set_default_logger(spdlog::stderr_color_st("stderr"));
       spdlog::set_level(spdlog::level::warn);
       return print_dns_hosts(args.file);
+    case CliArgs::Command::kVmFiles:
+      return onboarding::run_vm_files(args.vm_files, std::cout, std::cerr);
     case CliArgs::Command::kVersion:
       std::printf("meshgate %s\n", MESHGATE_VERSION);
       return 0;

@@ -4,6 +4,7 @@
 //   meshgate check-config FILE                     validate a config file
 //   meshgate check-registry FILE                   validate a registry file
 //   meshgate dns-hosts [--config FILE]             /etc/hosts lines for the DNS zones
+//   meshgate vm-files --workload-group FILE ...    a VM's mesh files (onboarding/)
 //   meshgate version | help
 #pragma once
 
@@ -11,13 +12,16 @@
 #include <span>
 #include <string>
 
+#include "onboarding/vm_files.h"
+
 namespace meshgate::gateway {
 
 struct CliArgs {
-  enum class Command { kRun, kCheckConfig, kCheckRegistry, kDnsHosts, kVersion, kHelp };
+  enum class Command { kRun, kCheckConfig, kCheckRegistry, kDnsHosts, kVmFiles, kVersion, kHelp };
   Command command = Command::kRun;
   std::string file;  // --config for kRun and kDnsHosts; the argument of the check commands
   std::string log_level = "info";
+  onboarding::VmFilesOptions vm_files;  // for kVmFiles
 };
 
 // Returns nullopt and writes the problem to `error` when the arguments are bad.

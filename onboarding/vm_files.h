@@ -1,0 +1,84 @@
+// The files a VM on another network needs to join the mesh through this
+// gateway, in the formats `istioctl x workload entry configure` writes
+// (cluster.env, mesh.yaml, hosts, root-cert.pem, istio-token), plus resolver
+// snippets that send `.global` names to the gateway's DNS.
+//
+// make_vm_files is pure: text in, files' text out. The rest of this header is
+// the `meshgate vm-files` command around it (arguments, bounded reads, atomic
+// writes), kept here so it is tested without the gateway.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "onboarding/workload_group.h"
+
+namespace meshgate::onboarding {
+
+// Bounds on the two secrets read from files.
+inline constexpr size_t kMaxRootCertBytes = 64 * 1024;
+inline constexpr size_t kMaxTokenBytes = 16 * 1024;
+
+struct VmSettings {
+  std::string gateway_address;  // the gateway's IP as the VM reaches it; v4 or v6 literal
+  std::string trust_domain = "cluster.local";
+  std::string cluster_id = "Kubernetes";  // istioctl's fallback when the injector has none
+  std::string network;        // "" : the group's spec.template.network; both set must agree
+  std::string mesh_id;        // "" : the trust domain, as Istio defaults an unset mesh ID
+  bool autoregister = false;  // ISTIO_META_AUTO_REGISTER_GROUP: istiod creates the WorkloadEntry
+  std::string istiod_host = "istiod.istio-system.svc";
+  uint32_t istiod_port = 15012;
+  uint32_t dns_port = 53;     // the gateway DNS Service's port (53, mapped to 15053)
+  std::string root_cert_pem;  // the mesh's root certificate(s), PEM
+  std::string token;          // a service-account token with audience istio-ca
+};
+
+struct VmFile {
+  std::string name;  // relative to the output directory; may hold one '/'
+  std::string content;
+  uint32_t mode = 0644;
+};
+
+struct VmFilesResult {
+  std::vector<VmFile> files;          // empty when errors is not
+  std::vector<std::string> errors;    // "<setting>: <problem>"
+  std::vector<std::string> warnings;  // things accepted but not carried over
+  bool ok() const { return errors.empty(); }
+};
+
+VmFilesResult make_vm_files(const WorkloadGroup& group, const VmSettings& settings);
+
+// The file called `name` in `result`, or nullptr.
+const VmFile* find_vm_file(const VmFilesResult& result, std::string_view name);
+
+// --- `meshgate vm-files` ----------------------------------------------------
+
+struct VmFilesOptions {
+  std::string workload_group_file;
+  std::string root_cert_file;
+  std::string token_file;
+  std::string out_dir;
+  VmSettings settings;  // root_cert_pem and token are filled from the files
+};
+
+// Reads the arguments after "vm-files". Nullopt with `error` set on a usage
+// error (unknown flag, missing value or required flag, a port out of range).
+std::optional<VmFilesOptions> parse_vm_files_args(std::span<const char* const> args,
+                                                  std::string& error);
+
+const char* vm_files_usage();
+
+// Creates `dir` (and parents) when missing and writes each file atomically:
+// a temporary file in the same directory, chmod, fsync, rename. Returns ""
+// or what failed.
+std::string write_vm_files(const std::string& dir, const std::vector<VmFile>& files);
+
+// Reads the inputs, makes and writes the files; prints each file written to
+// `out` and problems to `err`. Returns the exit code: 0, or 1 on bad input.
+int run_vm_files(const VmFilesOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace meshgate::onboarding

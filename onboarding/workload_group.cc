@@ -1,0 +1,401 @@
+// Reading a WorkloadGroup (networking.istio.io) from YAML. The fields kept are
+// the ones `istioctl x workload entry configure` reads: metadata name and
+// namespace; spec.metadata labels and annotations; spec.template ports,
+// serviceAccount, network and labels; spec.probe.
+#include "onboarding/workload_group.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <exception>
+#include <utility>
+
+namespace meshgate::onboarding {
+namespace {
+
+using Errors = std::vector<std::string>;
+
+// Nesting allowed inside spec.probe: an HTTP probe's headers are 3 deep.
+constexpr int kMaxProbeDepth = 8;
+
+void fail(Errors& errors, std::string_view path, std::string_view problem) {
+  errors.push_back(fmt::format("{}: {}", path, problem));
+}
+
+std::string at(std::string_view path, std::string_view key) {
+  return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+}
+
+std::string_view kind_of(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a string";
+    default:
+      return "null";
+  }
+}
+
+// yaml-cpp tags an untagged plain scalar "?" and a quoted one "!": only plain
+// scalars may be numbers, booleans or null.
+bool is_plain(const YAML::Node& node) {
+  return node.Tag() == "?";
+}
+
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+// Keys of a mapping that are not in `known` are errors: a misspelt field
+// would otherwise fall back to a default without a word.
+void check_keys(const YAML::Node& map, std::string_view path,
+                std::initializer_list<std::string_view> known, Errors& errors) {
+  for (const auto& entry : map) {
+    const std::string key = entry.first.Scalar();
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      fail(errors, at(path, key), "unknown field");
+    }
+  }
+}
+
+// The mapping at parent[key]; nullopt (with an error if it is something else) when absent.
+std::optional<YAML::Node> read_map(const YAML::Node& parent, std::string_view key,
+                                   std::string_view path, Errors& errors) {
+  const YAML::Node node = parent[std::string(key)];
+  if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+  if (!node.IsMap()) {
+    fail(errors, at(path, key), fmt::format("expected a mapping, found {}", kind_of(node)));
+    return std::nullopt;
+  }
+  return node;
+}
+
+std::optional<std::string> read_string(const YAML::Node& parent, std::string_view key,
+                                       std::string_view path, Errors& errors) {
+  const YAML::Node node = parent[std::string(key)];
+  if (!node.IsDefined() || (node.IsNull() && is_plain(node))) return std::nullopt;
+  if (!node.IsScalar()) {
+    fail(errors, at(path, key), fmt::format("expected a string, found {}", kind_of(node)));
+    return std::nullopt;
+  }
+  return node.Scalar();
+}
+
+// labels or annotations: a mapping of string to string with Kubernetes keys.
+void read_string_map(const YAML::Node& parent, std::string_view key, std::string_view path,
+                     bool label_values, std::map<std::string, std::string>& out, Errors& errors) {
+  const auto map = read_map(parent, key, path, errors);
+  if (!map) return;
+  const std::string map_path = at(path, key);
+  if (map->size() > kMaxLabels) {
+    fail(errors, map_path, fmt::format("more than {} entries", kMaxLabels));
+    return;
+  }
+  for (const auto& entry : *map) {
+    const std::string name = entry.first.Scalar();
+    const std::string entry_path = at(map_path, name);
+    if (!is_label_key(name)) {
+      fail(errors, entry_path,
+           "not a valid key (an optional DNS prefix and '/', then up to 63 "
+           "letters, digits, '-', '_' or '.')");
+      continue;
+    }
+    if (!entry.second.IsScalar()) {
+      fail(errors, entry_path, fmt::format("expected a string, found {}", kind_of(entry.second)));
+      continue;
+    }
+    const std::string& value = entry.second.Scalar();
+    if (label_values && !is_label_value(value)) {
+      fail(errors, entry_path,
+           "not a valid label value (up to 63 letters, digits, '-', '_' or '.', starting "
+           "and ending with a letter or digit)");
+      continue;
+    }
+    out[name] = value;
+  }
+}
+
+std::optional<uint16_t> port_number(const YAML::Node& node) {
+  if (!node.IsScalar() || !is_plain(node)) return std::nullopt;
+  const std::string& text = node.Scalar();
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<uint16_t>(value);
+}
+
+void read_ports(const YAML::Node& template_node, WorkloadGroup& group, Errors& errors) {
+  const auto ports = read_map(template_node, "ports", "spec.template", errors);
+  if (!ports) return;
+  if (ports->size() > kMaxPorts) {
+    fail(errors, "spec.template.ports", fmt::format("more than {} ports", kMaxPorts));
+    return;
+  }
+  for (const auto& entry : *ports) {
+    const std::string name = entry.first.Scalar();
+    const std::string path = at("spec.template.ports", name);
+    if (!is_dns1123_label(name)) {
+      fail(errors, path, "port name must be a DNS-1123 label (lowercase letters, digits, '-')");
+    } else if (const auto number = port_number(entry.second)) {
+      group.ports[name] = *number;
+    } else {
+      fail(errors, path, "expected a port number 1..65535");
+    }
+  }
+}
+
+// One probe scalar: integers and booleans stay as written, the rest are strings.
+std::string probe_scalar(const YAML::Node& node) {
+  if (node.IsNull()) return "null";
+  const std::string& text = node.Scalar();
+  if (is_plain(node) && !text.empty()) {
+    const bool integer = std::all_of(text.begin(), text.end(),
+                                     [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
+    if (integer || text == "true" || text == "false") return text;
+  }
+  return yaml_string(text);
+}
+
+void emit_probe(const YAML::Node& node, int depth, std::string& out, Errors& errors);
+
+void emit_probe_child(const std::string& prefix, const YAML::Node& child, int depth,
+                      std::string& out, Errors& errors) {
+  if (child.IsMap() || child.IsSequence()) {
+    if (child.size() == 0) {
+      out += prefix + (child.IsMap() ? " {}\n" : " []\n");
+      return;
+    }
+    out += prefix + "\n";
+    emit_probe(child, depth + 1, out, errors);
+  } else {
+    out += prefix + " " + probe_scalar(child) + "\n";
+  }
+}
+
+// Writes the probe back as block YAML indented two spaces per level; the
+// probe's own fields are Istio's to check (istiod validates the group too).
+void emit_probe(const YAML::Node& node, int depth, std::string& out, Errors& errors) {
+  if (depth > kMaxProbeDepth) {
+    fail(errors, "spec.probe", fmt::format("nested deeper than {} levels", kMaxProbeDepth));
+    return;
+  }
+  const std::string indent(static_cast<size_t>(depth) * 2, ' ');
+  for (const auto& entry : node) {
+    if (node.IsMap()) {
+      const std::string key = entry.first.Scalar();
+      if (key.empty() || !std::all_of(key.begin(), key.end(), is_alnum)) {
+        fail(errors, "spec.probe", fmt::format("unexpected field name {}", yaml_string(key)));
+        return;
+      }
+      emit_probe_child(indent + key + ":", entry.second, depth, out, errors);
+    } else {
+      emit_probe_child(indent + "-", entry, depth, out, errors);
+    }
+  }
+}
+
+void read_metadata(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) {
+  const auto metadata = read_map(doc, "metadata", "", errors);
+  if (!metadata) {
+    fail(errors, "metadata", "missing");
+    return;
+  }
+  group.name = read_string(*metadata, "name", "metadata", errors).value_or("");
+  group.ns = read_string(*metadata, "namespace", "metadata", errors).value_or("");
+  if (!is_dns1123_label(group.name)) {
+    fail(errors, "metadata.name",
+         group.name.empty() ? "missing"
+                            : "must be a DNS-1123 label (lowercase letters, digits, "
+                              "'-'; at most 63)");
+  }
+  if (!is_dns1123_label(group.ns)) {
+    fail(errors, "metadata.namespace",
+         group.ns.empty() ? "missing"
+                          : "must be a DNS-1123 label (lowercase letters, digits, "
+                            "'-'; at most 63)");
+  }
+  // The group's own annotations only matter for proxy.istio.io/config.
+  std::map<std::string, std::string> annotations;
+  read_string_map(*metadata, "annotations", "metadata", false, annotations, errors);
+  if (annotations.contains("proxy.istio.io/config")) group.has_proxy_config_annotation = true;
+}
+
+void read_template(const YAML::Node& spec, WorkloadGroup& group, Errors& errors) {
+  const auto tmpl = read_map(spec, "template", "spec", errors);
+  if (!tmpl) return;
+  check_keys(*tmpl, "spec.template",
+             {"address", "labels", "ports", "network", "locality", "weight", "serviceAccount"},
+             errors);
+  read_ports(*tmpl, group, errors);
+  read_string_map(*tmpl, "labels", "spec.template", true, group.labels, errors);
+  if (auto sa = read_string(*tmpl, "serviceAccount", "spec.template", errors); sa && !sa->empty()) {
+    if (!is_dns1123_subdomain(*sa)) {
+      fail(errors, "spec.template.serviceAccount", "must be a lowercase DNS-1123 name");
+    }
+    group.service_account = *sa;
+  }
+  group.network = read_string(*tmpl, "network", "spec.template", errors).value_or("");
+  if (!is_label_value(group.network)) {
+    fail(errors, "spec.template.network",
+         "must be a label value (up to 63 letters, digits, "
+         "'-', '_' or '.')");
+  }
+}
+
+void read_spec(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) {
+  const auto spec = read_map(doc, "spec", "", errors);
+  if (!spec) return;
+  check_keys(*spec, "spec", {"metadata", "template", "probe"}, errors);
+  // Template labels are laid over these, so read them first.
+  if (const auto metadata = read_map(*spec, "metadata", "spec", errors)) {
+    check_keys(*metadata, "spec.metadata", {"labels", "annotations"}, errors);
+    read_string_map(*metadata, "labels", "spec.metadata", true, group.labels, errors);
+    read_string_map(*metadata, "annotations", "spec.metadata", false, group.annotations, errors);
+  }
+  if (group.annotations.contains("proxy.istio.io/config")) group.has_proxy_config_annotation = true;
+  read_template(*spec, group, errors);
+  if (group.labels.size() > kMaxLabels) {
+    fail(errors, "spec.metadata.labels", fmt::format("more than {} labels", kMaxLabels));
+  }
+  if (const auto probe = read_map(*spec, "probe", "spec", errors)) {
+    emit_probe(*probe, 0, group.probe_yaml, errors);
+  }
+}
+
+void read_document(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) {
+  if (!doc.IsMap()) {
+    fail(errors, "document", fmt::format("expected a mapping, found {}", kind_of(doc)));
+    return;
+  }
+  check_keys(doc, "", {"apiVersion", "kind", "metadata", "spec", "status"}, errors);
+  const std::string kind = read_string(doc, "kind", "", errors).value_or("");
+  if (kind != "WorkloadGroup") {
+    fail(errors, "kind",
+         kind.empty() ? "missing"
+                      : fmt::format("expected WorkloadGroup, found {}", yaml_string(kind)));
+  }
+  group.api_version = read_string(doc, "apiVersion", "", errors).value_or("");
+  static constexpr std::array<std::string_view, 3> kVersions = {
+      "networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3"};
+  if (std::find(kVersions.begin(), kVersions.end(), group.api_version) == kVersions.end()) {
+    fail(errors, "apiVersion",
+         group.api_version.empty()
+             ? "missing"
+             : fmt::format("expected networking.istio.io/v1, v1beta1 or v1alpha3, found {}",
+                           yaml_string(group.api_version)));
+  }
+  read_metadata(doc, group, errors);
+  read_spec(doc, group, errors);
+}
+
+}  // namespace
+
+WorkloadGroupResult parse_workload_group(std::string_view yaml) {
+  WorkloadGroupResult result;
+  if (yaml.size() > kMaxWorkloadGroupBytes) {
+    fail(result.errors, "file", fmt::format("larger than {} bytes", kMaxWorkloadGroupBytes));
+    return result;
+  }
+  WorkloadGroup group;
+  try {
+    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    std::erase_if(documents, [](const YAML::Node& doc) { return doc.IsNull(); });
+    if (documents.size() != 1) {
+      fail(result.errors, "file",
+           fmt::format("expected one WorkloadGroup document, found {}", documents.size()));
+      return result;
+    }
+    read_document(documents.front(), group, result.errors);
+  } catch (const YAML::Exception& error) {
+    result.errors.push_back(fmt::format("line {}: {}", error.mark.line + 1, error.msg));
+  } catch (const std::exception& error) {
+    result.errors.push_back(fmt::format("file: {}", error.what()));
+  }
+  if (result.errors.empty()) result.group = std::move(group);
+  return result;
+}
+
+bool is_dns1123_label(std::string_view text) {
+  if (text.empty() || text.size() > 63) return false;
+  if (!is_lower_alnum(text.front()) || !is_lower_alnum(text.back())) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return is_lower_alnum(c) || c == '-'; });
+}
+
+bool is_dns1123_subdomain(std::string_view text) {
+  if (text.empty() || text.size() > 253) return false;
+  while (true) {
+    const size_t dot = text.find('.');
+    if (!is_dns1123_label(text.substr(0, dot))) return false;
+    if (dot == std::string_view::npos) return true;
+    text.remove_prefix(dot + 1);
+  }
+}
+
+bool is_label_value(std::string_view text) {
+  if (text.empty()) return true;
+  if (text.size() > 63 || !is_alnum(text.front()) || !is_alnum(text.back())) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+bool is_label_key(std::string_view text) {
+  const size_t slash = text.find('/');
+  if (slash != std::string_view::npos) {
+    if (!is_dns1123_subdomain(text.substr(0, slash))) return false;
+    text.remove_prefix(slash + 1);
+  }
+  return !text.empty() && is_label_value(text);
+}
+
+std::string yaml_string(std::string_view text) {
+  static constexpr std::array<std::string_view, 11> kReserved = {
+      "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "nan"};
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const bool plain =
+      !text.empty() &&
+      ((text.front() >= 'A' && text.front() <= 'Z') ||
+       (text.front() >= 'a' && text.front() <= 'z') || text.front() == '/') &&
+      std::all_of(
+          text.begin(), text.end(),
+          [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-' || c == '/'; }) &&
+      std::find(kReserved.begin(), kReserved.end(), lower) == kReserved.end();
+  if (plain) return std::string(text);
+  const bool control =
+      std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+  if (!control && text.find('"') != std::string_view::npos) {
+    // Single quotes keep JSON readable; a quote inside is written twice.
+    std::string out = "'";
+    for (char c : text)
+      out += (c == '\'') ? std::string("''") : std::string(1, c);
+    return out + "'";
+  }
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace meshgate::onboarding

@@ -1,0 +1,65 @@
+// Istio's WorkloadGroup, as much of it as `meshgate vm-files` needs: the
+// template a VM's sidecar is configured from. Read from a user's file, so
+// every field is checked and every problem is reported by its path
+// ("spec.template.ports.http: ...") rather than thrown.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace meshgate::onboarding {
+
+// A WorkloadGroup is a few hundred bytes; anything near this is not one.
+inline constexpr size_t kMaxWorkloadGroupBytes = 256 * 1024;
+// Bounds on maps we copy into cluster.env, so its lines stay few and short.
+inline constexpr size_t kMaxLabels = 64;
+inline constexpr size_t kMaxPorts = 64;
+
+struct WorkloadGroup {
+  std::string api_version;  // networking.istio.io/v1, v1beta1 or v1alpha3
+  std::string name;         // metadata.name, a DNS-1123 label
+  std::string ns;           // metadata.namespace, a DNS-1123 label
+  // spec.metadata.labels, with spec.template.labels laid over them: istioctl
+  // lets the (discouraged) template labels win, and so do we.
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;  // spec.metadata.annotations
+  std::map<std::string, uint16_t> ports;           // spec.template.ports: name -> 1..65535
+  std::string service_account = "default";         // spec.template.serviceAccount
+  std::string network;                             // spec.template.network; "" if unset
+  // spec.probe re-written as block YAML (no indentation, '\n'-terminated
+  // lines), to become mesh.yaml's defaultConfig.readinessProbe; "" if unset.
+  std::string probe_yaml;
+  // proxy.istio.io/config on the group or its template metadata: istioctl
+  // merges it into the proxy config; we do not, and say so.
+  bool has_proxy_config_annotation = false;
+};
+
+struct WorkloadGroupResult {
+  std::optional<WorkloadGroup> group;  // set exactly when errors is empty
+  std::vector<std::string> errors;     // "<field path>: <problem>"
+  bool ok() const { return group.has_value(); }
+};
+
+// Parses one YAML document holding a WorkloadGroup. Never throws.
+WorkloadGroupResult parse_workload_group(std::string_view yaml);
+
+// Kubernetes name checks, shared with vm_files.cc.
+// RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters.
+bool is_dns1123_label(std::string_view text);
+// Lowercase DNS name: DNS-1123 labels joined by '.', at most 253 characters.
+bool is_dns1123_subdomain(std::string_view text);
+// A label value: "" or up to 63 of [A-Za-z0-9._-], starting and ending alphanumeric.
+bool is_label_value(std::string_view text);
+// A label key: an optional DNS subdomain prefix and '/', then a name as a label value (not "").
+bool is_label_key(std::string_view text);
+
+// `text` as a YAML scalar that reads back as that same string: plain when it
+// cannot be mistaken for anything else, otherwise quoted.
+std::string yaml_string(std::string_view text);
+
+}  // namespace meshgate::onboarding
