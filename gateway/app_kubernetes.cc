@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
+#include <utility>
 
 #include "discovery/kubernetes/kubeconfig.h"
 #include "gateway/app.h"
@@ -19,7 +20,7 @@ std::unique_ptr<discovery::kube::KubernetesSource> make_source(const config::Con
                                              : discovery::kube::load_kubeconfig(kube.kubeconfig);
   if (!access.access) throw std::runtime_error("discovery.kubernetes: " + access.error);
   discovery::kube::KubernetesSourceOptions options;
-  options.access = *access.access;
+  options.access = std::move(*access.access);
   options.translate.cluster_domain = config.cluster_domain;
   options.translate.export_hosts = kube.export_hosts;
   options.translate.include_namespaces = kube.include_namespaces;

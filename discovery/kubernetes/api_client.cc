@@ -89,21 +89,24 @@ ApiClient::RequestId ApiClient::get(const std::string& path, std::chrono::millis
   return id;
 }
 
-void ApiClient::cancel(RequestId id) {
+// Removes request `id` and hands it over; null if it has already ended.
+std::unique_ptr<ApiClient::Active> ApiClient::take(RequestId id) {
   auto it = active_.find(id);
-  if (it == active_.end()) return;
+  if (it == active_.end()) return nullptr;
   std::unique_ptr<Active> request = std::move(it->second);
   active_.erase(it);
-  request->stop_transport();
+  return request;
+}
+
+void ApiClient::cancel(RequestId id) {
+  if (std::unique_ptr<Active> request = take(id)) request->stop_transport();
 }
 
 // Ends a request with `error` (timeout, no connection): the transport is
 // stopped and the sink told, once.
 void ApiClient::fail(RequestId id, const std::string& error) {
-  auto it = active_.find(id);
-  if (it == active_.end()) return;
-  std::unique_ptr<Active> request = std::move(it->second);
-  active_.erase(it);
+  std::unique_ptr<Active> request = take(id);
+  if (!request) return;
   request->stop_transport();
   if (request->sink.on_close) request->sink.on_close(error);
 }
@@ -121,10 +124,8 @@ ResponseSink ApiClient::forwarder(RequestId id) {
     if (it != active_.end() && it->second->sink.on_data) it->second->sink.on_data(data);
   };
   sink.on_close = [this, id](const std::string& error) {
-    auto it = active_.find(id);
-    if (it == active_.end()) return;
-    std::unique_ptr<Active> request = std::move(it->second);
-    active_.erase(it);
+    std::unique_ptr<Active> request = take(id);
+    if (!request) return;
     request->deadline.cancel();
     if (request->sink.on_close) request->sink.on_close(error);
   };

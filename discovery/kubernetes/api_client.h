@@ -70,6 +70,7 @@ class ApiClient {
   void dial_for(RequestId id);  // HTTP/1.1: a connection of its own
   void dial_shared();           // learns the protocol; HTTP/2: the shared connection
   void on_shared_dialed(Dialed dialed);
+  std::unique_ptr<Active> take(RequestId id);
   void fail(RequestId id, const std::string& error);
   ResponseSink forwarder(RequestId id);
   std::vector<std::pair<std::string, std::string>> headers();

@@ -68,14 +68,11 @@ void H1Request::send_status() {
 }
 
 void H1Request::finish(const std::string& error) {
-  if (done_) return;
+  if (error.empty()) send_status();  // a response without a body has one too
+  if (done_) return;                 // finished before, or the sink cancelled
   done_ = true;
   boost::system::error_code ignored;
   stream_->lowest_layer().close(ignored);
-  if (error.empty() && !status_sent_) {
-    status_sent_ = true;
-    if (sink_.on_status) sink_.on_status(response_.status());
-  }
   ResponseSink sink = std::move(sink_);
   if (sink.on_close) sink.on_close(error);
 }

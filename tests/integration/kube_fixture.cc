@@ -1,5 +1,7 @@
 #include "tests/integration/kube_fixture.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -48,19 +50,12 @@ discovery::kube::KubernetesSourceOptions KubeFixture::options() const {
 std::string KubeFixture::kubeconfig_yaml() const {
   // The CA as a file would need a path; inline data is what most
   // kubeconfigs carry.
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const std::string& in = pki_.ca.cert_pem;
-  std::string b64;
-  for (size_t i = 0; i < in.size(); i += 3) {
-    uint32_t n = static_cast<uint8_t>(in[i]) << 16;
-    if (i + 1 < in.size()) n |= static_cast<uint8_t>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) n |= static_cast<uint8_t>(in[i + 2]);
-    b64 += kAlphabet[(n >> 18) & 63];
-    b64 += kAlphabet[(n >> 12) & 63];
-    b64 += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    b64 += i + 2 < in.size() ? kAlphabet[n & 63] : '=';
-  }
+  std::string b64(4 * ((in.size() + 2) / 3) + 1, '\0');  // EVP_EncodeBlock adds a NUL
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  b64.resize(static_cast<size_t>(n));
   return "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
          "clusters:\n- name: test\n  cluster:\n    server: " +
          access().server + "\n    tls-server-name: kubernetes.default.svc\n" +
