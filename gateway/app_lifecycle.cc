@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "config/loader.h"
+#include "config/overrides.h"
 #include "config/read_file.h"
 #include "gateway/app.h"
 
@@ -85,7 +86,8 @@ void App::reload_now(const char* trigger) {
     return;
   }
   config_content_ = config::read_bounded_file(config_path_, config::kMaxConfigBytes).content;
-  config::LoadResult loaded = config::load_config_file(config_path_);
+  config::LoadResult loaded = config::with_overrides(config::load_config_file(config_path_),
+                                                     config::overrides_from_environment());
   if (loaded.config) {
     try {
       apply(std::move(loaded.config));

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "config/loader.h"
+#include "config/overrides.h"
 #include "discovery/file_source.h"
 #include "discovery/registry_file.h"
 #include "gateway/dns_hosts.h"
@@ -33,7 +34,8 @@ bool valid_level(std::string_view level) {
 }
 
 int check_config(const std::string& file) {
-  const config::LoadResult result = config::load_config_file(file);
+  const config::LoadResult result =
+      config::with_overrides(config::load_config_file(file), config::overrides_from_environment());
   for (const auto& error : result.errors) {
     std::fprintf(stderr, "%s\n", config::format_error(file, error).c_str());
   }

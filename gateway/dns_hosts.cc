@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/loader.h"
+#include "config/overrides.h"
 #include "discovery/file_source.h"
 #include "discovery/registry.h"
 #include "dns-global/vip_allocator.h"
@@ -44,6 +45,7 @@ int print_dns_hosts(const std::string& config_file) {
   } else {
     loaded = config::load_config_file(config_file);
   }
+  loaded = config::with_overrides(std::move(loaded), config::overrides_from_environment());
   for (const auto& error : loaded.errors) {
     std::fprintf(stderr, "%s\n", config::format_error(config_file, error).c_str());
   }
