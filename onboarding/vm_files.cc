@@ -316,6 +316,18 @@ std::optional<uint32_t> parse_port(std::string_view text) {
   return value;
 }
 
+bool parse_token_seconds(std::string_view text, int64_t& seconds, std::string& error) {
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  // The API server refuses under 10 minutes; over a day is no VM's business.
+  if (ec != std::errc() || end != text.data() + text.size() || value < 600 || value > 86'400) {
+    error = fmt::format("--token-duration: '{}' is not a number of seconds 600..86400", text);
+    return false;
+  }
+  seconds = value;
+  return true;
+}
+
 // The flag's string destination in `o`, or nullptr for flags without one.
 std::string* string_flag(std::string_view flag, VmFilesOptions& o) {
   if (flag == "--workload-group") return &o.workload_group_file;
@@ -328,6 +340,7 @@ std::string* string_flag(std::string_view flag, VmFilesOptions& o) {
   if (flag == "--network") return &o.settings.network;
   if (flag == "--mesh-id") return &o.settings.mesh_id;
   if (flag == "--istiod-host") return &o.settings.istiod_host;
+  if (flag == "--kubeconfig") return &o.kubeconfig;
   return nullptr;
 }
 
@@ -385,6 +398,22 @@ std::string write_one(const std::filesystem::path& target, const VmFile& file) {
   return "";
 }
 
+bool request_token(const VmFilesOptions& options, const WorkloadGroup& group, std::string& token,
+                   std::ostream& err) {
+  if (!options.fetch_token) {
+    err << "vm-files: --token-request is not available here\n";
+    return false;
+  }
+  std::string error;
+  token = options.fetch_token(group.ns, group.service_account, options.token_seconds, &error);
+  if (token.empty()) {
+    err << fmt::format("vm-files: TokenRequest for service account {}/{}: {}\n", group.ns,
+                       group.service_account, error.empty() ? "no token" : error);
+    return false;
+  }
+  return true;
+}
+
 // Makes the renames durable; a failure here loses nothing already written.
 void sync_directory(const std::filesystem::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -397,7 +426,8 @@ void sync_directory(const std::filesystem::path& dir) {
 
 const char* vm_files_usage() {
   return "  meshgate vm-files --workload-group FILE --gateway-address IP --root-cert FILE\n"
-         "      --token FILE --out DIR [--trust-domain D] [--cluster-id C] [--network N]\n"
+         "      (--token FILE | --token-request [--kubeconfig F] [--token-duration SECONDS])\n"
+         "      --out DIR [--trust-domain D] [--cluster-id C] [--network N]\n"
          "      [--mesh-id M] [--dns-port P] [--istiod-host H] [--autoregister]\n"
          "                                                write a VM's mesh files into DIR\n";
 }
@@ -410,6 +440,10 @@ std::optional<VmFilesOptions> parse_vm_files_args(std::span<const char* const> a
     const bool has_value = i + 1 < args.size();
     if (flag == "--autoregister") {
       o.settings.autoregister = true;
+    } else if (flag == "--token-request") {
+      o.token_request = true;
+    } else if (flag == "--token-duration" && has_value) {
+      if (!parse_token_seconds(args[++i], o.token_seconds, error)) return std::nullopt;
     } else if (std::string* target = string_flag(flag, o); target && has_value) {
       *target = args[++i];
     } else if (flag == "--dns-port" && has_value) {
@@ -427,12 +461,19 @@ std::optional<VmFilesOptions> parse_vm_files_args(std::span<const char* const> a
   for (const auto& [value, flag] : {std::pair{&o.workload_group_file, "--workload-group"},
                                     {&o.settings.gateway_address, "--gateway-address"},
                                     {&o.root_cert_file, "--root-cert"},
-                                    {&o.token_file, "--token"},
                                     {&o.out_dir, "--out"}}) {
     if (value->empty()) {
       error = fmt::format("vm-files: missing {}", flag);
       return std::nullopt;
     }
+  }
+  if (o.token_request == !o.token_file.empty()) {
+    error = "vm-files: give exactly one of --token FILE and --token-request";
+    return std::nullopt;
+  }
+  if (!o.token_request && !o.kubeconfig.empty()) {
+    error = "vm-files: --kubeconfig goes with --token-request";
+    return std::nullopt;
   }
   return o;
 }
@@ -454,6 +495,7 @@ int run_vm_files(const VmFilesOptions& options, std::ostream& out, std::ostream&
         {&options.root_cert_file, kMaxRootCertBytes, &settings.root_cert_pem},
         // Room for the trailing newline a token file usually has.
         {&options.token_file, kMaxTokenBytes + 2, &settings.token}}) {
+    if (path->empty()) continue;  // --token-request: no token file
     if (const std::string error = read_input(*path, max, *content); !error.empty()) {
       err << error << "\n";
       return 1;
@@ -464,6 +506,9 @@ int run_vm_files(const VmFilesOptions& options, std::ostream& out, std::ostream&
     err << options.workload_group_file << ": " << error << "\n";
   }
   if (!group.ok()) return 1;
+  if (options.token_request && !request_token(options, *group.group, settings.token, err)) {
+    return 1;
+  }
   const VmFilesResult result = make_vm_files(*group.group, settings);
   for (const std::string& error : result.errors)
     err << "vm-files: " << error << "\n";

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <span>
@@ -57,10 +58,23 @@ const VmFile* find_vm_file(const VmFilesResult& result, std::string_view name);
 
 // --- `meshgate vm-files` ----------------------------------------------------
 
+// Asks the API server for a token (audience istio-ca) for the service account
+// `service_account` in `ns`, valid `seconds`; returns it, or "" with *error.
+using TokenFetcher =
+    std::function<std::string(const std::string& ns, const std::string& service_account,
+                              int64_t seconds, std::string* error)>;
+
 struct VmFilesOptions {
   std::string workload_group_file;
   std::string root_cert_file;
   std::string token_file;
+  // --token-request: the token comes from fetch_token for the group's
+  // service account instead of --token; --kubeconfig names the API server
+  // (else the pod's own service account); --token-duration its lifetime.
+  bool token_request = false;
+  std::string kubeconfig;
+  int64_t token_seconds = 3600;
+  TokenFetcher fetch_token;  // set by the caller that has a Kubernetes client
   std::string out_dir;
   VmSettings settings;  // root_cert_pem and token are filled from the files
 };

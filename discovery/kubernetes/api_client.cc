@@ -2,18 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cctype>
 #include <exception>
 #include <utility>
 
-#include "config/read_file.h"
 #include "discovery/kubernetes/h1_request.h"
 #include "discovery/kubernetes/h2_connection.h"
 #include "discovery/kubernetes/http1_response.h"
 
 namespace meshgate::discovery::kube {
-
-constexpr size_t kMaxTokenBytes = 64 * 1024;
 
 struct ApiClient::Active {
   std::string path;
@@ -134,12 +130,8 @@ ResponseSink ApiClient::forwarder(RequestId id) {
 
 std::vector<std::pair<std::string, std::string>> ApiClient::headers() {
   if (!access_.token_file.empty()) {
-    config::FileRead read = config::read_bounded_file(access_.token_file, kMaxTokenBytes);
-    if (read.ok()) {
-      std::string token = std::move(read.content);
-      while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
-        token.pop_back();
-      token_ = std::move(token);
+    if (std::optional<std::string> token = read_token_file(access_.token_file)) {
+      token_ = std::move(*token);
       token_unreadable_ = false;
     } else if (!token_unreadable_) {  // once per streak: every request would repeat it
       token_unreadable_ = true;
@@ -153,8 +145,7 @@ std::vector<std::pair<std::string, std::string>> ApiClient::headers() {
 }
 
 std::string ApiClient::authority() const {
-  std::string host = url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host;
-  return host + ":" + std::to_string(url_.port);
+  return authority_of(url_);
 }
 
 void ApiClient::start_h2(RequestId id) {

@@ -3,11 +3,13 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <cctype>
 #include <charconv>
 #include <exception>
 #include <utility>
 
 #include "config/names.h"
+#include "config/read_file.h"
 
 namespace meshgate::discovery::kube {
 namespace {
@@ -15,6 +17,7 @@ namespace {
 using asio::ip::tcp;
 
 // ALPN protocol list in wire format: h2 preferred, as client-go.
+constexpr size_t kMaxTokenBytes = 64 * 1024;
 constexpr unsigned char kAlpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 std::optional<ServerUrl> fail(std::string* error, std::string message) {
@@ -181,6 +184,21 @@ asio::awaitable<Dialed> dial(std::shared_ptr<asio::ssl::context> context, DialTa
   if (expired) result.error = "timed out after " + std::to_string(timeout.count()) + " ms";
   if (result.error.empty()) result.stream = std::move(stream);
   co_return result;
+}
+
+std::string authority_of(const ServerUrl& url) {
+  const std::string host =
+      url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  return host + ":" + std::to_string(url.port);
+}
+
+std::optional<std::string> read_token_file(const std::string& file) {
+  config::FileRead read = config::read_bounded_file(file, kMaxTokenBytes);
+  if (!read.ok()) return std::nullopt;
+  std::string token = std::move(read.content);
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
+    token.pop_back();
+  return token;
 }
 
 }  // namespace meshgate::discovery::kube

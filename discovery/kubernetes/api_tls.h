@@ -29,6 +29,13 @@ struct ServerUrl {
 // bracketed IPv6 literal. Only https: the API server is never plain text.
 std::optional<ServerUrl> parse_server_url(std::string_view url, std::string* error);
 
+// "host:port", an IPv6 host bracketed: the Host and :authority value.
+std::string authority_of(const ServerUrl& url);
+
+// The bearer token in `file` (bounded read), trailing whitespace removed;
+// nullopt when the file cannot be read.
+std::optional<std::string> read_token_file(const std::string& file);
+
 using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
 
 // Trusts access.ca_pem (else the system's CAs), presents the client

@@ -86,11 +86,13 @@ std::string strip_crlf_chars(std::string_view s) {
 
 }  // namespace
 
-std::string http1_get_request(std::string_view host, std::string_view path,
-                              const std::vector<std::pair<std::string, std::string>>& headers) {
+namespace {
+
+std::string request_head(std::string_view method, std::string_view host, std::string_view path,
+                         const std::vector<std::pair<std::string, std::string>>& headers) {
   // Values are trusted, but a stray CR or LF must not end a line early and
   // smuggle a header or a second request in.
-  std::string out = "GET " + strip_crlf_chars(path) +
+  std::string out = strip_crlf_chars(method) + " " + strip_crlf_chars(path) +
                     " HTTP/1.1\r\nHost: " + strip_crlf_chars(host) + "\r\nUser-Agent: meshgate\r\n";
   for (const auto& [name, value] : headers) {
     out += strip_crlf_chars(name);
@@ -98,8 +100,22 @@ std::string http1_get_request(std::string_view host, std::string_view path,
     out += strip_crlf_chars(value);
     out += "\r\n";
   }
-  out += "\r\n";
   return out;
+}
+
+}  // namespace
+
+std::string http1_get_request(std::string_view host, std::string_view path,
+                              const std::vector<std::pair<std::string, std::string>>& headers) {
+  return request_head("GET", host, path, headers) + "\r\n";
+}
+
+std::string http1_request_with_body(std::string_view method, std::string_view host,
+                                    std::string_view path,
+                                    const std::vector<std::pair<std::string, std::string>>& headers,
+                                    std::string_view body) {
+  return request_head(method, host, path, headers) +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
 }
 
 Http1Response::Http1Response(Http1Limits limits) : limits_(limits) {}

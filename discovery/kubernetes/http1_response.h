@@ -27,6 +27,11 @@ struct Http1Limits {
 // given (name, value), then the blank line.
 std::string http1_get_request(std::string_view host, std::string_view path,
                               const std::vector<std::pair<std::string, std::string>>& headers);
+// The same for a request with a body ("POST"): Content-Length added.
+std::string http1_request_with_body(std::string_view method, std::string_view host,
+                                    std::string_view path,
+                                    const std::vector<std::pair<std::string, std::string>>& headers,
+                                    std::string_view body);
 
 class Http1Response {
  public:

@@ -515,5 +515,37 @@ TEST_F(KubeApiServerTest, Http11KeepAliveThenChunkedWatch) {
   EXPECT_TRUE(wire.ends_with("}\n\r\n0\r\n\r\n")) << wire;
 }
 
+// POST .../serviceaccounts/<name>/token, as `kubectl create token` sends it.
+TEST_F(KubeApiServerTest, TokenRequestOverHttp11) {
+  const std::string target = "/api/v1/namespaces/vm/serviceaccounts/sa/token";
+  const std::string body = R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest",)"
+                           R"("spec":{"audiences":["istio-ca"],"expirationSeconds":3600}})";
+  auto post = [&](const std::string& data) {
+    std::vector<std::string> extra = token("--http1.1");
+    extra.insert(extra.end(), {"-H", "Content-Type: application/json", "--data-binary", data});
+    return get(target, extra);
+  };
+  CurlResult missing = post(body);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find(R"(serviceaccounts \"sa\" not found)"), std::string::npos)
+      << missing.body;
+
+  server_->apply("/api/v1/serviceaccounts",
+                 R"({"metadata":{"name":"sa","namespace":"vm"},"kind":"ServiceAccount"})");
+  const CurlResult created = post(body);
+  EXPECT_EQ(created.http_version, "1.1");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json answer = json::parse(created.body, nullptr, false);
+  EXPECT_EQ(answer["status"]["token"], "token-for-vm-sa-istio-ca");
+  EXPECT_TRUE(answer["status"]["expirationTimestamp"].is_string());
+
+  const CurlResult short_lived =
+      post(R"({"kind":"TokenRequest","spec":{"audiences":["istio-ca"],"expirationSeconds":60}})");
+  EXPECT_EQ(short_lived.status, 422);
+  EXPECT_NE(short_lived.body.find("less than 10 minutes"), std::string::npos);
+  EXPECT_EQ(post(R"({"kind":"TokenRequest","spec":{}})").status, 422);
+  EXPECT_EQ(post("not json").status, 400);
+}
+
 }  // namespace
 }  // namespace meshgate::testing

@@ -32,6 +32,7 @@ namespace meshgate::testing {
 namespace {
 
 using boost::system::error_code;
+using detail::answer_token_request;
 using detail::Connection;
 using detail::continue_token;
 using detail::ContinuePoint;
@@ -55,6 +56,7 @@ using detail::Query;
 using detail::Request;
 using detail::Resource;
 using detail::Router;
+using detail::token_target;
 using detail::WatchSink;
 using detail::with_kind;
 using Tcp = asio::ip::tcp;
@@ -113,6 +115,7 @@ struct KubeApiServer::Impl final : Router {
   void serve(const Request& request, Exchange& exchange) override;
   int answer(const Request& request, Exchange& exchange);
   bool authenticated(const Request& request) const;
+  int create_token(const std::string& path, const std::string& body, Exchange& exchange);
   int list(const std::string& path, const Resource& resource, const Query& query,
            Exchange& exchange);
   int watch(const std::string& path, const Resource& resource, const Query& query,
@@ -248,6 +251,7 @@ int KubeApiServer::Impl::answer(const Request& request, Exchange& exchange) {
   };
   if (!authenticated(request)) return reply(401, failure(401, "Unauthorized"));
   const auto [path, query] = parse_target(request.target);
+  if (request.method == "POST") return create_token(path, request.body, exchange);
   const std::optional<Resource> resource = parse_resource(path);
   const auto it = collections.find(path);
   const bool watching = is_true(lookup(query, "watch"));
@@ -264,6 +268,29 @@ int KubeApiServer::Impl::answer(const Request& request, Exchange& exchange) {
   }
   return watching ? watch(path, *resource, query, exchange)
                   : list(path, *resource, query, exchange);
+}
+
+// Only TokenRequests are created, for service accounts stored in
+// /api/v1/serviceaccounts.
+int KubeApiServer::Impl::create_token(const std::string& path, const std::string& body,
+                                      Exchange& exchange) {
+  const auto target = token_target(path);
+  if (!target) {
+    exchange.respond(405, dump(failure(405,
+                                       "the server does not allow this method on the "
+                                       "requested resource")));
+    return 405;
+  }
+  const auto& [ns, name] = *target;
+  const auto it = collections.find("/api/v1/serviceaccounts");
+  if (it == collections.end() || !it->second.objects.contains(ns + "/" + name)) {
+    exchange.respond(404, dump(failure(404, "serviceaccounts \"" + name + "\" not found",
+                                       {{"name", name}, {"kind", "serviceaccounts"}})));
+    return 404;
+  }
+  const auto [code, answer] = answer_token_request(ns, name, body);
+  exchange.respond(code, dump(answer));
+  return code;
 }
 
 // A continue token's snapshot; gone once the history expired (or evicted).

@@ -16,6 +16,11 @@
 //   every stored event after R, then live ones; ends cleanly after S
 //   seconds. R older than the history: an ERROR event with a 410 Expired
 //   Status, then the end of the response, as the real server does.
+// - POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token with a
+//   TokenRequest (HTTP/1.1): 201 and the TokenRequest with status.token
+//   "token-for-<ns>-<name>-<audience>..." when the ServiceAccount is stored
+//   in /api/v1/serviceaccounts; 404 when it is not; 422 Invalid for no
+//   audiences or expirationSeconds under 600. Any other POST: 405.
 // - A wrong or missing bearer token: 401 Unauthorized Status. A collection
 //   set to fail (set_error): that Status (403 Forbidden, 404 NotFound) for
 //   lists and watches.
@@ -42,7 +47,7 @@ struct KubeApiServerOptions {
 
 struct KubeApiRequest {
   std::string protocol;       // "h2" or "http/1.1"
-  std::string method;         // "GET"
+  std::string method;         // "GET", "POST"
   std::string target;         // path and query, as sent
   std::string authorization;  // the Authorization header ("" if none)
   bool client_certificate = false;

@@ -190,12 +190,13 @@ void Http1::process() {
     const Framed framed = frame_request(input_, kMaxHead, kMaxBody);
     if (framed.error != 0) return fail(framed.error);
     if (!framed.head) return;  // the rest of the request is still coming
+    std::string body = input_.substr(framed.size - framed.body_size, framed.body_size);
     input_.erase(0, framed.size);
     const Head& head = *framed.head;
     const bool keep_alive = head.version == "HTTP/1.1" && head.header("connection") != "close";
     Http1Exchange exchange(*this, keep_alive);
     router_.serve({"http/1.1", head.method, head.target, head.header("authorization"),
-                   conn_.client_certificate()},
+                   conn_.client_certificate(), std::move(body)},
                   exchange);
     if (!keep_alive) {
       done_ = true;
@@ -474,7 +475,7 @@ void Http2::dispatch(H2Stream& stream) {
   try {
     Http2Exchange exchange(*this, streams_.at(stream.id()));
     router_.serve(
-        {"h2", stream.method, stream.path, stream.authorization, conn_.client_certificate()},
+        {"h2", stream.method, stream.path, stream.authorization, conn_.client_certificate(), ""},
         exchange);
   } catch (...) {
     failed_ = true;  // serve catches its own; this is allocation failing

@@ -19,6 +19,7 @@ struct Request {
   std::string target;
   std::string authorization;
   bool client_certificate = false;
+  std::string body;  // HTTP/1.1 only: HTTP/2 request bodies are not read
 };
 
 // One streaming response (a watch). Inactive once ended or once its

@@ -21,8 +21,9 @@ struct CodeNames {
   std::string_view phrase;  // HTTP/1.1 reason phrase
 };
 
-constexpr std::array<CodeNames, 15> kCodeNames = {{
+constexpr std::array<CodeNames, 17> kCodeNames = {{
     {200, "", "OK"},
+    {201, "", "Created"},
     {400, "BadRequest", "Bad Request"},
     {401, "Unauthorized", "Unauthorized"},
     {403, "Forbidden", "Forbidden"},
@@ -31,6 +32,7 @@ constexpr std::array<CodeNames, 15> kCodeNames = {{
     {409, "Conflict", "Conflict"},
     {410, "Expired", "Gone"},
     {413, "RequestEntityTooLarge", "Payload Too Large"},
+    {422, "Invalid", "Unprocessable Entity"},
     {429, "TooManyRequests", "Too Many Requests"},
     {431, "BadRequest", "Request Header Fields Too Large"},
     {500, "InternalError", "Internal Server Error"},
@@ -358,7 +360,7 @@ Framed frame_request(std::string_view input, std::size_t max_head, std::size_t m
   if (!length || *length > max_body) return reject(413);
   const std::size_t size = end + 4 + static_cast<std::size_t>(*length);
   if (input.size() < size) return {};  // the body is still coming
-  return {0, std::move(head), size};
+  return {0, std::move(head), size, static_cast<std::size_t>(*length)};
 }
 
 std::string http1_response(int status, bool keep_alive, std::string_view body) {

@@ -88,14 +88,25 @@ struct Head {
 
 // One HTTP/1.1 request framed out of the input buffered on a connection.
 struct Framed {
-  int error = 0;             // the status to fail with (400, 413, 431); 0: none
-  std::optional<Head> head;  // without an error, nullopt: more input is needed
-  std::size_t size = 0;      // the bytes of the head and the body
+  int error = 0;              // the status to fail with (400, 413, 431); 0: none
+  std::optional<Head> head;   // without an error, nullopt: more input is needed
+  std::size_t size = 0;       // the bytes of the head and the body
+  std::size_t body_size = 0;  // the last body_size bytes of those
 };
 
 Framed frame_request(std::string_view input, std::size_t max_head, std::size_t max_body);
 // A whole response with a Content-Length.
 std::string http1_response(int status, bool keep_alive, std::string_view body);
+
+// The TokenRequest subresource (authentication.k8s.io/v1): the namespace and
+// service account of a POST target
+// "/api/v1/namespaces/<ns>/serviceaccounts/<name>/token", or nullopt.
+std::optional<std::pair<std::string, std::string>> token_target(std::string_view path);
+// The answer to a TokenRequest body: 201 and the request with its status
+// (token, expirationTimestamp) filled in, or 400 and a Status saying what is
+// wrong. The token names the service account and audiences (for tests).
+std::pair<int, Json> answer_token_request(std::string_view ns, std::string_view name,
+                                          std::string_view body);
 // The head of a 200 response with a chunked body (a watch).
 std::string http1_stream_head(bool keep_alive);
 // One chunk of a chunked body; "" makes the last chunk.

@@ -331,6 +331,54 @@ TEST(VmFilesCli, UsageErrors) {
   EXPECT_EQ(error, "unexpected argument '--token'");
 }
 
+TEST(VmFilesCli, TokenRequestInsteadOfATokenFile) {
+  std::string error;
+  std::vector<const char*> args = {"--workload-group",
+                                   "wg.yaml",
+                                   "--gateway-address",
+                                   "1.2.3.4",
+                                   "--root-cert",
+                                   "r.pem",
+                                   "--out",
+                                   "o",
+                                   "--token-request",
+                                   "--kubeconfig",
+                                   "kc",
+                                   "--token-duration",
+                                   "7200"};
+  auto options = parse_vm_files_args(args, error);
+  ASSERT_TRUE(options) << error;
+  EXPECT_TRUE(options->token_request);
+  EXPECT_EQ(options->kubeconfig, "kc");
+  EXPECT_EQ(options->token_seconds, 7200);
+  EXPECT_TRUE(options->token_file.empty());
+
+  args.back() = "599";  // the API server refuses under 10 minutes
+  EXPECT_FALSE(parse_vm_files_args(args, error));
+  EXPECT_EQ(error, "--token-duration: '599' is not a number of seconds 600..86400");
+  args.back() = "3600";
+  args.insert(args.end(), {"--token", "t"});
+  EXPECT_FALSE(parse_vm_files_args(args, error));
+  EXPECT_EQ(error, "vm-files: give exactly one of --token FILE and --token-request");
+}
+
+TEST(VmFilesCli, NeitherTokenNorTokenRequest) {
+  std::string error;
+  std::vector<const char*> args = {"--workload-group",
+                                   "wg.yaml",
+                                   "--gateway-address",
+                                   "1.2.3.4",
+                                   "--root-cert",
+                                   "r.pem",
+                                   "--out",
+                                   "o"};
+  EXPECT_FALSE(parse_vm_files_args(args, error));
+  EXPECT_EQ(error, "vm-files: give exactly one of --token FILE and --token-request");
+  args.insert(args.end(), {"--token", "t", "--kubeconfig", "kc"});
+  EXPECT_FALSE(parse_vm_files_args(args, error));
+  EXPECT_EQ(error, "vm-files: --kubeconfig goes with --token-request");
+}
+
 // A directory under /tmp, removed with everything in it.
 class TempDir {
  public:

@@ -1,0 +1,31 @@
+#include "gateway/token_fetcher.h"
+
+#include <utility>
+
+#include "discovery/kubernetes/kubeconfig.h"
+#include "discovery/kubernetes/token_request.h"
+
+namespace meshgate::gateway {
+
+onboarding::TokenFetcher kubernetes_token_fetcher(std::string kubeconfig) {
+  return [kubeconfig = std::move(kubeconfig)](const std::string& ns,
+                                              const std::string& service_account, int64_t seconds,
+                                              std::string* error) -> std::string {
+    namespace kube = discovery::kube;
+    const kube::AccessResult access =
+        kubeconfig.empty() ? kube::in_cluster_access_from_env() : kube::load_kubeconfig(kubeconfig);
+    if (!access.access) {
+      *error = access.error;
+      return "";
+    }
+    kube::TokenRequestSpec spec;
+    spec.ns = ns;
+    spec.service_account = service_account;
+    spec.expiration_seconds = seconds;
+    kube::TokenResult result = kube::request_token(*access.access, spec, kTokenRequestTimeout);
+    *error = std::move(result.error);
+    return std::move(result.token);
+  };
+}
+
+}  // namespace meshgate::gateway
