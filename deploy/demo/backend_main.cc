@@ -4,7 +4,9 @@
 //   httpbin v1 on 127.0.0.1:9443, httpbin v2 on :9444, reviews v1 on :9445
 // until SIGINT or SIGTERM. With --ephemeral every backend binds port 0
 // instead and the ports it got are written to <dir>/ports as "<name> <port>"
-// lines (for tests, which never use fixed ports).
+// lines (for tests, which never use fixed ports). --address IP binds another
+// address than 127.0.0.1 (the multi-network test puts the backends on an
+// address inside a network namespace).
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -49,6 +51,36 @@ std::vector<std::string> dns_names(const Workload& w) {
   return names;
 }
 
+struct Options {
+  std::filesystem::path dir = "demo-certs";
+  bool ephemeral = false;
+  meshgate::asio::ip::address address = meshgate::asio::ip::make_address_v4("127.0.0.1");
+};
+
+// False on a usage error (the message is printed).
+bool parse_options(int argc, char** argv, Options& options) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--dir" && i + 1 < argc) {
+      options.dir = argv[++i];
+    } else if (arg == "--ephemeral") {
+      options.ephemeral = true;
+    } else if (arg == "--address" && i + 1 < argc) {
+      boost::system::error_code ec;
+      options.address = meshgate::asio::ip::make_address(argv[++i], ec);
+      if (ec) {
+        std::fprintf(stderr, "meshgate-demo-backend: --address %s: not an IP literal\n", argv[i]);
+        return false;
+      }
+    } else {
+      std::fprintf(stderr,
+                   "usage: meshgate-demo-backend [--dir DIR] [--ephemeral] [--address IP]\n");
+      return false;
+    }
+  }
+  return true;
+}
+
 void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -58,19 +90,9 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::filesystem::path dir = "demo-certs";
-  bool ephemeral = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--dir" && i + 1 < argc) {
-      dir = argv[++i];
-    } else if (arg == "--ephemeral") {
-      ephemeral = true;
-    } else {
-      std::fprintf(stderr, "usage: meshgate-demo-backend [--dir DIR] [--ephemeral]\n");
-      return 2;
-    }
-  }
+  Options options;
+  if (!parse_options(argc, argv, options)) return 2;
+  const std::filesystem::path& dir = options.dir;
   try {
     std::filesystem::create_directories(dir);
     const CertifiedKey ca = meshgate::demo::make_ca("meshgate demo CA");
@@ -92,11 +114,11 @@ int main(int argc, char** argv) {
       const CertifiedKey leaf = meshgate::demo::make_leaf(ca, w.service, dns_names(w));
       auto& backend = backends.emplace_back(std::make_unique<meshgate::demo::TlsBackend>(
           io, meshgate::demo::TlsBackendOptions{w.name, leaf.cert_pem, leaf.key_pem, ca.cert_pem}));
-      const auto bound = backend->listen(
-          {meshgate::asio::ip::make_address("127.0.0.1"), ephemeral ? uint16_t{0} : w.port});
+      const auto bound =
+          backend->listen({options.address, options.ephemeral ? uint16_t{0} : w.port});
       backend->start();
       ports += std::string(w.name) + " " + std::to_string(bound.port()) + "\n";
-      spdlog::info("demo backend {} on 127.0.0.1:{}", w.name, bound.port());
+      spdlog::info("demo backend {} on {}:{}", w.name, bound.address().to_string(), bound.port());
     }
     write_file(dir / "ports", ports);
     spdlog::info("demo CA certificate: {}", (dir / "ca.pem").string());
