@@ -4,8 +4,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "discovery/kubernetes/kubeconfig.h"
 #include "gateway/app.h"
+#include "gateway/registry_once.h"
 
 namespace meshgate::gateway {
 namespace {
@@ -15,20 +15,10 @@ namespace {
 std::unique_ptr<discovery::kube::KubernetesSource> make_source(const config::Config& config,
                                                                discovery::Registry& registry) {
   const config::KubernetesSource& kube = config.discovery.kubernetes;
-  discovery::kube::AccessResult access = kube.kubeconfig.empty()
-                                             ? discovery::kube::in_cluster_access_from_env()
-                                             : discovery::kube::load_kubeconfig(kube.kubeconfig);
-  if (!access.access) throw std::runtime_error("discovery.kubernetes: " + access.error);
-  discovery::kube::KubernetesSourceOptions options;
-  options.access = std::move(*access.access);
-  options.translate.cluster_domain = config.cluster_domain;
-  options.translate.export_hosts = kube.export_hosts;
-  options.translate.include_namespaces = kube.include_namespaces;
-  options.translate.exclude_namespaces = kube.exclude_namespaces;
-  options.istio = kube.istio_resources;
-  options.coalesce = kube.coalesce;
   std::string error;
-  auto source = discovery::kube::KubernetesSource::create(std::move(options), registry, &error);
+  auto options = kubernetes_options(config, &error);
+  if (!options) throw std::runtime_error("discovery.kubernetes: " + error);
+  auto source = discovery::kube::KubernetesSource::create(std::move(*options), registry, &error);
   if (!source) throw std::runtime_error("discovery.kubernetes: " + error);
   spdlog::info("kubernetes: discovery from {}",
                kube.kubeconfig.empty() ? "the pod's service account" : kube.kubeconfig);

@@ -14,7 +14,9 @@
 #include "discovery/file_source.h"
 #include "discovery/registry_file.h"
 #include "gateway/dns_hosts.h"
+#include "gateway/global_entries.h"
 #include "gateway/run.h"
+#include "gateway/token_fetcher.h"
 
 namespace meshgate::gateway {
 namespace {
@@ -24,9 +26,35 @@ std::optional<CliArgs::Command> subcommand(std::string_view word) {
   if (word == "check-registry") return CliArgs::Command::kCheckRegistry;
   if (word == "dns-hosts") return CliArgs::Command::kDnsHosts;
   if (word == "vm-files") return CliArgs::Command::kVmFiles;
+  if (word == "global-entries") return CliArgs::Command::kGlobalEntries;
   if (word == "version" || word == "--version") return CliArgs::Command::kVersion;
   if (word == "help" || word == "--help" || word == "-h") return CliArgs::Command::kHelp;
   return std::nullopt;
+}
+
+// Commands that read every argument after their name with their own parser.
+bool parses_own_flags(CliArgs::Command command) {
+  return command == CliArgs::Command::kVmFiles || command == CliArgs::Command::kGlobalEntries;
+}
+
+std::optional<CliArgs> parse_own_flags(CliArgs parsed, std::span<const char* const> rest,
+                                       std::string& error) {
+  if (parsed.command == CliArgs::Command::kVmFiles) {
+    auto options = onboarding::parse_vm_files_args(rest, error);  // onboarding/vm_files.h
+    if (!options) return std::nullopt;
+    parsed.vm_files = std::move(*options);
+    return parsed;
+  }
+  auto options = parse_global_entries_args(rest, error);  // gateway/global_entries.h
+  if (!options) return std::nullopt;
+  parsed.global_entries = std::move(*options);
+  return parsed;
+}
+
+// Standard output carries the command's text and nothing else.
+void log_to_stderr() {
+  spdlog::set_default_logger(spdlog::stderr_color_st("stderr"));
+  spdlog::set_level(spdlog::level::warn);
 }
 
 bool valid_level(std::string_view level) {
@@ -62,6 +90,14 @@ int check_registry(const std::string& file) {
   return 0;
 }
 
+int run_vm_files(onboarding::VmFilesOptions options) {
+  if (options.token_request) {
+    log_to_stderr();
+    options.fetch_token = kubernetes_token_fetcher(options.kubeconfig);
+  }
+  return onboarding::run_vm_files(options, std::cout, std::cerr);
+}
+
 }  // namespace
 
 const char* usage() {
@@ -73,7 +109,7 @@ const char* usage() {
           "  meshgate check-config FILE                    validate a config file\n"
           "  meshgate check-registry FILE                  validate a registry file\n"
           "  meshgate dns-hosts [--config FILE]            /etc/hosts lines for the DNS zones\n") +
-      onboarding::vm_files_usage() +
+      onboarding::vm_files_usage() + global_entries_usage() +
       "  meshgate version\n"
       "LEVEL: trace, debug, info, warn, error, critical, off\n";
   return text.c_str();
@@ -91,13 +127,7 @@ std::optional<CliArgs> parse_args(std::span<const char* const> args, std::string
     parsed.command = *command;
     ++i;
   }
-  if (parsed.command == CliArgs::Command::kVmFiles) {
-    // Every argument after vm-files is one of its own flags (onboarding/vm_files.h).
-    auto options = onboarding::parse_vm_files_args(args.subspan(i), error);
-    if (!options) return std::nullopt;
-    parsed.vm_files = std::move(*options);
-    return parsed;
-  }
+  if (parses_own_flags(parsed.command)) return parse_own_flags(parsed, args.subspan(i), error);
   const bool is_check = parsed.command == CliArgs::Command::kCheckConfig ||
                         parsed.command == CliArgs::Command::kCheckRegistry;
   for (; i < args.size(); ++i) {
@@ -115,9 +145,8 @@ std::optional<CliArgs> parse_args(std::span<const char* const> args, std::string
       }
     } else if (is_check && parsed.file.empty() && !arg.starts_with("-")) {
       parsed.file = arg;
-    } else if (auto command = subcommand(arg); command &&
-                                               parsed.command == CliArgs::Command::kRun &&
-                                               *command != CliArgs::Command::kVmFiles) {
+    } else if (auto command = subcommand(arg);
+               command && parsed.command == CliArgs::Command::kRun && !parses_own_flags(*command)) {
       parsed.command = *command;  // e.g. "meshgate --help"
     } else {
       error = "unexpected argument '" + std::string(arg) + "'";
@@ -138,12 +167,13 @@ int run_command(const CliArgs& args) {
     case CliArgs::Command::kCheckRegistry:
       return check_registry(args.file);
     case CliArgs::Command::kDnsHosts:
-      // Standard output carries the hosts lines and nothing else.
-      spdlog::set_default_logger(spdlog::stderr_color_st("stderr"));
-      spdlog::set_level(spdlog::level::warn);
+      log_to_stderr();
       return print_dns_hosts(args.file);
+    case CliArgs::Command::kGlobalEntries:
+      log_to_stderr();
+      return print_global_entries(args.global_entries, std::cout, std::cerr);
     case CliArgs::Command::kVmFiles:
-      return onboarding::run_vm_files(args.vm_files, std::cout, std::cerr);
+      return run_vm_files(args.vm_files);
     case CliArgs::Command::kVersion:
       std::printf("meshgate %s\n", MESHGATE_VERSION);
       return 0;

@@ -5,6 +5,7 @@
 //   meshgate check-registry FILE                   validate a registry file
 //   meshgate dns-hosts [--config FILE]             /etc/hosts lines for the DNS zones
 //   meshgate vm-files --workload-group FILE ...    a VM's mesh files (onboarding/)
+//   meshgate global-entries --gateway-address ADDR ...  ServiceEntries for the remote side
 //   meshgate version | help
 #pragma once
 
@@ -12,16 +13,27 @@
 #include <span>
 #include <string>
 
+#include "gateway/global_entries.h"
 #include "onboarding/vm_files.h"
 
 namespace meshgate::gateway {
 
 struct CliArgs {
-  enum class Command { kRun, kCheckConfig, kCheckRegistry, kDnsHosts, kVmFiles, kVersion, kHelp };
+  enum class Command {
+    kRun,
+    kCheckConfig,
+    kCheckRegistry,
+    kDnsHosts,
+    kVmFiles,
+    kGlobalEntries,
+    kVersion,
+    kHelp
+  };
   Command command = Command::kRun;
   std::string file;  // --config for kRun and kDnsHosts; the argument of the check commands
   std::string log_level = "info";
   onboarding::VmFilesOptions vm_files;  // for kVmFiles
+  GlobalEntriesOptions global_entries;  // for kGlobalEntries
 };
 
 // Returns nullopt and writes the problem to `error` when the arguments are bad.

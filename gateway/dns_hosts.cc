@@ -4,15 +4,13 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <memory>
+#include <iostream>
+#include <optional>
 #include <vector>
 
-#include "config/loader.h"
-#include "config/overrides.h"
-#include "discovery/file_source.h"
-#include "discovery/registry.h"
 #include "dns-global/vip_allocator.h"
 #include "dns-global/zone.h"
+#include "gateway/registry_once.h"
 
 namespace meshgate::gateway {
 
@@ -39,27 +37,9 @@ std::string dns_hosts_text(const config::Config& config, const discovery::Snapsh
 }
 
 int print_dns_hosts(const std::string& config_file) {
-  config::LoadResult loaded;
-  if (config_file.empty()) {
-    loaded.config = std::make_shared<const config::Config>(config::default_config());
-  } else {
-    loaded = config::load_config_file(config_file);
-  }
-  loaded = config::with_overrides(std::move(loaded), config::overrides_from_environment());
-  for (const auto& error : loaded.errors) {
-    std::fprintf(stderr, "%s\n", config::format_error(config_file, error).c_str());
-  }
-  if (!loaded.ok()) return 1;
-  discovery::Registry registry;
-  std::vector<std::unique_ptr<discovery::FileSource>> sources;
-  for (const config::FileSource& file : loaded.config->discovery.files) {
-    sources.push_back(std::make_unique<discovery::FileSource>(file.path, registry));
-    if (const std::string error = sources.back()->reload(); !error.empty()) {
-      std::fprintf(stderr, "%s: %s\n", file.path.c_str(), error.c_str());
-      return 1;
-    }
-  }
-  std::fputs(dns_hosts_text(*loaded.config, *registry.snapshot()).c_str(), stdout);
+  const std::optional<RegistryOnce> loaded = load_registry_once(config_file, std::cerr);
+  if (!loaded) return 1;
+  std::fputs(dns_hosts_text(*loaded->config, *loaded->snapshot).c_str(), stdout);
   return 0;
 }
 

@@ -14,8 +14,9 @@ namespace meshgate::gateway {
 // hosts file cannot hold, as comments.
 std::string dns_hosts_text(const config::Config& config, const discovery::Snapshot& snapshot);
 
-// Loads `config_file` (empty: the embedded default) and its registry files
-// once, prints the lines to stdout; problems to stderr. Returns the exit code.
+// Loads `config_file` (empty: the embedded default) and every source it names
+// once (load_registry_once), prints the lines to stdout; problems to stderr.
+// Returns the exit code.
 int print_dns_hosts(const std::string& config_file);
 
 }  // namespace meshgate::gateway
