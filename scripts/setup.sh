@@ -9,7 +9,7 @@ packages=(
   libboost-dev libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev
   libc-ares-dev libnghttp2-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  clang-format bind9-dnsutils
+  clang-format bind9-dnsutils iproute2 procps
   openssl curl ca-certificates
 )
 
