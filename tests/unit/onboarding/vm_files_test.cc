@@ -331,21 +331,22 @@ TEST(VmFilesCli, UsageErrors) {
   EXPECT_EQ(error, "unexpected argument '--token'");
 }
 
+// Every required flag but the token's.
+std::vector<const char*> args_without_token() {
+  return {"--workload-group",
+          "wg.yaml",
+          "--gateway-address",
+          "1.2.3.4",
+          "--root-cert",
+          "r.pem",
+          "--out",
+          "o"};
+}
+
 TEST(VmFilesCli, TokenRequestInsteadOfATokenFile) {
   std::string error;
-  std::vector<const char*> args = {"--workload-group",
-                                   "wg.yaml",
-                                   "--gateway-address",
-                                   "1.2.3.4",
-                                   "--root-cert",
-                                   "r.pem",
-                                   "--out",
-                                   "o",
-                                   "--token-request",
-                                   "--kubeconfig",
-                                   "kc",
-                                   "--token-duration",
-                                   "7200"};
+  std::vector<const char*> args = args_without_token();
+  args.insert(args.end(), {"--token-request", "--kubeconfig", "kc", "--token-duration", "7200"});
   auto options = parse_vm_files_args(args, error);
   ASSERT_TRUE(options) << error;
   EXPECT_TRUE(options->token_request);
@@ -364,14 +365,7 @@ TEST(VmFilesCli, TokenRequestInsteadOfATokenFile) {
 
 TEST(VmFilesCli, NeitherTokenNorTokenRequest) {
   std::string error;
-  std::vector<const char*> args = {"--workload-group",
-                                   "wg.yaml",
-                                   "--gateway-address",
-                                   "1.2.3.4",
-                                   "--root-cert",
-                                   "r.pem",
-                                   "--out",
-                                   "o"};
+  std::vector<const char*> args = args_without_token();
   EXPECT_FALSE(parse_vm_files_args(args, error));
   EXPECT_EQ(error, "vm-files: give exactly one of --token FILE and --token-request");
   args.insert(args.end(), {"--token", "t", "--kubeconfig", "kc"});
