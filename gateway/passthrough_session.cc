@@ -61,7 +61,7 @@ void PassthroughSession::start() {
   client_.set_option(asio::ip::tcp::no_delay(true), ec);
   deadline_ = Clock::now() + config_->timeouts.client_hello;
   try {
-    spawn(watchdog());
+    arm_watchdog();
     spawn(run());
   } catch (const std::exception& e) {  // coroutine frames could not be allocated
     spdlog::error("{}: cannot start a session: {}", to_string(kind_), e.what());
@@ -154,9 +154,7 @@ asio::awaitable<void> PassthroughSession::run() {
   }
   hello_ = sni::ClientHelloParser(0);  // the hello is replayed: free its buffer
 
-  pumps_running_ = 2;
-  spawn(pump(Direction::kFromClient));
-  spawn(pump(Direction::kFromUpstream));
+  start_relay();
 }
 
 asio::awaitable<CloseReason> PassthroughSession::read_client_hello() {
@@ -271,40 +269,15 @@ void PassthroughSession::count_bytes(Direction direction, std::size_t n) {
   }
 }
 
-asio::awaitable<void> PassthroughSession::pump(Direction direction) {
-  const bool from_client = direction == Direction::kFromClient;
-  asio::ip::tcp::socket& from = from_client ? client_ : upstream_;
-  asio::ip::tcp::socket& to = from_client ? upstream_ : client_;
-  std::vector<uint8_t> buffer(config_->limits.buffer_bytes);
-  for (;;) {
-    error_code ec;
-    const std::size_t n = co_await from.async_read_some(
-        asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
-    if (stopped_) co_return;
-    if (ec == asio::error::eof) break;
-    if (ec) co_return stop(from_client ? CloseReason::kClientReset : CloseReason::kUpstreamReset);
-    extend_idle_deadline();
-    co_await asio::async_write(to, asio::buffer(buffer.data(), n),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    if (stopped_) co_return;
-    if (ec) co_return stop(from_client ? CloseReason::kUpstreamReset : CloseReason::kClientReset);
-    count_bytes(direction, n);
-    extend_idle_deadline();
-  }
-  // Half-close: carry the FIN across; the other direction keeps flowing.
-  error_code ec;
-  to.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  if (--pumps_running_ == 0) stop(CloseReason::kCompleted);
-}
-
-asio::awaitable<void> PassthroughSession::watchdog() {
-  while (!stopped_) {
-    timer_.expires_at(deadline_);
-    error_code ec;
-    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (stopped_) co_return;
-    if (Clock::now() >= deadline_) on_deadline();
-  }
+// A timer wait per deadline: the handler re-arms it when the deadline has
+// moved later meanwhile (relay activity), so activity touches no timer.
+void PassthroughSession::arm_watchdog() {
+  timer_.expires_at(deadline_);
+  timer_.async_wait([self = shared_from_this()](const error_code&) {
+    if (self->stopped_) return;
+    if (Clock::now() >= self->deadline_) self->on_deadline();
+    if (!self->stopped_) self->arm_watchdog();
+  });
 }
 
 void PassthroughSession::on_deadline() {
@@ -332,7 +305,7 @@ void PassthroughSession::extend_idle_deadline() {
 void PassthroughSession::set_deadline(Clock::time_point deadline) {
   const bool earlier = deadline < deadline_;
   deadline_ = deadline;
-  if (earlier) timer_.cancel();  // the watchdog re-arms for the nearer deadline
+  if (earlier) timer_.cancel();  // the watchdog's handler re-arms for the nearer deadline
 }
 
 }  // namespace meshgate::gateway

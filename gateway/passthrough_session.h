@@ -46,8 +46,24 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   asio::awaitable<CloseReason> connect_upstream(const Cluster& cluster);
   void on_connect_failure(const Cluster& cluster, const asio::ip::tcp::endpoint& target,
                           const boost::system::error_code& ec);
-  asio::awaitable<void> pump(Direction direction);
-  asio::awaitable<void> watchdog();
+  // The relay (passthrough_relay.cc).
+  struct Flow {
+    std::vector<uint8_t> pending;  // bytes the other side could not take yet
+  };
+  void start_relay();
+  Flow& flow(Direction direction);
+  asio::ip::tcp::socket& source(Direction direction);
+  asio::ip::tcp::socket& sink(Direction direction);
+  CloseReason reset_of(asio::ip::tcp::socket& socket) const;
+  void wait_readable(Direction direction);
+  void relay_now(Direction direction);
+  // Writes what it can now; false when the rest waits in the flow's buffer
+  // (or the session stopped): the flow reads no more until it is sent.
+  bool forward(Direction direction, const uint8_t* data, std::size_t n);
+  void on_pending_written(Direction direction, const boost::system::error_code& ec);
+  void end_flow(Direction direction);
+
+  void arm_watchdog();
   void on_deadline();
   // Phase changes go through set_deadline(), which re-arms the watchdog when
   // the deadline moves earlier; relay activity only extends it.
@@ -74,7 +90,8 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   Phase phase_ = Phase::kHello;
   bool stopped_ = false;
   bool upstream_open_ = false;  // counted in the balancer
-  int pumps_running_ = 0;
+  int flows_running_ = 0;
+  std::array<Flow, 2> flows_;
   uint64_t bytes_from_client_ = 0;
   uint64_t bytes_from_upstream_ = 0;
   sni::ClientHelloParser hello_;

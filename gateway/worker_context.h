@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_set>
+#include <vector>
 
 #include "config/config.h"
 #include "gateway/access_log.h"
@@ -63,6 +64,9 @@ struct WorkerContext {
   std::array<PassthroughStats, kListenerKindCount> stats;
   RouteStatsTable route_stats;
   std::unordered_set<PassthroughSession*> sessions;  // live sessions, this thread only
+  // Where every relay on this thread reads into: used only between two
+  // waits, never held across one, so one buffer serves every connection.
+  std::vector<uint8_t> scratch;
 
   PassthroughStats& stats_for(ListenerKind kind) { return stats[index_of(kind)]; }
 };
