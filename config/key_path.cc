@@ -55,7 +55,12 @@ std::string printable(std::string_view text) {
 }
 
 std::string in_quotes(std::string_view text) {
-  return "'" + printable(text) + "'";
+  // Appended, not `"'" + ...`: gcc 12 at -O3 reports a false -Wrestrict
+  // (GCC bug 105329) on operator+ with a literal first.
+  std::string out = "'";
+  out += printable(text);
+  out += '\'';
+  return out;
 }
 
 }  // namespace meshgate::config::detail
