@@ -10,8 +10,13 @@ packages=(
   libgtest-dev libgmock-dev nlohmann-json3-dev
   libc-ares-dev libnghttp2-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   clang-format bind9-dnsutils iproute2 procps
-  openssl curl ca-certificates
+  openssl curl ca-certificates python3
 )
+# With --bench: the peers the benchmarks compare against (tests/bench/), and
+# gnuplot for their chart. Not needed to build or test.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(haproxy nginx-light libnginx-mod-stream dnsperf knot unbound dnsdist gnuplot-nox)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
