@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 
 namespace meshgate::config {
@@ -28,19 +30,21 @@ class Fd {
 FileRead read_bounded_file(const std::string& path, size_t max_bytes) {
   const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return {FileRead::Status::kCannotOpen, errno, {}};
-  std::string content(max_bytes + 1, '\0');
-  size_t used = 0;
-  // Read one byte past the limit so that "exactly at the limit" and "over it"
-  // are told apart without trusting a size from stat (pipes have none).
-  while (used < content.size()) {
-    const ssize_t got = ::read(fd.get(), content.data() + used, content.size() - used);
+  // Grows with what is read: the limit may be large (64 MiB for a registry
+  // file) and must not cost its size in memory for a small file. Reads one
+  // byte past the limit so that "exactly at the limit" and "over it" are told
+  // apart without trusting a size from stat (pipes have none).
+  std::string content;
+  std::array<char, 64 * 1024> chunk;
+  for (;;) {
+    const size_t want = std::min(chunk.size(), max_bytes + 1 - content.size());
+    const ssize_t got = ::read(fd.get(), chunk.data(), want);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return {FileRead::Status::kCannotRead, errno, {}};
     if (got == 0) break;
-    used += static_cast<size_t>(got);
+    content.append(chunk.data(), static_cast<size_t>(got));
+    if (content.size() > max_bytes) return {FileRead::Status::kTooLarge, 0, {}};
   }
-  if (used > max_bytes) return {FileRead::Status::kTooLarge, 0, {}};
-  content.resize(used);
   return {FileRead::Status::kOk, 0, std::move(content)};
 }
 

@@ -1,0 +1,69 @@
+#include "config/read_file.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+namespace meshgate::config {
+namespace {
+
+// A file under /tmp with `content`, removed at the end of the test.
+class ScratchFile {
+ public:
+  explicit ScratchFile(const std::string& content) {
+    std::string pattern = "/tmp/read-file-test-XXXXXX";
+    const int fd = ::mkstemp(pattern.data());
+    if (fd >= 0) ::close(fd);
+    path_ = pattern;
+    std::ofstream(path_, std::ios::binary) << content;
+  }
+  ~ScratchFile() { ::unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(ReadBoundedFileTest, ReadsTheWholeFile) {
+  const std::string text(200 * 1024 + 7, 'x');  // several reads' worth
+  const ScratchFile file(text);
+  const FileRead read = read_bounded_file(file.path(), 1 << 20);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read.content, text);
+}
+
+TEST(ReadBoundedFileTest, ExactlyAtTheLimitIsReadOneMoreIsRefused) {
+  const ScratchFile at(std::string(1000, 'a'));
+  EXPECT_TRUE(read_bounded_file(at.path(), 1000).ok());
+  const ScratchFile over(std::string(1001, 'a'));
+  EXPECT_EQ(read_bounded_file(over.path(), 1000).status, FileRead::Status::kTooLarge);
+}
+
+TEST(ReadBoundedFileTest, AnEmptyFileIsEmpty) {
+  const ScratchFile file("");
+  const FileRead read = read_bounded_file(file.path(), 1000);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read.content.empty());
+}
+
+TEST(ReadBoundedFileTest, AMissingFileSaysWhy) {
+  const FileRead read = read_bounded_file("/nonexistent/meshgate/file", 1000);
+  EXPECT_EQ(read.status, FileRead::Status::kCannotOpen);
+  EXPECT_EQ(read.error_number, ENOENT);
+}
+
+// A large limit costs nothing for a small file: the registry files' limit
+// is 64 MiB, and reading one every second used to touch that much memory.
+TEST(ReadBoundedFileTest, MemoryFollowsTheFileNotTheLimit) {
+  const ScratchFile file("services: []\n");
+  const FileRead read = read_bounded_file(file.path(), 64 * 1024 * 1024);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read.content, "services: []\n");
+  EXPECT_LT(read.content.capacity(), 1024u);
+}
+
+}  // namespace
+}  // namespace meshgate::config
