@@ -1,10 +1,17 @@
-// DNS over UDP: one socket, one receive at a time into one 64 KiB buffer.
-// Answers are sent without waiting: a reply that would block is dropped and
-// counted, as a full socket buffer would drop it anyway.
+// DNS over UDP: one socket, datagrams taken in batches with recvmmsg until
+// the socket is empty, and the answers given at once sent back in one
+// sendmmsg, so a busy server makes two system calls per batch instead of
+// three per query. Answers are sent without waiting: a reply that would block
+// is dropped and counted, as a full socket buffer would drop it anyway.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
 
 #include "dns-global/resolve.h"
 #include "dns-global/stats.h"
@@ -27,14 +34,34 @@ class UdpServer {
   asio::ip::udp::endpoint local_endpoint() const { return local_; }
 
  private:
+  static constexpr std::size_t kBatch = 32;
+  static constexpr std::size_t kSlotBytes = 65'536;  // the largest UDP payload
+
+  enum class Drain { kEmpty, kMore, kClosed };
+
   asio::awaitable<void> receive_loop();
+  Drain drain();
+  // One recvmmsg and the answers to what it brought; kMore when it filled
+  // every slot, so the socket may hold more.
+  Drain receive_batch();
+  void answer(const asio::ip::udp::endpoint& peer, std::span<const uint8_t> query);
   void send(std::vector<uint8_t> answer, const asio::ip::udp::endpoint& to);
+  void flush();  // the answers gathered during a batch, in one sendmmsg
 
   asio::ip::udp::socket socket_;
   asio::ip::udp::endpoint local_;
   Resolve resolve_;
   DnsStats& stats_;
-  std::array<uint8_t, 65'536> buffer_{};
+  // kBatch slots, left uninitialised: only the pages datagrams land in are
+  // ever touched.
+  std::unique_ptr<uint8_t[]> buffers_{new uint8_t[kBatch * kSlotBytes]};
+  std::array<sockaddr_storage, kBatch> peers_{};
+  bool batching_ = false;
+  struct Outgoing {
+    std::vector<uint8_t> answer;
+    asio::ip::udp::endpoint to;
+  };
+  std::vector<Outgoing> outgoing_;  // answers given during the current batch
 };
 
 // The client's address as the responder's allow list reads it.
