@@ -64,8 +64,10 @@ DnsServer::DnsServer(const config::Config& config) : responder_(config.dns) {
     this->resolve(query, client, std::move(done));
   };
   if (config.dns.forward.enabled) forwarder_ = std::make_unique<Forwarder>(io_, config.dns.forward);
+  // A fixed port is checked before anything binds it; port 0 once bound.
+  if (forwarder_ && dns.port != 0) refuse_forwarding_to_self(dns, dns.port);
   bind_udp_and_tcp(address, dns.port, config.dns, resolve);
-  if (forwarder_) refuse_forwarding_to_self(dns);
+  if (forwarder_ && dns.port == 0) refuse_forwarding_to_self(dns, udp_->local_endpoint().port());
   if (config.dns.grpc) {
     const config::Listener& grpc = config.listeners.dns_grpc;
     grpc_ = std::make_unique<GrpcEndpoint>(
@@ -205,9 +207,8 @@ void DnsServer::on_grpc(std::vector<uint8_t> query, std::optional<config::IpAddr
 // itself, from an address allowed to recurse: one query would fill every
 // forwarding slot. "This server": our port, and loopback, our listener's
 // address, or (on a wildcard listener) any address of this host.
-void DnsServer::refuse_forwarding_to_self(const config::Listener& dns) const {
+void DnsServer::refuse_forwarding_to_self(const config::Listener& dns, uint16_t port) const {
   const auto listener = config::parse_ip(dns.address);
-  const uint16_t port = udp_->local_endpoint().port();
   for (const std::string& server : forwarder_->servers()) {
     const auto upstream = config::parse_ip_port(server, 53);
     if (!upstream || upstream->port != port) continue;

@@ -52,7 +52,8 @@ class DnsServer {
   // Counts an answer about to be sent; `rcode` in full (BADVERS needs OPT).
   void finish(const std::vector<uint8_t>& answer, uint16_t qtype, uint16_t rcode,
               std::chrono::steady_clock::time_point start);
-  void refuse_forwarding_to_self(const config::Listener& dns) const;
+  // `port`: the DNS listener's port, as configured or as bound (port 0).
+  void refuse_forwarding_to_self(const config::Listener& dns, uint16_t port) const;
   void on_grpc(std::vector<uint8_t> query, std::optional<config::IpAddress> peer,
                GrpcEndpoint::Reply reply);
 

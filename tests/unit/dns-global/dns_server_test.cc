@@ -154,11 +154,12 @@ TEST_F(DnsServerTest, MalformedPacketsAreCountedAndTheServerGoesOn) {
 }
 
 TEST(DnsServerLoop, ForwardingToItselfIsRefusedAtStart) {
-  // A free UDP port on loopback for the server, named as its own upstream.
+  // The server's port named as its own upstream. A fixed port is checked
+  // before anything binds it, so the port held here (no other test can take
+  // it meanwhile) only has to be one.
   asio::io_context io;
-  asio::ip::udp::socket probe(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  const uint16_t port = probe.local_endpoint().port();
-  probe.close();
+  asio::ip::udp::socket held(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const uint16_t port = held.local_endpoint().port();
   config::Config config = server_config("global");
   config.listeners.dns.port = port;
   config.dns.forward.upstreams = {"127.0.0.1:" + std::to_string(port)};
