@@ -31,4 +31,14 @@ LoadResult with_overrides(LoadResult loaded, const Overrides& overrides) {
   return loaded;
 }
 
+LoadResult load_effective_config(const std::string& path) {
+  LoadResult loaded;
+  if (path.empty()) {
+    loaded.config = std::make_shared<const Config>(default_config());
+  } else {
+    loaded = load_config_file(path);
+  }
+  return with_overrides(std::move(loaded), overrides_from_environment());
+}
+
 }  // namespace meshgate::config

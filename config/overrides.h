@@ -25,4 +25,8 @@ Overrides overrides_from_environment();
 // an invalid override turns the result into a failure naming the variable.
 LoadResult with_overrides(LoadResult loaded, const Overrides& overrides);
 
+// The config `meshgate --config path` runs: the file (empty `path`: the
+// embedded default) with this process's environment overrides applied.
+LoadResult load_effective_config(const std::string& path);
+
 }  // namespace meshgate::config

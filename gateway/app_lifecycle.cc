@@ -86,8 +86,7 @@ void App::reload_now(const char* trigger) {
     return;
   }
   config_content_ = config::read_bounded_file(config_path_, config::kMaxConfigBytes).content;
-  config::LoadResult loaded = config::with_overrides(config::load_config_file(config_path_),
-                                                     config::overrides_from_environment());
+  config::LoadResult loaded = config::load_effective_config(config_path_);
   if (loaded.config) {
     try {
       apply(std::move(loaded.config));

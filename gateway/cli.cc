@@ -62,8 +62,7 @@ bool valid_level(std::string_view level) {
 }
 
 int check_config(const std::string& file) {
-  const config::LoadResult result =
-      config::with_overrides(config::load_config_file(file), config::overrides_from_environment());
+  const config::LoadResult result = config::load_effective_config(file);
   for (const auto& error : result.errors) {
     std::fprintf(stderr, "%s\n", config::format_error(file, error).c_str());
   }

@@ -14,13 +14,7 @@ namespace meshgate::gateway {
 namespace {
 
 std::shared_ptr<const config::Config> load_config(const std::string& file, std::ostream& err) {
-  config::LoadResult loaded;
-  if (file.empty()) {
-    loaded.config = std::make_shared<const config::Config>(config::default_config());
-  } else {
-    loaded = config::load_config_file(file);
-  }
-  loaded = config::with_overrides(std::move(loaded), config::overrides_from_environment());
+  const config::LoadResult loaded = config::load_effective_config(file);
   for (const auto& error : loaded.errors)
     err << config::format_error(file, error) << "\n";
   return loaded.config;
@@ -70,9 +64,7 @@ bool sync_kubernetes(const config::Config& config, discovery::Registry& registry
 std::optional<discovery::kube::KubernetesSourceOptions> kubernetes_options(
     const config::Config& config, std::string* error) {
   const config::KubernetesSource& kube = config.discovery.kubernetes;
-  discovery::kube::AccessResult access = kube.kubeconfig.empty()
-                                             ? discovery::kube::in_cluster_access_from_env()
-                                             : discovery::kube::load_kubeconfig(kube.kubeconfig);
+  discovery::kube::AccessResult access = discovery::kube::load_access(kube.kubeconfig);
   if (!access.access) {
     *error = access.error;
     return std::nullopt;

@@ -5,7 +5,6 @@
 #include <sys/resource.h>
 
 #include <memory>
-#include <utility>
 
 #include "config/loader.h"
 #include "config/overrides.h"
@@ -15,15 +14,11 @@ namespace meshgate::gateway {
 namespace {
 
 std::shared_ptr<const config::Config> load(const std::string& file) {
-  config::LoadResult result;
   if (file.empty()) {
     spdlog::info("config: embedded default (demo registry {})", config::demo_registry_path());
-    result.config = std::make_shared<const config::Config>(config::default_config());
-  } else {
-    result = config::load_config_file(file);
   }
+  const config::LoadResult result = config::load_effective_config(file);
   const config::Overrides overrides = config::overrides_from_environment();
-  result = config::with_overrides(std::move(result), overrides);
   if (overrides.network && result.ok()) {
     spdlog::info("config: network {} (from MESHGATE_NETWORK)", *overrides.network);
   }

@@ -12,8 +12,7 @@ onboarding::TokenFetcher kubernetes_token_fetcher(std::string kubeconfig) {
                                               const std::string& service_account, int64_t seconds,
                                               std::string* error) -> std::string {
     namespace kube = discovery::kube;
-    const kube::AccessResult access =
-        kubeconfig.empty() ? kube::in_cluster_access_from_env() : kube::load_kubeconfig(kubeconfig);
+    const kube::AccessResult access = kube::load_access(kubeconfig);
     if (!access.access) {
       *error = access.error;
       return "";

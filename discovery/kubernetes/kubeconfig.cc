@@ -280,4 +280,8 @@ AccessResult in_cluster_access_from_env() {
                            kServiceAccountDir);
 }
 
+AccessResult load_access(const std::string& kubeconfig) {
+  return kubeconfig.empty() ? in_cluster_access_from_env() : load_kubeconfig(kubeconfig);
+}
+
 }  // namespace meshgate::discovery::kube

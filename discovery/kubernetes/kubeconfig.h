@@ -42,4 +42,9 @@ AccessResult in_cluster_access(std::string_view host, std::string_view port,
                                const std::string& dir);
 AccessResult in_cluster_access_from_env();  // the environment and the standard dir
 
+// The access meshgate uses everywhere it talks to the API server: the
+// kubeconfig's current context when `kubeconfig` names one, else the pod's
+// own service account.
+AccessResult load_access(const std::string& kubeconfig);
+
 }  // namespace meshgate::discovery::kube
