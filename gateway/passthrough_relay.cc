@@ -33,8 +33,8 @@ void PassthroughSession::start_relay() {
   relay_now(Direction::kFromUpstream);
 }
 
-PassthroughSession::Flow& PassthroughSession::flow(Direction direction) {
-  return flows_[direction == Direction::kFromClient ? 0 : 1];
+std::vector<uint8_t>& PassthroughSession::pending(Direction direction) {
+  return pending_[direction == Direction::kFromClient ? 0 : 1];
 }
 
 asio::ip::tcp::socket& PassthroughSession::source(Direction direction) {
@@ -91,9 +91,9 @@ bool PassthroughSession::forward(Direction direction, const uint8_t* data, std::
   }
   count_bytes(direction, sent);
   if (sent == n) return true;
-  Flow& f = flow(direction);
-  f.pending.assign(data + sent, data + n);
-  asio::async_write(to, asio::buffer(f.pending),
+  std::vector<uint8_t>& rest = pending(direction);
+  rest.assign(data + sent, data + n);
+  asio::async_write(to, asio::buffer(rest),
                     [self = shared_from_this(), direction](const error_code& ec, std::size_t) {
                       self->on_pending_written(direction, ec);
                     });
@@ -103,9 +103,9 @@ bool PassthroughSession::forward(Direction direction, const uint8_t* data, std::
 void PassthroughSession::on_pending_written(Direction direction, const error_code& ec) {
   if (stopped_) return;
   if (ec) return stop(reset_of(sink(direction)));
-  Flow& f = flow(direction);
-  count_bytes(direction, f.pending.size());
-  std::vector<uint8_t>().swap(f.pending);  // release the memory, not only the size
+  std::vector<uint8_t>& sent = pending(direction);
+  count_bytes(direction, sent.size());
+  std::vector<uint8_t>().swap(sent);  // release the memory, not only the size
   extend_idle_deadline();
   relay_now(direction);
 }

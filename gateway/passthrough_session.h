@@ -47,11 +47,9 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   void on_connect_failure(const Cluster& cluster, const asio::ip::tcp::endpoint& target,
                           const boost::system::error_code& ec);
   // The relay (passthrough_relay.cc).
-  struct Flow {
-    std::vector<uint8_t> pending;  // bytes the other side could not take yet
-  };
   void start_relay();
-  Flow& flow(Direction direction);
+  // The bytes of a direction the other side could not take yet.
+  std::vector<uint8_t>& pending(Direction direction);
   asio::ip::tcp::socket& source(Direction direction);
   asio::ip::tcp::socket& sink(Direction direction);
   CloseReason reset_of(asio::ip::tcp::socket& socket) const;
@@ -91,7 +89,7 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   bool stopped_ = false;
   bool upstream_open_ = false;  // counted in the balancer
   int flows_running_ = 0;
-  std::array<Flow, 2> flows_;
+  std::array<std::vector<uint8_t>, 2> pending_;
   uint64_t bytes_from_client_ = 0;
   uint64_t bytes_from_upstream_ = 0;
   sni::ClientHelloParser hello_;
