@@ -35,6 +35,7 @@ struct Passthrough {
   bool require_mtls_endpoints = true;  // only endpoints with tlsMode istio
   LoadBalancing load_balancing = LoadBalancing::kRoundRobin;
   uint32_t connect_attempts = 3;  // endpoints tried per connection, 1..16
+  bool splice = true;             // relay with splice(2) through a pipe, not by copying
 };
 
 struct FileSource {
@@ -156,7 +157,7 @@ struct Reload {
 struct Limits {
   uint32_t max_client_hello_bytes = 64 * 1024;
   uint32_t max_connections = 65'536;
-  uint32_t buffer_bytes = 16 * 1024;  // per direction of a connection
+  uint32_t buffer_bytes = 64 * 1024;  // per direction of a connection
 };
 
 struct Config {

@@ -168,6 +168,7 @@ void Walker::passthrough(const YAML::Node& node, const std::string& path) {
                [&](auto& v, auto& p) {
                  read_uint32(v, p, kConnectAttemptsRange, target.connect_attempts);
                }},
+              {"splice", [&](auto& v, auto& p) { read_bool(v, p, target.splice); }},
           });
 }
 

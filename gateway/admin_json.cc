@@ -74,7 +74,8 @@ json passthrough(const config::Passthrough& p) {
   return {{"require_istio_alpn", p.require_istio_alpn},
           {"require_mtls_endpoints", p.require_mtls_endpoints},
           {"load_balancing", load_balancing_name(p.load_balancing)},
-          {"connect_attempts", p.connect_attempts}};
+          {"connect_attempts", p.connect_attempts},
+          {"splice", p.splice}};
 }
 
 json timeouts(const config::Timeouts& t) {

@@ -89,6 +89,9 @@ void write_upstreams(PrometheusWriter& out, const MetricsInput& in) {
     out.histogram("meshgate_upstream_connect_duration_seconds", labels,
                   in.listeners[index_of(kind)].connect_latency);
   }
+  per_listener(out, "meshgate_splice_fallbacks_total", Type::kCounter,
+               "Relay directions that copied because no splice pipe could be made.", in,
+               [](const StatsSnapshot& s) { return s.splice_fallbacks; });
   per_listener(out, "meshgate_outlier_ejections_total", Type::kCounter,
                "Endpoints ejected after consecutive connect failures.", in,
                [](const StatsSnapshot& s) { return s.ejections; });

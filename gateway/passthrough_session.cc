@@ -1,6 +1,9 @@
 #include "gateway/passthrough_session.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include "sni/istio_name.h"
 
@@ -31,6 +34,10 @@ CloseReason reason_for(sni::ParseStatus status) {
   }
 }
 
+error_code last_error() {
+  return error_code(errno, asio::error::get_system_category());
+}
+
 bool has_istio_alpn(const sni::ClientHello& hello) {
   for (const std::string& protocol : hello.alpn) {
     if (sni::is_istio_alpn(protocol)) return true;
@@ -40,7 +47,8 @@ bool has_istio_alpn(const sni::ClientHello& hello) {
 
 }  // namespace
 
-PassthroughSession::PassthroughSession(asio::ip::tcp::socket client, WorkerContext& ctx,
+PassthroughSession::PassthroughSession(asio::ip::tcp::socket client,
+                                       const asio::ip::tcp::endpoint& peer, WorkerContext& ctx,
                                        ListenerKind kind)
     : ctx_(ctx),
       kind_(kind),
@@ -50,14 +58,14 @@ PassthroughSession::PassthroughSession(asio::ip::tcp::socket client, WorkerConte
       client_(std::move(client)),
       upstream_(client_.get_executor()),
       timer_(client_.get_executor()),
-      hello_(kind == ListenerKind::kPassthrough ? config_->limits.max_client_hello_bytes : 0) {}
+      hello_(kind == ListenerKind::kPassthrough ? config_->limits.max_client_hello_bytes : 0),
+      peer_(peer) {}
 
 void PassthroughSession::start() {
   ctx_.sessions.insert(this);
   stats_.accepted.add();
   stats_.active.add();
   error_code ec;
-  peer_ = client_.remote_endpoint(ec);
   client_.set_option(asio::ip::tcp::no_delay(true), ec);
   deadline_ = Clock::now() + config_->timeouts.client_hello;
   try {
@@ -92,6 +100,8 @@ void PassthroughSession::stop(CloseReason reason) {
   if (reason == CloseReason::kUpstreamReset) client_.set_option(kAbortiveClose, ec);
   client_.close(ec);
   upstream_.close(ec);
+  give_back_pipe(Direction::kFromClient);
+  give_back_pipe(Direction::kFromUpstream);
   timer_.cancel();
   account_close(reason);
   write_access_log(reason);
@@ -143,7 +153,7 @@ asio::awaitable<void> PassthroughSession::run() {
 
   phase_ = Phase::kRelay;
   set_deadline(Clock::now() + config_->timeouts.idle);
-  const auto hello = hello_.buffered();
+  const auto hello = hello_.buffered().subspan(hello_sent_);  // connect may have sent some
   if (!hello.empty()) {
     error_code ec;
     co_await asio::async_write(upstream_, asio::buffer(hello.data(), hello.size()),
@@ -223,8 +233,7 @@ asio::awaitable<CloseReason> PassthroughSession::connect_upstream(const Cluster&
     stats_.connect_attempts.add();
     upstream_ = asio::ip::tcp::socket(client_.get_executor());
     set_deadline(begun + config_->timeouts.connect);
-    error_code ec;
-    co_await upstream_.async_connect(target, asio::redirect_error(asio::use_awaitable, ec));
+    error_code ec = co_await connect_to(target);
     if (stopped_) co_return CloseReason::kShutdown;
     // The deadline may have closed the socket just as the connect completed.
     if (!ec && !upstream_.is_open()) ec = asio::error::timed_out;
@@ -234,13 +243,49 @@ asio::awaitable<CloseReason> PassthroughSession::connect_upstream(const Cluster&
       upstream_open_ = true;
       ctx_.balancer.on_open(target);
       ctx_.outliers.on_connect_success(target);
-      upstream_.set_option(asio::ip::tcp::no_delay(true), ec);
+      if (hello_sent_ > 0) count_bytes(Direction::kFromClient, hello_sent_);
       co_return CloseReason::kCompleted;
     }
     if (local_exhaustion(ec)) co_return CloseReason::kNoDescriptors;
     on_connect_failure(cluster, target, ec);
   }
   co_return CloseReason::kConnectFailed;
+}
+
+// One connect attempt. A connection that has a ClientHello to replay sends
+// it right after connect() instead of first waiting to be told the
+// handshake is done: on a nearby endpoint it usually is, and then the wait,
+// its wake-up and the poll and getsockopt that confirm it are saved. Until
+// the handshake completes, send() answers EAGAIN and the attempt waits as
+// usual; a refused connect answers its error either way.
+asio::awaitable<error_code> PassthroughSession::connect_to(const asio::ip::tcp::endpoint& target) {
+  error_code ec;
+  upstream_.open(target.protocol(), ec);
+  if (!ec) upstream_.native_non_blocking(true, ec);
+  if (!ec) upstream_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (ec) co_return ec;
+  const int fd = upstream_.native_handle();
+  if (::connect(fd, target.data(), static_cast<socklen_t>(target.size())) != 0 &&
+      errno != EINPROGRESS) {
+    co_return last_error();
+  }
+  hello_sent_ = 0;
+  const auto hello = hello_.buffered();
+  if (!hello.empty()) {
+    const ssize_t n = ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+    if (n >= 0) {
+      hello_sent_ = static_cast<std::size_t>(n);
+      co_return error_code();
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) co_return last_error();
+  }
+  co_await upstream_.async_wait(asio::socket_base::wait_write,
+                                asio::redirect_error(asio::use_awaitable, ec));
+  if (ec || !upstream_.is_open()) co_return ec ? ec : asio::error::timed_out;
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) co_return last_error();
+  co_return error_code(error, asio::error::get_system_category());
 }
 
 void PassthroughSession::on_connect_failure(const Cluster& cluster,

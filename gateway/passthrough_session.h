@@ -25,8 +25,11 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
  public:
   using Clock = std::chrono::steady_clock;
 
-  // The caller has taken a slot from ctx.limit for this connection.
-  PassthroughSession(asio::ip::tcp::socket client, WorkerContext& ctx, ListenerKind kind);
+  // The caller has taken a slot from ctx.limit for this connection; `peer`
+  // is the client's address as accept() returned it.
+  PassthroughSession(asio::ip::tcp::socket client, const asio::ip::tcp::endpoint& peer,
+                     WorkerContext& ctx, ListenerKind kind);
+  ~PassthroughSession();
   PassthroughSession(const PassthroughSession&) = delete;
   PassthroughSession& operator=(const PassthroughSession&) = delete;
 
@@ -44,22 +47,31 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   CloseReason route(const Cluster*& cluster);
   CloseReason route_by_sni(const Cluster*& cluster);
   asio::awaitable<CloseReason> connect_upstream(const Cluster& cluster);
+  asio::awaitable<boost::system::error_code> connect_to(const asio::ip::tcp::endpoint& target);
   void on_connect_failure(const Cluster& cluster, const asio::ip::tcp::endpoint& target,
                           const boost::system::error_code& ec);
-  // The relay (passthrough_relay.cc).
+  // The relay (passthrough_relay.cc: both paths' common part and copying).
   void start_relay();
-  // The bytes of a direction the other side could not take yet.
-  std::vector<uint8_t>& pending(Direction direction);
+  static std::size_t index_of(Direction direction);
   asio::ip::tcp::socket& source(Direction direction);
   asio::ip::tcp::socket& sink(Direction direction);
   CloseReason reset_of(asio::ip::tcp::socket& socket) const;
   void wait_readable(Direction direction);
   void relay_now(Direction direction);
+  void copy_now(Direction direction);
   // Writes what it can now; false when the rest waits in the flow's buffer
   // (or the session stopped): the flow reads no more until it is sent.
   bool forward(Direction direction, const uint8_t* data, std::size_t n);
   void on_pending_written(Direction direction, const boost::system::error_code& ec);
   void end_flow(Direction direction);
+  // Splicing (passthrough_splice.cc).
+  void splice_now(Direction direction);
+  bool take_pipe(Direction direction);
+  void give_back_pipe(Direction direction);
+  // Moves the pipe's bytes to the sink; false when the sink is full (a
+  // writable wait is armed) or the session stopped.
+  bool drain_pipe(Direction direction);
+  void wait_writable(Direction direction);
 
   void arm_watchdog();
   void on_deadline();
@@ -89,10 +101,17 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   bool stopped_ = false;
   bool upstream_open_ = false;  // counted in the balancer
   int flows_running_ = 0;
+  // Per direction (index_of): how it relays, the bytes the other side could
+  // not take yet (copying), the pipe lent while bytes are in flight and how
+  // many it holds (splicing).
+  std::array<bool, 2> splicing_{false, false};
   std::array<std::vector<uint8_t>, 2> pending_;
+  std::array<Pipe, 2> pipes_;
+  std::array<std::size_t, 2> in_pipe_{0, 0};
   uint64_t bytes_from_client_ = 0;
   uint64_t bytes_from_upstream_ = 0;
   sni::ClientHelloParser hello_;
+  std::size_t hello_sent_ = 0;        // of the hello, sent by connect_to()
   std::string sni_;                   // for logs
   asio::ip::tcp::endpoint peer_;      // the client
   asio::ip::tcp::endpoint endpoint_;  // the upstream, once connected

@@ -19,6 +19,7 @@ StatsSnapshot& StatsSnapshot::operator+=(const StatsSnapshot& other) {
   ejections += other.ejections;
   bytes_from_client += other.bytes_from_client;
   bytes_from_upstream += other.bytes_from_upstream;
+  splice_fallbacks += other.splice_fallbacks;
   connect_latency += other.connect_latency;
   for (std::size_t i = 0; i < kCloseReasonCount; ++i)
     closed[i] += other.closed[i];
@@ -36,6 +37,7 @@ StatsSnapshot snapshot_of(const PassthroughStats& stats) {
   out.ejections = stats.ejections.get();
   out.bytes_from_client = stats.bytes_from_client.get();
   out.bytes_from_upstream = stats.bytes_from_upstream.get();
+  out.splice_fallbacks = stats.splice_fallbacks.get();
   out.connect_latency = stats.connect_latency.snapshot();
   for (std::size_t i = 0; i < kCloseReasonCount; ++i)
     out.closed[i] = stats.closed[i].get();

@@ -31,6 +31,7 @@ struct PassthroughStats {
   Counter ejections;                 // endpoints ejected after consecutive connect failures
   Counter bytes_from_client;         // relayed client -> upstream (ClientHello included)
   Counter bytes_from_upstream;       // relayed upstream -> client
+  Counter splice_fallbacks;          // relays that copied: no pipe could be made (EMFILE)
   LatencyHistogram connect_latency;  // successful connects
   std::array<Counter, kCloseReasonCount> closed;  // by reason
 
@@ -47,6 +48,7 @@ struct StatsSnapshot {
   uint64_t ejections = 0;
   uint64_t bytes_from_client = 0;
   uint64_t bytes_from_upstream = 0;
+  uint64_t splice_fallbacks = 0;
   HistogramSnapshot connect_latency;
   std::array<uint64_t, kCloseReasonCount> closed{};
 

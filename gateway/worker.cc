@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <system_error>
 #include <vector>
 
@@ -48,7 +49,12 @@ asio::ip::tcp::acceptor open_acceptor(asio::io_context& io, const asio::ip::tcp:
   return acceptor;
 }
 
-Worker::Worker(ConfigPtr config, ConnectionLimit& limit) : ctx_(std::move(config), limit) {}
+Worker::Worker(ConfigPtr config, ConnectionLimit& limit) : ctx_(std::move(config), limit) {
+  // splice(2) into a socket whose peer has gone raises SIGPIPE (it has no
+  // MSG_NOSIGNAL); the relay handles EPIPE itself, so the signal must not
+  // end the process. Process-wide and idempotent.
+  std::signal(SIGPIPE, SIG_IGN);
+}
 
 Worker::~Worker() {
   if (thread_.joinable()) {
@@ -96,6 +102,7 @@ void Worker::set_config(ConfigPtr config, AccessLogPtr log) {
   asio::post(io_, [this, config = std::move(config), log = std::move(log)]() mutable {
     ctx_.balancer.set_policy(config->passthrough.load_balancing);
     ctx_.outliers.set_settings(config->outlier);
+    ctx_.pipes.set_pipe_bytes(config->limits.buffer_bytes);
     ctx_.config = std::move(config);
     ctx_.access_log = std::move(log);
   });
@@ -138,13 +145,15 @@ asio::awaitable<void> Worker::accept_loop(ListenerKind kind, uint64_t generation
   uint64_t failing_since_ok = 0;
   while (current()) {
     asio::ip::tcp::socket socket(io_);
+    asio::ip::tcp::endpoint peer;
     error_code ec;
-    co_await slot.acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    co_await slot.acceptor.async_accept(socket, peer,
+                                        asio::redirect_error(asio::use_awaitable, ec));
     if (!current()) break;
     if (!ec) {
       if (failing_since_ok > 0) spdlog::info("{}: accepting again", to_string(kind));
       failing_since_ok = 0;
-      accept(kind, std::move(socket));
+      accept(kind, std::move(socket), peer);
       continue;
     }
     // Warn once per run of failures, not every 100 ms while it lasts.
@@ -158,7 +167,8 @@ asio::awaitable<void> Worker::accept_loop(ListenerKind kind, uint64_t generation
   }
 }
 
-void Worker::accept(ListenerKind kind, asio::ip::tcp::socket socket) {
+void Worker::accept(ListenerKind kind, asio::ip::tcp::socket socket,
+                    const asio::ip::tcp::endpoint& peer) {
   PassthroughStats& stats = ctx_.stats_for(kind);
   if (!ctx_.limit.try_acquire()) {
     stats.accepted.add();
@@ -170,7 +180,7 @@ void Worker::accept(ListenerKind kind, asio::ip::tcp::socket socket) {
   // Only memory exhaustion can throw here; it must neither end the accept
   // loop (leaving this worker's backlog unserved) nor leak the slot.
   try {
-    std::make_shared<PassthroughSession>(std::move(socket), ctx_, kind)->start();
+    std::make_shared<PassthroughSession>(std::move(socket), peer, ctx_, kind)->start();
   } catch (const std::exception& e) {
     spdlog::error("{}: cannot start a session: {}", to_string(kind), e.what());
     stats.closed_by(CloseReason::kInternalError).add();

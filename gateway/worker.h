@@ -64,7 +64,7 @@ class Worker {
   };
 
   asio::awaitable<void> accept_loop(ListenerKind kind, uint64_t generation);
-  void accept(ListenerKind kind, asio::ip::tcp::socket socket);
+  void accept(ListenerKind kind, asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& peer);
   void close_acceptors();
   void shut_down(CloseReason reason);
 

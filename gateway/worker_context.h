@@ -16,6 +16,7 @@
 #include "gateway/listener_kind.h"
 #include "gateway/load_balancer.h"
 #include "gateway/outlier.h"
+#include "gateway/pipe_pool.h"
 #include "gateway/routes.h"
 #include "gateway/stats.h"
 
@@ -53,7 +54,11 @@ struct WorkerContext {
       : config(std::move(cfg)),
         limit(connection_limit),
         balancer(config->passthrough.load_balancing),
-        outliers(config->outlier) {}
+        outliers(config->outlier),
+        pipes(config->limits.buffer_bytes, kSparePipes) {}
+
+  // Empty pipes a worker keeps for the next relay to borrow.
+  static constexpr std::size_t kSparePipes = 64;
 
   ConfigPtr config;         // replaced on this thread by a reload; sessions keep theirs
   AccessLogPtr access_log;  // null: none
@@ -67,6 +72,8 @@ struct WorkerContext {
   // Where every relay on this thread reads into: used only between two
   // waits, never held across one, so one buffer serves every connection.
   std::vector<uint8_t> scratch;
+  // What every splicing relay on this thread borrows its pipes from.
+  PipePool pipes;
 
   PassthroughStats& stats_for(ListenerKind kind) { return stats[index_of(kind)]; }
 };

@@ -24,9 +24,16 @@ std::vector<uint8_t> hello(std::size_t padding = 0) {
                                .padding_extension_size = padding});
 }
 
-class Relay : public ::testing::Test {
+// Every relay test runs twice: splicing (the default) and copying.
+config::Config relaying(config::Config config, bool splice) {
+  config.passthrough.splice = splice;
+  return config;
+}
+
+class Relay : public ::testing::TestWithParam<bool> {
  protected:
-  explicit Relay(config::Config config = test_config()) : gateway_(std::move(config)) {
+  explicit Relay(config::Config config = test_config())
+      : gateway_(relaying(std::move(config), GetParam())) {
     gateway_.set_services({httpbin_service({local_endpoint(backend_.port(), "v1")})});
   }
 
@@ -49,7 +56,7 @@ class Relay : public ::testing::Test {
   GatewayUnderTest gateway_;
 };
 
-TEST_F(Relay, HalfCloseIsCarriedAcrossAndTheOtherWayKeepsFlowing) {
+TEST_P(Relay, HalfCloseIsCarriedAcrossAndTheOtherWayKeepsFlowing) {
   auto [client, upstream] = open_through();
   ASSERT_TRUE(client.send_all("request"));
   client.shutdown_write();
@@ -61,7 +68,7 @@ TEST_F(Relay, HalfCloseIsCarriedAcrossAndTheOtherWayKeepsFlowing) {
       [](const auto& s) { return s.closed_by(CloseReason::kCompleted) == 1 && s.active == 0; }));
 }
 
-TEST_F(Relay, UpstreamFinFirstAlsoHalfCloses) {
+TEST_P(Relay, UpstreamFinFirstAlsoHalfCloses) {
   auto [client, upstream] = open_through();
   ASSERT_TRUE(upstream.send_all("server speaks first"));
   upstream.shutdown_write();
@@ -82,7 +89,7 @@ std::size_t kernel_buffer_max(const char* file) {
   return max;
 }
 
-TEST_F(Relay, ClientThatNeverReadsDoesNotGrowTheGateway) {
+TEST_P(Relay, ClientThatNeverReadsDoesNotGrowTheGateway) {
   auto [client, upstream] = open_through();
   // Push from the backend until the path stalls for 300 ms. What fits is the
   // kernel's buffers (backend send, gateway receive and send, client
@@ -106,7 +113,42 @@ TEST_F(Relay, ClientThatNeverReadsDoesNotGrowTheGateway) {
                           std::chrono::milliseconds(300)));
 }
 
-TEST_F(Relay, ClientResetIsPassedOnAsAReset) {
+// Megabytes both ways at once, each byte in order: what the relay moves is
+// exactly what was sent, and the counters say so.
+TEST_P(Relay, BulkBytesArriveIntactBothWays) {
+  auto [client, upstream] = open_through();
+  std::string up(6 << 20, '\0');
+  std::string down(5 << 20, '\0');
+  for (std::size_t i = 0; i < up.size(); ++i)
+    up[i] = static_cast<char>((i * 7 + i / 4093) & 0xff);
+  for (std::size_t i = 0; i < down.size(); ++i)
+    down[i] = static_cast<char>((i * 13 + i / 1021) & 0xff);
+  std::string at_upstream, at_client;
+  std::thread backend([&] {
+    std::thread writer([&] {
+      upstream.send_all(down);
+      upstream.shutdown_write();
+    });
+    at_upstream = upstream.read_to_eof(16 << 20);
+    writer.join();
+  });
+  std::thread writer([&] {
+    client.send_all(up);
+    client.shutdown_write();
+  });
+  at_client = client.read_to_eof(16 << 20);
+  writer.join();
+  backend.join();
+  EXPECT_TRUE(at_upstream == up) << at_upstream.size() << " of " << up.size() << " bytes";
+  EXPECT_TRUE(at_client == down) << at_client.size() << " of " << down.size() << " bytes";
+  EXPECT_TRUE(gateway_.eventually([&](const auto& s) {
+    return s.closed_by(CloseReason::kCompleted) == 1 && s.bytes_from_upstream == down.size() &&
+           s.bytes_from_client == up.size() + hello().size();
+  }));
+  EXPECT_EQ(gateway_.stats().splice_fallbacks, 0u);
+}
+
+TEST_P(Relay, ClientResetIsPassedOnAsAReset) {
   auto [client, upstream] = open_through();
   linger reset{1, 0};
   ::setsockopt(client.fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
@@ -116,13 +158,13 @@ TEST_F(Relay, ClientResetIsPassedOnAsAReset) {
       [](const auto& s) { return s.closed_by(CloseReason::kClientReset) == 1; }));
 }
 
-TEST_F(Relay, CleanCloseIsPassedOnAsAFin) {
+TEST_P(Relay, CleanCloseIsPassedOnAsAFin) {
   auto [client, upstream] = open_through();
   client = Socket();
   EXPECT_EQ(next_event(upstream), "eof");
 }
 
-TEST_F(Relay, ShutdownClosesRelayedAndPendingConnections) {
+TEST_P(Relay, ShutdownClosesRelayedAndPendingConnections) {
   auto [client, upstream] = open_through();
   Socket pending = Socket::connect("127.0.0.1", gateway_.port());
   ASSERT_TRUE(pending.send_all(std::span<const uint8_t>(hello()).first(20)));
@@ -149,7 +191,7 @@ class RelayLimits : public Relay {
   RelayLimits() : Relay(short_timeouts()) {}
 };
 
-TEST_F(RelayLimits, SilentClientIsClosedAtTheHelloTimeout) {
+TEST_P(RelayLimits, SilentClientIsClosedAtTheHelloTimeout) {
   Socket client = Socket::connect("127.0.0.1", gateway_.port());
   ASSERT_TRUE(client.send_all(
       std::span<const uint8_t>(hello()).first(10)));  // a valid prefix, then nothing
@@ -158,7 +200,7 @@ TEST_F(RelayLimits, SilentClientIsClosedAtTheHelloTimeout) {
       [](const auto& s) { return s.closed_by(CloseReason::kHelloTimeout) == 1; }));
 }
 
-TEST_F(RelayLimits, IdleConnectionIsClosedAtTheIdleTimeout) {
+TEST_P(RelayLimits, IdleConnectionIsClosedAtTheIdleTimeout) {
   // connect (2 s) is longer than idle (300 ms): the idle deadline must still
   // be the one that counts once relaying starts.
   auto [client, upstream] = open_through();
@@ -175,7 +217,7 @@ TEST_F(RelayLimits, IdleConnectionIsClosedAtTheIdleTimeout) {
       [](const auto& s) { return s.closed_by(CloseReason::kIdleTimeout) == 1; }));
 }
 
-TEST_F(RelayLimits, TrafficKeepsAConnectionAlivePastTheIdleTimeout) {
+TEST_P(RelayLimits, TrafficKeepsAConnectionAlivePastTheIdleTimeout) {
   auto [client, upstream] = open_through();
   // A byte every 100 ms for 900 ms: three idle timeouts long, never idle.
   for (int i = 0; i < 9; ++i) {
@@ -226,7 +268,7 @@ TEST(RelayConnect, TimedOutEndpointIsSkippedForALiveOne) {
   EXPECT_EQ(gateway.closed(CloseReason::kConnectFailed), 0u);
 }
 
-TEST_F(RelayLimits, OversizedClientHelloIsClosed) {
+TEST_P(RelayLimits, OversizedClientHelloIsClosed) {
   Socket client = Socket::connect("127.0.0.1", gateway_.port());
   ASSERT_TRUE(client.send_all(
       openssl_client_hello({.server_name = "outbound_.8000_._.httpbin.bar.svc.cluster.local",
@@ -237,7 +279,7 @@ TEST_F(RelayLimits, OversizedClientHelloIsClosed) {
       [](const auto& s) { return s.closed_by(CloseReason::kHelloTooLarge) == 1; }));
 }
 
-TEST_F(RelayLimits, ConnectionsOverTheMaximumAreRefused) {
+TEST_P(RelayLimits, ConnectionsOverTheMaximumAreRefused) {
   std::vector<std::pair<Socket, Socket>> open_ones;
   for (int i = 0; i < 3; ++i)
     open_ones.push_back(open_through());
@@ -251,13 +293,20 @@ TEST_F(RelayLimits, ConnectionsOverTheMaximumAreRefused) {
   EXPECT_TRUE(again.second.valid());
 }
 
-TEST_F(RelayLimits, ClientClosingBeforeItsHelloIsCounted) {
+TEST_P(RelayLimits, ClientClosingBeforeItsHelloIsCounted) {
   Socket client = Socket::connect("127.0.0.1", gateway_.port());
   ASSERT_TRUE(client.send_all(std::span<const uint8_t>(hello()).first(5)));
   client = Socket();
   EXPECT_TRUE(gateway_.eventually(
       [](const auto& s) { return s.closed_by(CloseReason::kClientClosedEarly) == 1; }));
 }
+
+std::string mode_name(const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "Splice" : "Copy";
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, Relay, ::testing::Bool(), mode_name);
+INSTANTIATE_TEST_SUITE_P(Modes, RelayLimits, ::testing::Bool(), mode_name);
 
 }  // namespace
 }  // namespace meshgate::testing

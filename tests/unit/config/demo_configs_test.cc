@@ -74,6 +74,7 @@ TEST(DemoConfigs, ReadmeExampleIsEveryKeyAtItsDefault) {
   EXPECT_EQ(c.passthrough.require_mtls_endpoints, d.passthrough.require_mtls_endpoints);
   EXPECT_EQ(c.passthrough.load_balancing, d.passthrough.load_balancing);
   EXPECT_EQ(c.passthrough.connect_attempts, d.passthrough.connect_attempts);
+  EXPECT_EQ(c.passthrough.splice, d.passthrough.splice);
   EXPECT_EQ(c.timeouts.client_hello, d.timeouts.client_hello);
   EXPECT_EQ(c.timeouts.connect, d.timeouts.connect);
   EXPECT_EQ(c.timeouts.idle, d.timeouts.idle);
