@@ -48,6 +48,9 @@ PIN_CHECK_TESTS = {"bulk16": ("Gbit/s", ("gbit_per_s",)),
                    "lat1": ("p99 µs", ("latency_us", "p99"))}
 
 
+ALL_TESTS = ("idle", *(t.key for t in measure.LOAD_TESTS))
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--build-dir", required=True, help="CMake build directory")
@@ -64,7 +67,15 @@ def parse_args(argv):
                    help="niceness of every process started (e.g. -10 on a busy machine)")
     p.add_argument("--skip", action="append", default=[],
                    help="skip a peer: haproxy, haproxy_splice or nginx")
-    return p.parse_args(argv)
+    p.add_argument("--tests", default=",".join(ALL_TESTS),
+                   help="comma-separated subset of " + ",".join(ALL_TESTS) + " (default: all)")
+    args = p.parse_args(argv)
+    args.tests = [t for t in args.tests.split(",") if t]
+    unknown = sorted(set(args.tests) - set(ALL_TESTS))
+    if unknown or not args.tests:
+        p.error(f"--tests: unknown {', '.join(unknown) or '(none given)'}; "
+                f"choose from {','.join(ALL_TESTS)}")
+    return args
 
 
 def settings(args):
@@ -74,6 +85,7 @@ def settings(args):
     if args.idle_connections:
         s["idle"] = args.idle_connections
     s["pin_check"] = args.pin_check == "on" or (args.pin_check == "auto" and not args.smoke)
+    s["tests"] = args.tests
     return s
 
 
@@ -147,6 +159,8 @@ def summary(test_key, result):
 def run_idle(measurer, targets, s, results):
     """First, while every proxy is fresh: its RSS before the idle connections
     is then its start-up footprint, not what earlier load left allocated."""
+    if "idle" not in s["tests"]:
+        return
     for t in targets:
         if t.proc is None:
             continue  # direct: no proxy memory to measure
@@ -158,7 +172,7 @@ def run_idle(measurer, targets, s, results):
 def run_load(measurer, targets, s, results):
     """Test-major order, so every target of one test runs under the same
     conditions (close in time)."""
-    for test in measure.LOAD_TESTS:
+    for test in (t for t in measure.LOAD_TESTS if t.key in s["tests"]):
         for t in targets:
             r = measurer.run(t, test, s["seconds"])
             results[t.name][test.key] = r
