@@ -23,7 +23,7 @@ MESHGATE_LISTENERS = ("passthrough", "istiod", "webhook", "dns", "dns_grpc", "he
 @dataclass
 class Target:
     """One path from the loadgen to the backend."""
-    name: str  # key in results: meshgate, haproxy, haproxy_splice, nginx, direct
+    name: str  # key in results: meshgate, meshgate_copy, haproxy, haproxy_splice, nginx, direct
     label: str  # column heading
     port: int
     proc: object = None  # the proxy's Popen; None for direct
@@ -94,10 +94,10 @@ def meshgate_registry(backend_port):
 """
 
 
-def meshgate_config(ports, registry_path, nofile):
+def meshgate_config(ports, registry_path, nofile, splice):
     """Every listener on 127.0.0.1 on a port of ours, one worker, no access
     log, no DNS, no drain delay (so that shutdown is quick), the same
-    connection limit as HAProxy's maxconn."""
+    connection limit as HAProxy's maxconn; splicing (the default) or copying."""
     lines = ["network: network1", "workers: 1", "listeners:"]
     for name in MESHGATE_LISTENERS:
         lines.append(f"  {name}: {{address: 127.0.0.1, port: {ports[name]}}}")
@@ -108,6 +108,7 @@ def meshgate_config(ports, registry_path, nofile):
         "access_log: {enabled: false}",
         "dns: {enabled: false}",
         "timeouts: {drain_delay: 0s, drain: 0s}",
+        f"passthrough: {{splice: {'true' if splice else 'false'}}}",
         f"limits: {{max_connections: {max_connections(nofile)}}}",
     ]
     return "\n".join(lines) + "\n"
@@ -121,17 +122,20 @@ def _http_ok(url):
         return False
 
 
-def start_meshgate(spawner, build_dir, tmp, backend_port, cpus, hello, nofile):
+def start_meshgate(spawner, build_dir, tmp, backend_port, cpus, hello, nofile, splice):
+    """meshgate as configured by default (splice on), or copying (meshgate_copy)."""
     binary = meshgate_binary(build_dir)
+    name = "meshgate" if splice else "meshgate_copy"
     ports = dict(zip(MESHGATE_LISTENERS, procs.free_ports(len(MESHGATE_LISTENERS))))
     registry = _write(os.path.join(tmp, "registry.yaml"), meshgate_registry(backend_port))
-    config = _write(os.path.join(tmp, "meshgate.yaml"), meshgate_config(ports, registry, nofile))
+    config = _write(os.path.join(tmp, name + ".yaml"),
+                    meshgate_config(ports, registry, nofile, splice))
     check = _run_text([binary, "check-config", config])
     if not check.endswith("OK"):
         raise procs.BenchError(f"meshgate check-config failed:\n{check}")
-    target = Target("meshgate", "meshgate", ports["passthrough"],
+    target = Target(name, "meshgate" if splice else "meshgate copying", ports["passthrough"],
                     version=_run_text([binary, "version"]).splitlines()[0])
-    target.proc = spawner.start("meshgate", [binary, "--config", config], cpus)
+    target.proc = spawner.start(name, [binary, "--config", config], cpus)
     ready = f"http://127.0.0.1:{ports['health']}/healthz/ready"
     _wait_ready(target, hello, lambda: _http_ok(ready))
     return target

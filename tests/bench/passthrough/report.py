@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 PEERS = ("haproxy", "nginx")
 HAPROXY_VARIANTS = ("haproxy", "haproxy_splice")
+MESHGATE_VARIANTS = ("meshgate", "meshgate_copy")
 COLUMNS = ("meshgate", "haproxy", "nginx", "direct")
 CHART_CAP = 3.0  # bars above this are cut (direct can be far ahead); the table has the values
 
@@ -84,7 +85,8 @@ def metric_row(results, metric):
     """One table row as a dict (also the JSON form)."""
     hi = metric.higher_is_better
     hap_variant, hap = _best([(v, _value(results, v, metric)) for v in HAPROXY_VARIANTS], hi)
-    values = {"meshgate": _value(results, "meshgate", metric), "haproxy": hap,
+    mesh_variant, mesh = _best([(v, _value(results, v, metric)) for v in MESHGATE_VARIANTS], hi)
+    values = {"meshgate": mesh, "haproxy": hap,
               "nginx": _value(results, "nginx", metric), "direct": _value(results, "direct", metric)}
     peer, peer_value = _best([(p, values[p]) for p in metric.peers], hi)
     mesh = values["meshgate"]
@@ -93,7 +95,8 @@ def metric_row(results, metric):
     checks = [_met(vs_peer, metric.peer_target, hi), _met(vs_direct, metric.direct_target, True)]
     checks = [c for c in checks if c is not None]
     return {"metric": metric.key, "label": metric.label, "higher_is_better": hi,
-            "values": values, "haproxy_variant": hap_variant, "better_peer": peer,
+            "values": values, "haproxy_variant": hap_variant, "meshgate_variant": mesh_variant,
+            "better_peer": peer,
             "vs_peer": vs_peer, "vs_direct": vs_direct, "peer_target": metric.peer_target,
             "direct_target": metric.direct_target, "met": all(checks) if checks else None}
 
@@ -101,7 +104,7 @@ def metric_row(results, metric):
 def errors_row(results):
     values = {}
     for col in COLUMNS:
-        names = HAPROXY_VARIANTS if col == "haproxy" else (col,)
+        names = {"haproxy": HAPROXY_VARIANTS, "meshgate": MESHGATE_VARIANTS}.get(col, (col,))
         runs = [r for n in names for r in results.get(n, {}).values()]
         values[col] = sum(r.get("errors", 0) for r in runs) if runs else None
     return {"metric": "errors", "label": "loadgen errors, all runs", "values": values}
@@ -145,8 +148,11 @@ def markdown_table(rows):
         hap = fmt(v["haproxy"])
         if r.get("haproxy_variant") == "haproxy_splice":
             hap += " (s)"
+        mesh = fmt(v["meshgate"])
+        if r.get("meshgate_variant") == "meshgate_copy":
+            mesh += " (c)"
         met = {True: "yes", False: "**no**", None: ""}[r.get("met")]
-        lines.append(f"| {r['label']} | {fmt(v['meshgate'])} | {hap} | {fmt(v['nginx'])} "
+        lines.append(f"| {r['label']} | {mesh} | {hap} | {fmt(v['nginx'])} "
                      f"| {fmt(v['direct'])} | {r.get('better_peer') or '—'} "
                      f"| {_ratio(r.get('vs_peer'))} | {_ratio(r.get('vs_direct'))} "
                      f"| {_target_text(r) if 'higher_is_better' in r else ''} | {met} |")
@@ -208,7 +214,7 @@ set ylabel 'relative to better peer (latency, CPU, memory: inverted)'
 set yrange [0:{CHART_CAP}]
 set grid ytics
 set key outside top center horizontal
-plot '{data}' using 2:xtic(1) title 'meshgate', '' using 3 title 'HAProxy (best of splice on/off)', \\
+plot '{data}' using 2:xtic(1) title 'meshgate (best of splice on/off)', '' using 3 title 'HAProxy (best of splice on/off)', \\
      '' using 4 title 'nginx', '' using 5 title 'direct (no proxy)', 1 with lines dt 2 lc 'black' notitle
 """
     out = subprocess.run([gnuplot], input=script, capture_output=True, text=True, timeout=60)

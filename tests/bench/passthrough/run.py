@@ -66,7 +66,7 @@ def parse_args(argv):
     p.add_argument("--nice", type=int, default=0,
                    help="niceness of every process started (e.g. -10 on a busy machine)")
     p.add_argument("--skip", action="append", default=[],
-                   help="skip a peer: haproxy, haproxy_splice or nginx")
+                   help="skip a target: meshgate_copy, haproxy, haproxy_splice or nginx")
     p.add_argument("--tests", default=",".join(ALL_TESTS),
                    help="comma-separated subset of " + ",".join(ALL_TESTS) + " (default: all)")
     args = p.parse_args(argv)
@@ -118,8 +118,10 @@ def start_targets(spawner, build_dir, tmp, backend_port, cpus, hello, skip, note
     """meshgate, HAProxy without and with splicing, nginx, direct; a peer
     that is not installed is skipped with a note, one that fails is an error."""
     targets = [proxies.start_meshgate(spawner, build_dir, tmp, backend_port, cpus, hello,
-                                      nofile)]
+                                      nofile, True)]
     starters = [
+        ("meshgate_copy", lambda: proxies.start_meshgate(spawner, build_dir, tmp, backend_port,
+                                                         cpus, hello, nofile, False)),
         ("haproxy", lambda: proxies.start_haproxy(spawner, tmp, backend_port, cpus, hello, False,
                                                    nofile)),
         ("haproxy_splice",
@@ -259,13 +261,15 @@ def header(targets, s, args, notes):
         f"kernel {platform.release()}; load average at the end {_loadavg()} "
         "(other work on the machine competes with the benchmark)",
         *[f"- {t.label}: {t.version}" for t in targets
-          if t.proc is not None and t.name != "haproxy_splice"],
+          if t.proc is not None and t.name not in ("haproxy_splice", "meshgate_copy")],
         f"- one worker each; pinning: {pin}; loadgen and backend threads: {args.threads}; "
         f"niceness {args.nice}",
         f"- {s['seconds']:g} s per load run; {s['idle']} idle connections opened at "
         f"{s['rate']}/s; bulk direction up (client→backend), 64 KiB writes; "
         "echo messages 64 bytes",
         "- HAProxy: best of splice-auto on and off per metric, `(s)` = with splice-auto",
+        "- meshgate: best of splicing (its default) and copying (`passthrough.splice: false`) "
+        "per metric, `(c)` = copying",
         *[f"- note: {n}" for n in notes],
     ]
     return "\n".join(lines)
