@@ -6,7 +6,6 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <variant>
 
@@ -16,12 +15,27 @@ namespace {
 
 constexpr std::size_t kMaxPointerOffset = 0x3FFF;  // 14 bits
 constexpr uint16_t kPointerBits = 0xC000;
+constexpr uint8_t kPointerTag = 0xC0;  // the top two bits of a pointer's first byte
 constexpr std::size_t kMaxRdataBytes = 0xFFFF;
+// Room reserved up front: every answer this server writes fits, so the
+// buffer is allocated once.
+constexpr std::size_t kInitialBytes = 512;
+// Suffixes remembered for compression, searched in order. Answers name a
+// handful; past this many a suffix is written in full, which bounds the
+// search for a message of thousands of names.
+constexpr std::size_t kMaxSuffixes = 1024;
+
+uint8_t lower(uint8_t c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<uint8_t>(c + 32) : c;
+}
 
 // Bytes out, with the table of name suffixes already written for compression.
 class Writer {
  public:
-  explicit Writer(std::size_t limit) : limit_(limit) {}
+  explicit Writer(std::size_t limit) : limit_(limit) {
+    out_.reserve(std::min(limit, kInitialBytes));
+    suffixes_.reserve(16);
+  }
 
   std::size_t size() const { return out_.size(); }
   bool over_limit() const { return out_.size() > limit_; }
@@ -45,27 +59,56 @@ class Writer {
   void name(const Name& name);
 
  private:
+  bool written_equals(std::size_t offset, std::string_view suffix) const;
+
   std::size_t limit_;
   std::vector<uint8_t> out_;
-  // A suffix's wire form in lower case (Name::key() of the suffix) → where it
-  // was written. Only offsets a pointer can reach are kept.
-  std::unordered_map<std::string, uint16_t> suffixes_;
+  // Where each name suffix was written, for compression pointers; the
+  // written bytes themselves are the keys. Only offsets a pointer can reach.
+  std::vector<uint16_t> suffixes_;
 };
+
+// Whether the name written at `offset` (labels, perhaps ending in a pointer)
+// equals the uncompressed wire `suffix`, ASCII case-insensitively. Only this
+// writer's own output is walked, and each of its pointers leads strictly
+// backwards, so the walk ends.
+bool Writer::written_equals(std::size_t offset, std::string_view suffix) const {
+  std::size_t at = 0;
+  for (;;) {
+    const uint8_t length = out_[offset];
+    if ((length & kPointerTag) == kPointerTag) {
+      offset = static_cast<std::size_t>(length & 0x3F) << 8 | out_[offset + 1];
+      continue;
+    }
+    if (at >= suffix.size() || static_cast<uint8_t>(suffix[at]) != length) return false;
+    if (length == 0) return true;
+    for (std::size_t i = 1; i <= length; ++i) {
+      if (lower(out_[offset + i]) != lower(static_cast<uint8_t>(suffix[at + i]))) return false;
+    }
+    offset += 1 + length;
+    at += 1 + length;
+  }
+}
 
 // Writes the labels of `name` in its own case up to the longest suffix
 // already written (matched case-insensitively), then a pointer to it.
 void Writer::name(const Name& name) {
   const std::string_view wire = name.wire();
-  const std::string key = name.key();
+  // Only names written in full may be pointed to: this one's own suffixes
+  // join the table as it is written, but are not complete yet.
+  const std::size_t complete = suffixes_.size();
   std::size_t at = 0;
   while (wire[at] != '\0') {
-    std::string suffix = key.substr(at);
-    if (const auto found = suffixes_.find(suffix); found != suffixes_.end()) {
-      u16(static_cast<uint16_t>(kPointerBits | found->second));
-      return;
+    const std::string_view suffix = wire.substr(at);
+    for (std::size_t i = 0; i < complete; ++i) {
+      const uint16_t offset = suffixes_[i];
+      if (written_equals(offset, suffix)) {
+        u16(static_cast<uint16_t>(kPointerBits | offset));
+        return;
+      }
     }
-    if (out_.size() <= kMaxPointerOffset) {
-      suffixes_.emplace(std::move(suffix), static_cast<uint16_t>(out_.size()));
+    if (out_.size() <= kMaxPointerOffset && suffixes_.size() < kMaxSuffixes) {
+      suffixes_.push_back(static_cast<uint16_t>(out_.size()));
     }
     const std::size_t length = 1 + static_cast<unsigned char>(wire[at]);
     bytes(wire.substr(at, length));
