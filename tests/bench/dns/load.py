@@ -58,6 +58,15 @@ def process_cpu_ticks(pid):
     return total
 
 
+def thread_affinity(tid):
+    """The CPUs a thread may run on now ([] when it is gone): a server may
+    set its own, overriding the one it was started with."""
+    try:
+        return sorted(os.sched_getaffinity(int(tid)))
+    except OSError:
+        return []
+
+
 def thread_cpu_ticks(pid):
     """{"comm/tid": ticks} for every live thread of pid."""
     out = {}

@@ -124,10 +124,13 @@ def markdown(meta, runs, summary):
         lines.append(f"- **{name}**: {note}; answers: TTL {style.get('ttl')}, AA {style.get('aa')}")
     if meta.get("skipped"):
         lines += [f"- skipped: {note}" for note in meta["skipped"]]
-    lines += ["", "Busiest threads (share of the server's CPU time, unlimited load):", ""]
+    lines += ["", "Busiest threads (share of the server's CPU time, unlimited load), and the "
+              "CPUs the busiest may run on at the end (a server may set its own):", ""]
     for r in summary["max"]["median_runs"]:
         top = ", ".join(f"{t} {share:.0%}" for t, share in r.get("threads", [])[:3])
-        lines.append(f"- {r['server']}: {r.get('thread_count', '?')} threads; {top}")
+        cpus = r.get("busiest_thread_cpus")
+        where = f"; busiest on CPUs {cpus}" if cpus else ""
+        lines.append(f"- {r['server']}: {r.get('thread_count', '?')} threads; {top}{where}")
     return "\n".join(lines) + "\n"
 
 

@@ -62,10 +62,13 @@ def parse_args(argv):
 
 
 def pick_cpus():
+    """(client, server). The server gets the first CPU: Knot pins its first
+    UDP worker there itself, whatever affinity it was started with, so any
+    other choice would put Knot on dnsperf's CPU and the others not."""
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) == 1:
         return cpus[0], cpus[0]
-    return cpus[0], cpus[1]  # client, server
+    return cpus[1], cpus[0]
 
 
 def free_port():
@@ -207,6 +210,7 @@ def measure(args, running, phase, rate, datafile, questions, cpus, tmp):
     busy = sum(deltas.values()) or 1
     top = sorted(((t, d / busy) for t, d in deltas.items() if d > 0), key=lambda x: -x[1])
     completed = stats.get("completed", 0)
+    busiest_cpus = load.thread_affinity(top[0][0].rsplit("/", 1)[1]) if top else []
     stats.update({
         "server": running.server.name, "version": running.server.version(), "phase": phase,
         "target_qps": rate, "cpu_s": cpu_s, "wall_s": round(wall, 3),
@@ -214,6 +218,7 @@ def measure(args, running, phase, rate, datafile, questions, cpus, tmp):
         "queries_per_cpu_s": round(completed / cpu_s) if cpu_s > 0 else None,
         "cpu_us_per_query": round(cpu_s * 1e6 / completed, 3) if completed else None,
         "threads": [(t, round(s, 3)) for t, s in top], "thread_count": len(threads1),
+        "busiest_thread_cpus": busiest_cpus,
     })
     return stats
 
