@@ -138,6 +138,14 @@ std::string Name::key() const {
   return out;
 }
 
+std::string_view Name::key_into(std::array<char, kMaxNameBytes>& buffer) const {
+  // A Name's wire form is at most kMaxNameBytes, checked where it is made.
+  const std::size_t size = std::min(wire_.size(), buffer.size());
+  for (std::size_t i = 0; i < size; ++i)
+    buffer[i] = ascii_lower(wire_[i]);
+  return {buffer.data(), size};
+}
+
 bool operator==(const Name& a, const Name& b) {
   return equal_ignoring_case(a.wire_, b.wire_);
 }

@@ -3,6 +3,7 @@
 // echoes the question's case); every comparison is ASCII case-insensitive.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -45,6 +46,8 @@ class Name {
   bool is_at_or_below(const Name& zone) const;
   // The wire form in lower case: a key for maps and sets.
   std::string key() const;
+  // The same, written into `buffer`: for a lookup that should not allocate.
+  std::string_view key_into(std::array<char, kMaxNameBytes>& buffer) const;
 
   friend bool operator==(const Name& a, const Name& b);  // case-insensitive
 

@@ -167,8 +167,7 @@ Node answer_for(const ZoneBuild& zone, const Entry& entry,
 
 // `from` and each of its ancestors strictly below the apex, as empty
 // non-terminals where no node exists yet.
-void add_empty_ancestors(Name from, const Name& origin,
-                         std::unordered_map<std::string, Node>& nodes) {
+void add_empty_ancestors(Name from, const Name& origin, NodeMap& nodes) {
   const std::size_t apex_labels = origin.label_count();
   while (from.label_count() > apex_labels) {
     nodes.try_emplace(from.key());
@@ -218,7 +217,8 @@ Lookup ZoneIndex::find(const Name& qname) const {
     if (!qname.is_at_or_below(zone.origin)) continue;
     Lookup lookup;
     lookup.zone = &zone;
-    if (const auto exact = zone.nodes.find(qname.key()); exact != zone.nodes.end()) {
+    std::array<char, kMaxNameBytes> key;  // the query's key, without an allocation
+    if (const auto exact = zone.nodes.find(qname.key_into(key)); exact != zone.nodes.end()) {
       lookup.kind = LookupKind::kFound;
       lookup.node = &exact->second;
       lookup.apex = qname == zone.origin;

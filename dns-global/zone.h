@@ -17,8 +17,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -37,6 +39,14 @@ struct Node {
   bool operator==(const Node&) const = default;
 };
 
+// Lets a node map be searched by a std::string_view key without making a
+// std::string of it.
+struct KeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+};
+using NodeMap = std::unordered_map<std::string, Node, KeyHash, std::equal_to<>>;
+
 struct ZoneData {
   Name origin;   // e.g. "global."
   Name ns_name;  // ns.<origin>
@@ -44,7 +54,7 @@ struct ZoneData {
   Node ns_node;  // the name server's addresses (the zone's `addresses`)
   uint32_t ttl = 30;
   uint32_t negative_ttl = 30;
-  std::unordered_map<std::string, Node> nodes;  // by Name::key(); includes the apex
+  NodeMap nodes;  // by Name::key(); includes the apex
 };
 
 enum class LookupKind {

@@ -146,6 +146,14 @@ TEST(NameTest, KeepsCaseAndComparesWithoutIt) {
   EXPECT_NE(mixed.wire(), lower.wire());
   EXPECT_EQ(mixed.key(), lower.wire());
   EXPECT_EQ(mixed.key(), lower.key());
+  std::array<char, kMaxNameBytes> buffer;
+  EXPECT_EQ(mixed.key_into(buffer), mixed.key());
+  std::string longest;  // 127 labels: the largest a name can be
+  for (int i = 0; i < 127; ++i)
+    longest += i == 0 ? "Z" : ".z";
+  const Name full = must_parse(longest);
+  ASSERT_EQ(full.wire().size(), kMaxNameBytes);
+  EXPECT_EQ(full.key_into(buffer), full.key());
   EXPECT_NE(must_parse("httpbin.bar.global"), must_parse("httpbin.baz.global"));
   EXPECT_NE(must_parse("a.b"), must_parse("ab"));
 }
