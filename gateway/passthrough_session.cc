@@ -67,9 +67,13 @@ void PassthroughSession::start() {
   stats_.active.add();
   error_code ec;
   client_.set_option(asio::ip::tcp::no_delay(true), ec);
-  deadline_ = Clock::now() + config_->timeouts.client_hello;
+  const Clock::time_point now = Clock::now();
+  deadline_ = now + config_->timeouts.client_hello;
   try {
-    arm_watchdog();
+    // First wake-up no later than a connect deadline can fall, so that
+    // entering the connect phase moves no timer (one timerfd_settime less
+    // per connection); the watchdog then sleeps on to the real deadline.
+    arm_watchdog(now + std::min(config_->timeouts.client_hello, config_->timeouts.connect));
     spawn(run());
   } catch (const std::exception& e) {  // coroutine frames could not be allocated
     spdlog::error("{}: cannot start a session: {}", to_string(kind_), e.what());
@@ -316,12 +320,13 @@ void PassthroughSession::count_bytes(Direction direction, std::size_t n) {
 
 // A timer wait per deadline: the handler re-arms it when the deadline has
 // moved later meanwhile (relay activity), so activity touches no timer.
-void PassthroughSession::arm_watchdog() {
-  timer_.expires_at(deadline_);
+void PassthroughSession::arm_watchdog(Clock::time_point wake) {
+  armed_ = wake;
+  timer_.expires_at(wake);
   timer_.async_wait([self = shared_from_this()](const error_code&) {
     if (self->stopped_) return;
     if (Clock::now() >= self->deadline_) self->on_deadline();
-    if (!self->stopped_) self->arm_watchdog();
+    if (!self->stopped_) self->arm_watchdog(self->deadline_);
   });
 }
 
@@ -348,9 +353,9 @@ void PassthroughSession::extend_idle_deadline() {
 }
 
 void PassthroughSession::set_deadline(Clock::time_point deadline) {
-  const bool earlier = deadline < deadline_;
   deadline_ = deadline;
-  if (earlier) timer_.cancel();  // the watchdog's handler re-arms for the nearer deadline
+  // Before the watchdog would wake: its handler re-arms for the nearer one.
+  if (deadline < armed_) timer_.cancel();
 }
 
 }  // namespace meshgate::gateway

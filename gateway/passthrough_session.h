@@ -73,7 +73,9 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   bool drain_pipe(Direction direction);
   void wait_writable(Direction direction);
 
-  void arm_watchdog();
+  // The watchdog wakes at `wake` (at or before the deadline), then at each
+  // later deadline until one has passed.
+  void arm_watchdog(Clock::time_point wake);
   void on_deadline();
   // Phase changes go through set_deadline(), which re-arms the watchdog when
   // the deadline moves earlier; relay activity only extends it.
@@ -95,6 +97,7 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   asio::ip::tcp::socket upstream_;
   asio::steady_timer timer_;
   Clock::time_point deadline_;
+  Clock::time_point armed_;  // when the watchdog wakes next
   const Clock::time_point started_ = Clock::now();
   const std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
   Phase phase_ = Phase::kHello;
