@@ -92,6 +92,10 @@ void PassthroughSession::copy_now(Direction direction) {
     if (n == 0) return end_flow(direction);
     extend_idle_deadline();
     if (!forward(direction, scratch.data(), static_cast<std::size_t>(n))) return;
+    // TCP hands over all it holds up to the size asked: a shorter read
+    // emptied the socket, so the next read would only say EAGAIN. Anything
+    // that arrives from now on raises a new readiness edge.
+    if (static_cast<std::size_t>(n) < size) return wait_readable(direction);
   }
   // Still readable: let the worker's other connections have a turn.
   asio::post(client_.get_executor(), [self = shared_from_this(), direction] {
