@@ -146,7 +146,7 @@ TEST_F(Lifecycle, ReloadRebindsAChangedPortAndKeepsOpenConnections) {
   TlsClient open(old_port, client());
   ASSERT_TRUE(open.handshake_ok()) << open.error();
 
-  const uint16_t new_port = dead_port();
+  const uint16_t new_port = free_port();
   config_file(new_port, "timeouts: {idle: 30s}\n");
   app->app().reload();
   ASSERT_TRUE(
@@ -162,13 +162,13 @@ TEST_F(Lifecycle, ReloadMovesTheAdminPortOrReportsWhyNot) {
   auto app = AppUnderTest::from_file(config_file(0));
   ASSERT_TRUE(ready(*app));
   const uint16_t passthrough = app->port(ListenerKind::kPassthrough);
-  const uint16_t free_port = dead_port();
-  config_file(passthrough, "", free_port);
+  const uint16_t new_admin = free_port();
+  config_file(passthrough, "", new_admin);
   app->app().reload();
   ASSERT_TRUE(
       poll_until([&] { return app->metric("meshgate_config_reloads_total{result=\"ok\"}") == 1; }));
-  EXPECT_EQ(app->port(HttpPort::kAdmin), free_port);
-  EXPECT_EQ(http_get(free_port, "/ready").status, 200);
+  EXPECT_EQ(app->port(HttpPort::kAdmin), new_admin);
+  EXPECT_EQ(http_get(new_admin, "/ready").status, 200);
 
   Listener taken;  // someone else holds this port
   config_file(passthrough, "timeouts: {idle: 42s}\n", taken.port());
@@ -176,8 +176,8 @@ TEST_F(Lifecycle, ReloadMovesTheAdminPortOrReportsWhyNot) {
   ASSERT_TRUE(poll_until(
       [&] { return app->metric("meshgate_config_reloads_total{result=\"failed\"}") == 1; }));
   // Everything else applied; the admin server stays where it was, and says so.
-  const auto dump = nlohmann::json::parse(http_get(free_port, "/config_dump").body);
-  EXPECT_EQ(dump["config"]["listeners"]["admin"]["port"], free_port);
+  const auto dump = nlohmann::json::parse(http_get(new_admin, "/config_dump").body);
+  EXPECT_EQ(dump["config"]["listeners"]["admin"]["port"], new_admin);
   EXPECT_EQ(dump["config"]["timeouts"]["idle"], "42s");
 }
 

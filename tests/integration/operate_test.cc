@@ -76,6 +76,21 @@ TEST_F(Operate, ReadyOnlyOnceTheRegistryHasLoaded) {
   EXPECT_EQ(app.metric("meshgate_ready"), 1);
 }
 
+// The passthrough listener's close counters of a scrape, for a failure message.
+std::string closed_lines(const std::string& page) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < page.size()) {
+    const std::size_t end = std::min(page.find('\n', at), page.size());
+    const std::string_view line(page.data() + at, end - at);
+    if (line.starts_with("meshgate_connections_closed_total{listener=\"passthrough\"")) {
+      out.append(line).append("\n");
+    }
+    at = end + 1;
+  }
+  return out;
+}
+
 TEST_F(Operate, EveryOutcomeMovesItsCounters) {
   AppUnderTest app(
       config_with({{"httpbin", "bar", 8000, {v1_}}, {"dead", "bar", 8000, {dead_port()}}}));
@@ -105,7 +120,7 @@ TEST_F(Operate, EveryOutcomeMovesItsCounters) {
            moved(
                "meshgate_connections_closed_total{listener=\"passthrough\",reason=\"connect_"
                "failed\"}") == 1;
-  }));
+  })) << closed_lines(app.scrape());
   EXPECT_EQ(moved("meshgate_connections_accepted_total{listener=\"passthrough\"}"), 3);
   EXPECT_EQ(moved("meshgate_client_hellos_total{result=\"ok\"}"), 3);
   EXPECT_EQ(

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace meshgate::testing {
 namespace {
@@ -124,11 +126,34 @@ void Listener::close() {
   socket_ = Socket();
 }
 
-uint16_t dead_port() {
+uint16_t free_port() {
   Listener listener;
   const uint16_t port = listener.port();
   listener.close();
   return port;
+}
+
+// A port that refuses connections and that no other test can take: a socket
+// stays bound to it, never listening, for the rest of the process. (A port
+// merely closed again could be bound by a test running in parallel, and a
+// connect meant to fail would succeed.)
+uint16_t dead_port() {
+  static std::mutex mutex;
+  static std::vector<int> held;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  const std::lock_guard lock(mutex);
+  held.push_back(fd);
+  return ntohs(address.sin_port);
 }
 
 }  // namespace meshgate::testing

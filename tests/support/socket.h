@@ -52,8 +52,12 @@ class Listener {
   uint16_t port_ = 0;
 };
 
-// A loopback port with nothing listening (bound then closed).
+// A loopback port that refuses connections for the rest of the process: a
+// socket stays bound to it without listening, so no other test can take it.
 uint16_t dead_port();
+// A loopback port free a moment ago (bound then closed), for a listener to
+// move to; another process may take it meanwhile.
+uint16_t free_port();
 
 // A loopback listener whose accept queue is full and never drained, so the
 // kernel drops further SYNs: a connect to it hangs until its timeout.
