@@ -26,9 +26,6 @@ namespace {
 
 using boost::system::error_code;
 
-// Reads per wake-up before yielding to other connections on the worker.
-constexpr int kReadsPerTurn = 16;
-
 bool make_non_blocking(asio::ip::tcp::socket& socket) {
   if (socket.native_non_blocking()) return true;  // the usual case: no system call
   error_code ec;
@@ -97,6 +94,10 @@ void PassthroughSession::copy_now(Direction direction) {
     // that arrives from now on raises a new readiness edge.
     if (static_cast<std::size_t>(n) < size) return wait_readable(direction);
   }
+  yield_turn(direction);
+}
+
+void PassthroughSession::yield_turn(Direction direction) {
   // Still readable: let the worker's other connections have a turn.
   asio::post(client_.get_executor(), [self = shared_from_this(), direction] {
     if (!self->stopped_) self->relay_now(direction);

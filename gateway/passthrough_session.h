@@ -59,6 +59,10 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   void wait_readable(Direction direction);
   void relay_now(Direction direction);
   void copy_now(Direction direction);
+  // Reads (or splices) per wake-up before yield_turn() lets the worker's
+  // other connections go first.
+  static constexpr int kReadsPerTurn = 16;
+  void yield_turn(Direction direction);
   // Writes what it can now; false when the rest waits in the flow's buffer
   // (or the session stopped): the flow reads no more until it is sent.
   bool forward(Direction direction, const uint8_t* data, std::size_t n);

@@ -16,7 +16,6 @@ namespace {
 
 using boost::system::error_code;
 
-constexpr int kSplicesPerTurn = 16;
 constexpr unsigned kFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
 
 }  // namespace
@@ -52,7 +51,7 @@ void PassthroughSession::splice_now(Direction direction) {
     return copy_now(direction);
   }
   const int from = source(direction).native_handle();
-  for (int turn = 0; turn < kSplicesPerTurn; ++turn) {
+  for (int turn = 0; turn < kReadsPerTurn; ++turn) {
     const ssize_t n =
         ::splice(from, nullptr, pipes_[i].write_end, nullptr, config_->limits.buffer_bytes, kFlags);
     if (n < 0 && errno == EINTR) continue;
@@ -64,11 +63,8 @@ void PassthroughSession::splice_now(Direction direction) {
     in_pipe_[i] = static_cast<std::size_t>(n);
     if (!drain_pipe(direction)) return;  // waiting for the sink, or stopped
   }
-  // Still readable: let the worker's other connections have a turn.
   give_back_pipe(direction);
-  asio::post(client_.get_executor(), [self = shared_from_this(), direction] {
-    if (!self->stopped_) self->relay_now(direction);
-  });
+  yield_turn(direction);
 }
 
 bool PassthroughSession::drain_pipe(Direction direction) {
