@@ -146,10 +146,17 @@ asio::ip::tcp::endpoint App::endpoint(HttpPort port) const {
   return admin_->local_endpoint();
 }
 
+// Every source has listed once and every worker routes with the snapshot that
+// made: a connection accepted the moment readiness turns 200 finds its route.
+// (synced() turns true just before the registry publishes that snapshot.)
+bool App::routes_caught_up() const {
+  return registry_.synced() && gateway_->applied_snapshot() >= registry_.snapshot()->version();
+}
+
 Readiness App::readiness() const {
   if (draining_) return Readiness::kDraining;
   if (!started_) return Readiness::kStarting;
-  if (!was_ready_ && !registry_.synced()) return Readiness::kStarting;
+  if (!was_ready_ && !routes_caught_up()) return Readiness::kStarting;
   was_ready_ = true;
   return Readiness::kReady;
 }

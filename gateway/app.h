@@ -69,6 +69,7 @@ class App {
   DrainResult drain_result() const { return drain_result_; }
 
  private:
+  bool routes_caught_up() const;
   void add_file_source(const config::FileSource& file);
   // app_kubernetes.cc
   void create_kubernetes();  // throws when the API server cannot be addressed

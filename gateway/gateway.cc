@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <system_error>
 #include <thread>
 
@@ -148,6 +150,13 @@ StatsSnapshot Gateway::stats(ListenerKind kind) const {
   for (const auto& worker : workers_)
     total += snapshot_of(worker->stats(kind));
   return total;
+}
+
+uint64_t Gateway::applied_snapshot() const {
+  uint64_t oldest = UINT64_MAX;
+  for (const auto& worker : workers_)
+    oldest = std::min(oldest, worker->applied_snapshot());
+  return oldest;
 }
 
 std::map<std::string, RouteStatsSnapshot, std::less<>> Gateway::route_stats() const {

@@ -61,6 +61,8 @@ class Gateway {
   RoutesPtr routes() const { return publisher_->latest(); }
   RoutePublisher& publisher() { return *publisher_; }
   uint32_t open_connections() const { return limit_.open(); }
+  // Thread-safe. The oldest registry snapshot version any worker routes with.
+  uint64_t applied_snapshot() const;
   std::size_t worker_count() const { return workers_.size(); }
 
  private:

@@ -94,8 +94,11 @@ void Worker::start() {
 }
 
 void Worker::set_routes(RoutesPtr routes) {
-  asio::post(io_,
-             [this, routes = std::move(routes)]() mutable { ctx_.routes = std::move(routes); });
+  asio::post(io_, [this, routes = std::move(routes)]() mutable {
+    const uint64_t version = routes->table ? routes->table->version() : 0;
+    ctx_.routes = std::move(routes);
+    applied_snapshot_.store(version, std::memory_order_release);
+  });
 }
 
 void Worker::set_config(ConfigPtr config, AccessLogPtr log) {

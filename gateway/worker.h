@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,9 @@ class Worker {
   // Thread-safe. New connections route with `routes` from the next turn of
   // this worker's loop on; open ones keep what they routed with.
   void set_routes(RoutesPtr routes);
+  // Thread-safe. The registry snapshot version of the routes this worker's
+  // loop has taken up (readiness waits for every worker to have the first).
+  uint64_t applied_snapshot() const { return applied_snapshot_.load(std::memory_order_acquire); }
   // Thread-safe. New sessions use `config` and `log`; open ones keep theirs.
   void set_config(ConfigPtr config, AccessLogPtr log);
   // Thread-safe. Closes every acceptor; open sessions go on (drain).
@@ -73,6 +77,7 @@ class Worker {
   WorkerContext ctx_;
   std::thread thread_;
   bool stopping_ = false;
+  std::atomic<uint64_t> applied_snapshot_{0};
 };
 
 }  // namespace meshgate::gateway

@@ -72,6 +72,9 @@ TEST_F(Operate, ReadyOnlyOnceTheRegistryHasLoaded) {
   dir_.write("registry.yaml", registry_yaml({{"httpbin", "bar", 8000, {v1_}}}));
   EXPECT_TRUE(
       poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; }));
+  // Ready means every worker already routes with that registry: the first
+  // connection after it gets through (no unknown_service in between).
+  EXPECT_TRUE(good_get(app));
   EXPECT_EQ(app.get(HttpPort::kAdmin, "/ready").status, 200);
   EXPECT_EQ(app.metric("meshgate_ready"), 1);
 }
