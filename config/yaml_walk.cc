@@ -13,6 +13,7 @@
 #include "config/duration.h"
 #include "config/suggest.h"
 #include "config/validate.h"
+#include "config/yaml_documents.h"
 #include "config/yaml_scalar.h"
 #include "config/yaml_walker.h"
 
@@ -352,7 +353,7 @@ void Walker::read_access_log_format(const YAML::Node& node, const std::string& p
 ParsedYaml parse_yaml(std::string_view yaml) {
   ParsedYaml out;
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    const std::vector<YAML::Node> documents = load_all_documents(std::string(yaml));
     for (size_t i = 1; i < documents.size(); ++i) {
       if (documents[i].IsNull()) continue;  // a trailing "---" is harmless
       out.errors.push_back({"", line_of_mark(documents[i].Mark()),

@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "config/yaml_documents.h"
 #include "discovery/names.h"
 #include "discovery/yaml_reader.h"
 
@@ -254,7 +255,9 @@ std::map<std::string, uint16_t> Parser::port_overrides(const Value& value,
                                                        const std::vector<ServicePort>& ports) {
   std::map<std::string, uint16_t> overrides;
   for (auto& [name, number] : reader_.entries(value, limits_.max_ports)) {
-    auto named = [&](const ServicePort& port) { return !port.name.empty() && port.name == name; };
+    auto named = [&name = name](const ServicePort& port) {
+      return !port.name.empty() && port.name == name;
+    };
     if (std::none_of(ports.begin(), ports.end(), named)) {
       reader_.fail(number, "no service port has this name");
       continue;
@@ -332,7 +335,7 @@ int line_of(const YAML::Mark& mark) {
 
 // The one document of the file; null if there is none.
 YAML::Node load(std::string_view yaml, std::vector<std::string>& errors) {
-  std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+  std::vector<YAML::Node> documents = config::load_all_documents(std::string(yaml));
   if (documents.size() > 1) {
     errors.push_back(fmt::format("line {}: document: the file must hold one YAML document",
                                  line_of(documents[1].Mark())));

@@ -13,6 +13,8 @@
 #include <exception>
 #include <utility>
 
+#include "config/yaml_documents.h"
+
 namespace meshgate::onboarding {
 namespace {
 
@@ -310,7 +312,7 @@ WorkloadGroupResult parse_workload_group(std::string_view yaml) {
   }
   WorkloadGroup group;
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    std::vector<YAML::Node> documents = config::load_all_documents(std::string(yaml));
     std::erase_if(documents, [](const YAML::Node& doc) { return doc.IsNull(); });
     if (documents.size() != 1) {
       fail(result.errors, "file",

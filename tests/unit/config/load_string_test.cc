@@ -207,6 +207,15 @@ TEST(LoadString, SyntaxErrorIsOneErrorWithItsLine) {
   EXPECT_FALSE(result.ok());
 }
 
+// yaml-cpp 0.7's LoadAll() loops forever (growing) on a stray ',' where a
+// document should start; found by fuzzing (tests/fuzz/corpus/config_load).
+TEST(LoadString, AStrayCommaIsASyntaxErrorNotAnEndlessParse) {
+  const LoadResult result = load(",)s: \x7f");
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_THAT(result.errors[0].message,
+              ::testing::HasSubstr("unexpected token where a document should start"));
+}
+
 TEST(LoadString, SecondDocumentIsAnError) {
   EXPECT_THAT(load("network: a\n---\nnetwork: b\n").errors,
               ElementsAre(ErrorAt("", 3, "expected a single YAML document")));

@@ -148,6 +148,15 @@ TEST(RegistryFile, SyntaxError) {
   EXPECT_TRUE(errors[0].starts_with("line 4: syntax error: ")) << errors[0];
 }
 
+// yaml-cpp 0.7's LoadAll() loops forever (growing) on a stray ',' where a
+// document should start; found by fuzzing (tests/fuzz/corpus/registry_file).
+TEST(RegistryFile, AStrayCommaIsASyntaxErrorNotAnEndlessParse) {
+  Errors errors = errors_of(",)s: \x7f");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("unexpected token where a document should start"), std::string::npos)
+      << errors[0];
+}
+
 TEST(RegistryFile, DocumentShape) {
   EXPECT_EQ(errors_of("- a\n"), Errors{"line 1: document: expected a mapping"});
   EXPECT_EQ(errors_of("services: {}\n"), Errors{"line 1: services: expected a list"});

@@ -120,6 +120,19 @@ TEST(WorkloadGroup, KindAndApiVersionAreChecked) {
             std::string::npos);
 }
 
+// yaml-cpp 0.7's LoadAll() loops forever (growing) on a stray ',' where a
+// document should start; found by fuzzing the config loader.
+TEST(WorkloadGroup, AStrayCommaIsASyntaxErrorNotAnEndlessParse) {
+  for (const char* yaml : {",)s: \x7f", "kind: WorkloadGroup\n---\n,\n"}) {
+    const WorkloadGroupResult result = parse_workload_group(yaml);
+    EXPECT_FALSE(result.ok());
+    ASSERT_FALSE(result.errors.empty());
+    EXPECT_NE(result.errors.front().find("unexpected token where a document should start"),
+              std::string::npos)
+        << result.errors.front();
+  }
+}
+
 TEST(WorkloadGroup, NamesMustBeDns1123Labels) {
   const std::string errors =
       errors_of(ratings_with("  name: ratings\n  namespace: bookinfo\n", "  name: Ratings_VM\n"));
