@@ -11,6 +11,9 @@ namespace {
 constexpr std::size_t kRandomSize = 32;
 constexpr std::size_t kMaxSessionIdSize = 32;
 constexpr uint8_t kHostNameType = 0;
+// RFC 6066 3: a HostName is a DNS host name, at most 255 bytes (RFC 1035
+// 2.3.4); a longer one names nothing and would only be carried around.
+constexpr std::size_t kMaxServerNameSize = 255;
 
 constexpr ParseResult kOk{ParseStatus::kDone, ""};
 
@@ -42,6 +45,7 @@ ParseResult parse_server_name(std::span<const uint8_t> data, ClientHello* out) {
     if (name.empty()) return malformed("empty server name");
     if (name_type != kHostNameType) continue;  // unknown name types are skipped
     if (out->has_server_name) return malformed("two host_name entries");
+    if (name.size() > kMaxServerNameSize) return malformed("server name over 255 bytes");
     if (std::find(name.begin(), name.end(), 0) != name.end()) {
       return malformed("NUL byte in server name");
     }

@@ -121,6 +121,8 @@ std::vector<MalformedCase> extension_cases() {
        "two host_name entries"},
       {"sni_nul", with_extension(0, test::server_name_data(std::string("a\0b.com", 7))),
        "NUL byte in server name"},
+      {"sni_256_bytes", with_extension(0, test::server_name_data(std::string(256, 'a'))),
+       "server name over 255 bytes"},
       {"alpn_one_byte", with_extension(16, {0x00}), "bad ALPN extension length"},
       {"alpn_trailing_byte", with_extension(16, concat({test::alpn_data({"h2"}), {0}})),
        "bad ALPN extension length"},
@@ -177,6 +179,14 @@ TEST(ClientHelloBody, EmptyExtensionBlock) {
 TEST(ClientHelloBody, FullSessionIdIsAccepted) {
   EXPECT_EQ(parse_body(body_where([](test::HelloSpec* s) { s->session_id = Bytes(32, 1); })).status,
             ParseStatus::kDone);
+}
+
+TEST(ClientHelloBody, ServerNameOf255BytesIsAccepted) {
+  ClientHello out;
+  const std::string longest(255, 'a');
+  ASSERT_EQ(parse_body(with_extension(0, test::server_name_data(longest)), &out).status,
+            ParseStatus::kDone);
+  EXPECT_EQ(out.server_name, longest);
 }
 
 TEST(ClientHelloBody, ReadsEveryField) {
