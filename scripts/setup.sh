@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev nlohmann-json3-dev
   libc-ares-dev libnghttp2-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   clang-format bind9-dnsutils iproute2 procps
+  clang libclang-rt-14-dev   # sanitizer builds and libFuzzer (scripts/sanitize.sh, fuzz.sh)
   openssl curl ca-certificates python3
 )
 # With --bench: the peers the benchmarks compare against (tests/bench/), and

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds with clang and a sanitizer, then runs tests under it.
+#   scripts/sanitize.sh address   AddressSanitizer + UndefinedBehaviorSanitizer,
+#                                 the whole test suite
+#   scripts/sanitize.sh thread    ThreadSanitizer, the integration tests (the
+#                                 multi-threaded ones: workers, control loop,
+#                                 discovery threads)
+# The build goes to build-asan/ or build-tsan/ (SANITIZE_BUILD_DIR overrides).
+# Extra arguments go to ctest (e.g. -R Relay).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind=${1:-}
+shift || true
+case "$kind" in
+  address)
+    sanitizers=address,undefined
+    # The benchmark smoke runs stay in the plain build: they time things.
+    ctest_select=(-E '^bench_smoke')
+    # Leaks are errors; a report names the test and the allocation's stack.
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    ;;
+  thread)
+    sanitizers=thread
+    ctest_select=(-L integration)
+    export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp}
+    ;;
+  *)
+    echo "usage: $0 address|thread [ctest arguments...]" >&2
+    exit 2
+    ;;
+esac
+
+./scripts/setup.sh
+build_dir=${SANITIZE_BUILD_DIR:-build-$([ "$kind" = address ] && echo asan || echo tsan)}
+# -O1 keeps the run fast enough and the stacks readable; -g1 (line tables)
+# halves the compile time of full debug information.
+CC=clang CXX=clang++ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DMESHGATE_SANITIZE="$sanitizers" >/dev/null
+cmake --build "$build_dir" -j "$(nproc)"
+ctest --test-dir "$build_dir" --output-on-failure -j 2 --timeout 900 "${ctest_select[@]}" "$@"
