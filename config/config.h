@@ -135,6 +135,18 @@ struct DnsForward {
   bool operator==(const DnsForward&) const = default;
 };
 
+// Response rate limiting of UDP answers per client prefix (RRL), off while
+// responses_per_second is 0. See dns-global/rate_limiter.h.
+struct DnsRateLimit {
+  uint32_t responses_per_second = 0;  // per prefix; 0: off
+  uint32_t burst = 0;                 // answers a quiet prefix may get at once; 0: one second's
+  uint32_t slip = 2;  // every slip-th answer over the limit goes out truncated; 0: all dropped
+  uint32_t ipv4_prefix_length = 24;
+  uint32_t ipv6_prefix_length = 56;
+  uint32_t max_tracked_prefixes = 65'536;  // when full, the least recently seen is forgotten
+  bool operator==(const DnsRateLimit&) const = default;
+};
+
 struct Dns {
   bool enabled = true;  // listeners.dns (UDP and TCP) and listeners.dns_grpc
   std::vector<DnsZone> zones{DnsZone{}};
@@ -147,6 +159,7 @@ struct Dns {
   Duration tcp_idle{10'000};  // a TCP connection with no query for this long is closed
   uint32_t max_tcp_connections = 256;
   bool grpc = true;  // serve listeners.dns_grpc
+  DnsRateLimit rate_limit;
   bool operator==(const Dns&) const = default;
 };
 

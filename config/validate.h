@@ -29,6 +29,15 @@ inline constexpr IntRange kBufferBytesRange{1024, 16 << 20};
 inline constexpr IntRange kConsecutiveFailuresRange{0, 1000};
 inline constexpr IntRange kMaxTcpConnectionsRange{1, 65'536};
 inline constexpr IntRange kDnsAttemptsRange{1, 10};
+// dns.rate_limit. Prefixes of length 0 are refused: one bucket for every
+// client would let anyone silence the server for everyone. A tracked prefix
+// costs about 100 bytes: at most some 100 MiB.
+inline constexpr IntRange kResponsesPerSecondRange{0, 1'000'000};
+inline constexpr IntRange kRateLimitBurstRange{0, 1'000'000};
+inline constexpr IntRange kSlipRange{0, 10};
+inline constexpr IntRange kIpv4PrefixRange{1, 32};
+inline constexpr IntRange kIpv6PrefixRange{1, 128};
+inline constexpr IntRange kMaxTrackedPrefixesRange{16, 1'048'576};
 
 // "out of range (1..16)"; `what` names the value, e.g. "port".
 std::string range_message(IntRange range, std::string_view what = "value");

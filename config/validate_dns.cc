@@ -77,6 +77,26 @@ void check_forward(const DnsForward& forward, std::vector<ConfigError>& errors) 
   check_cidrs(forward.allowed_clients, "dns.forward.allowed_clients", errors);
 }
 
+void check_rate_limit(const DnsRateLimit& limit, std::vector<ConfigError>& errors) {
+  const struct {
+    const char* key;
+    uint32_t value;
+    IntRange range;
+  } fields[] = {
+      {"responses_per_second", limit.responses_per_second, kResponsesPerSecondRange},
+      {"burst", limit.burst, kRateLimitBurstRange},
+      {"slip", limit.slip, kSlipRange},
+      {"ipv4_prefix_length", limit.ipv4_prefix_length, kIpv4PrefixRange},
+      {"ipv6_prefix_length", limit.ipv6_prefix_length, kIpv6PrefixRange},
+      {"max_tracked_prefixes", limit.max_tracked_prefixes, kMaxTrackedPrefixesRange},
+  };
+  for (const auto& field : fields) {
+    if (auto problem = check_range(field.value, field.range)) {
+      add(errors, std::string("dns.rate_limit.") + field.key, std::move(*problem));
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<ConfigError> validate_dns(const Dns& dns) {
@@ -95,6 +115,7 @@ std::vector<ConfigError> validate_dns(const Dns& dns) {
   if (auto problem = check_range(dns.max_tcp_connections, kMaxTcpConnectionsRange)) {
     add(errors, "dns.max_tcp_connections", std::move(*problem));
   }
+  check_rate_limit(dns.rate_limit, errors);
   return errors;
 }
 

@@ -7,9 +7,24 @@
 #include "config/yaml_walker.h"
 
 namespace meshgate::config::detail {
-
 void Walker::dns(const YAML::Node& node, const std::string& path) {
   Dns& target = config_.dns;
+  // dns.rate_limit, read here: the walker's declaration (yaml_walker.h) has
+  // no member of its own for it.
+  const auto number = [this](IntRange range, uint32_t& field) {
+    return [this, range, target = &field](const YAML::Node& v, const std::string& p) {
+      read_uint32(v, p, range, *target);
+    };
+  };
+  DnsRateLimit& limit = target.rate_limit;
+  const std::vector<Field> rate_limit_fields{
+      {"responses_per_second", number(kResponsesPerSecondRange, limit.responses_per_second)},
+      {"burst", number(kRateLimitBurstRange, limit.burst)},
+      {"slip", number(kSlipRange, limit.slip)},
+      {"ipv4_prefix_length", number(kIpv4PrefixRange, limit.ipv4_prefix_length)},
+      {"ipv6_prefix_length", number(kIpv6PrefixRange, limit.ipv6_prefix_length)},
+      {"max_tracked_prefixes", number(kMaxTrackedPrefixesRange, limit.max_tracked_prefixes)},
+  };
   mapping(node, path,
           {
               {"enabled", [&](auto& v, auto& p) { read_bool(v, p, target.enabled); }},
@@ -24,6 +39,7 @@ void Walker::dns(const YAML::Node& node, const std::string& path) {
                  read_uint32(v, p, kMaxTcpConnectionsRange, target.max_tcp_connections);
                }},
               {"grpc", [&](auto& v, auto& p) { read_bool(v, p, target.grpc); }},
+              {"rate_limit", [&](auto& v, auto& p) { mapping(v, p, rate_limit_fields); }},
           });
 }
 

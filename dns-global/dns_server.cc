@@ -57,7 +57,8 @@ ForwardResult result_of(ForwardStatus status) {
 
 }  // namespace
 
-DnsServer::DnsServer(const config::Config& config) : responder_(config.dns) {
+DnsServer::DnsServer(const config::Config& config)
+    : responder_(config.dns), limiter_(config.dns.rate_limit) {
   const config::Listener& dns = config.listeners.dns;
   const asio::ip::address address = listener_address(dns);
   Resolve resolve = [this](std::span<const uint8_t> query, const Client& client, Done done) {
@@ -146,6 +147,7 @@ void DnsServer::resolve(std::span<const uint8_t> query, const Client& client, Do
   Decision decision = responder_.respond(query, zone_.get(), client);
   if (decision.malformed) stats_.malformed.add();
   if (decision.refused) stats_.refused.add();
+  if (decision.kind != Decision::Kind::kDrop && !admit(decision, client, start, done)) return;
   switch (decision.kind) {
     case Decision::Kind::kDrop:
       stats_.dropped[static_cast<std::size_t>(decision.drop)].add();
@@ -159,6 +161,26 @@ void DnsServer::resolve(std::span<const uint8_t> query, const Client& client, Do
       forward(std::move(decision), std::move(done), start);
       return;
   }
+}
+
+// Forwarded queries are limited before they go upstream: a dropped one
+// costs the upstream nothing either.
+bool DnsServer::admit(const Decision& decision, const Client& client,
+                      std::chrono::steady_clock::time_point now, Done& done) {
+  if (client.transport != Transport::kUdp || !client.address || !limiter_.enabled()) return true;
+  switch (limiter_.admit(*client.address, now)) {
+    case RateLimiter::Verdict::kAnswer:
+      return true;
+    case RateLimiter::Verdict::kDrop:
+      stats_.rate_limited[static_cast<std::size_t>(RateLimitAction::kDropped)].add();
+      done(std::nullopt);
+      return false;
+    case RateLimiter::Verdict::kSlip:
+      stats_.rate_limited[static_cast<std::size_t>(RateLimitAction::kSlipped)].add();
+      done(responder_.slip(decision));
+      return false;
+  }
+  return true;
 }
 
 void DnsServer::forward(Decision decision, Done done, std::chrono::steady_clock::time_point start) {

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "dns-global/forwarder.h"
 #include "dns-global/grpc_endpoint.h"
+#include "dns-global/rate_limiter.h"
 #include "dns-global/resolve.h"
 #include "dns-global/responder.h"
 #include "dns-global/stats.h"
@@ -48,6 +49,10 @@ class DnsServer {
   void bind_udp_and_tcp(const asio::ip::address& address, uint16_t port, const config::Dns& dns,
                         const Resolve& resolve);
   void resolve(std::span<const uint8_t> query, const Client& client, Done done);
+  // dns.rate_limit on a UDP answer about to be given: false when the
+  // limiter took it (dropped, or `done` was given the truncated slip).
+  bool admit(const Decision& decision, const Client& client,
+             std::chrono::steady_clock::time_point now, Done& done);
   void forward(Decision decision, Done done, std::chrono::steady_clock::time_point start);
   // Counts an answer about to be sent; `rcode` in full (BADVERS needs OPT).
   void finish(const std::vector<uint8_t>& answer, uint16_t qtype, uint16_t rcode,
@@ -59,6 +64,7 @@ class DnsServer {
 
   asio::io_context io_{1};
   Responder responder_;
+  RateLimiter limiter_;  // DNS thread only
   DnsStats stats_;
   ZoneIndexPtr zone_;  // DNS thread only
   std::atomic<uint64_t> zone_version_{0};

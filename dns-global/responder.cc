@@ -128,6 +128,30 @@ Decision answer(Decision decision, const Message& reply) {
   return decision;
 }
 
+// A reply that must not outgrow the query it answers: every error and
+// refusal, and a rate limiter's truncated slip. Each is the query's header,
+// its question and our OPT (11 bytes, no options) when it sent one, so it is
+// no larger: the question is the query's own, uncompressed (no pointer can
+// reach into the header), and the query's OPT is 11 bytes at least. Only
+// questions compressed against one another (several, a pointer into an
+// earlier one's type bytes) could write larger than they were read; they
+// are echoed only when there is exactly one, and this checks the rest.
+std::vector<uint8_t> no_larger_than_query(Message reply, std::size_t query_size,
+                                          std::size_t max_size) {
+  if (reply.questions.size() != 1) reply.questions.clear();
+  std::vector<uint8_t> bytes = write_message(reply, max_size).bytes;
+  if (bytes.size() <= query_size) return bytes;
+  reply.questions.clear();  // the header and OPT: never larger than the query's
+  return write_message(reply, max_size).bytes;
+}
+
+Decision reject(Decision decision, const Message& reply) {
+  decision.kind = Decision::Kind::kAnswer;
+  decision.answer = no_larger_than_query(reply, decision.query_size, decision.max_size);
+  decision.rcode = reply.header.rcode;
+  return decision;
+}
+
 Decision drop(DropReason reason) {
   Decision decision;
   decision.kind = Decision::Kind::kDrop;
@@ -138,12 +162,13 @@ Decision drop(DropReason reason) {
 
 // FORMERR for a message too broken to read: the header only, no OPT
 // (RFC 6891 §7: an unreadable OPT gets no OPT back).
-Decision formerr(const Header& header) {
-  Message query;
-  query.header = header;
+Decision formerr(const Header& header, std::size_t query_size) {
   Decision decision;
+  decision.query.header = header;  // what a slip needs to answer it
+  decision.query_size = query_size;
   decision.malformed = true;
-  return answer(std::move(decision), reply_to(query, rcode::kFormErr));
+  const Message reply = reply_to(decision.query, rcode::kFormErr);
+  return reject(std::move(decision), reply);
 }
 
 // The rcode a well-formed query is refused or rejected with before any
@@ -179,9 +204,10 @@ Decision Responder::respond(std::span<const uint8_t> packet, const ZoneIndex* zo
   if (!header) return drop(DropReason::kShort);
   if (header->qr) return drop(DropReason::kResponse);
   ReadResult read = read_message(packet);
-  if (!read.ok()) return formerr(*header);
+  if (!read.ok()) return formerr(*header, packet.size());
 
   Decision decision;
+  decision.query_size = packet.size();
   decision.max_size = answer_limit(read.message, client.transport);
   if (!read.message.questions.empty()) decision.qtype = read.message.questions.front().type;
   decision.query = std::move(read.message);
@@ -189,10 +215,9 @@ Decision Responder::respond(std::span<const uint8_t> packet, const ZoneIndex* zo
   if (const auto rejected = precheck(query)) {
     decision.malformed = *rejected == rcode::kFormErr;
     decision.refused = *rejected == rcode::kRefused;
-    Message reply = reply_to(query, *rejected);
-    // FORMERR for a question count other than 1 echoes none of them.
-    if (query.questions.size() != 1) reply.questions.clear();
-    return answer(std::move(decision), reply);
+    // A question count other than 1 echoes none of them.
+    const Message reply = reply_to(query, *rejected);
+    return reject(std::move(decision), reply);
   }
   const Lookup found = zone ? zone->find(query.questions.front().name) : Lookup{};
   if (found.kind != LookupKind::kOutside) {
@@ -202,7 +227,14 @@ Decision Responder::respond(std::span<const uint8_t> packet, const ZoneIndex* zo
   }
   if (query.header.rd && may_recurse(client)) return forward(std::move(decision));
   decision.refused = true;
-  return answer(std::move(decision), reply_to(query, rcode::kRefused));
+  const Message reply = reply_to(query, rcode::kRefused);
+  return reject(std::move(decision), reply);
+}
+
+std::vector<uint8_t> Responder::slip(const Decision& decision) const {
+  Message reply = reply_to(decision.query, rcode::kNoError);
+  reply.header.tc = true;
+  return no_larger_than_query(std::move(reply), decision.query_size, decision.max_size);
 }
 
 std::vector<uint8_t> Responder::forwarded_answer(const Decision& forward,

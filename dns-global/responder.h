@@ -10,7 +10,9 @@
 //    apex; NXDOMAIN or NODATA with the SOA; ANY with one RRset, RFC 8482).
 //  - Outside every zone: forwarded when forwarding is on, the client is in
 //    dns.forward.allowed_clients and asked for recursion; else REFUSED.
-// A REFUSED answer is never larger than the question: no amplification.
+// No error or refusal (FORMERR, NOTIMP, BADVERS, REFUSED) is ever larger
+// than the query it answers: no amplification. Authoritative answers may
+// be; the rate limiter (rate_limiter.h) bounds those per client prefix.
 #pragma once
 
 #include <cstddef>
@@ -47,8 +49,9 @@ struct Decision {
   Message query;
   std::vector<uint8_t> upstream_query;  // kForward: what to send upstream
   std::size_t max_size = kMinUdpPayload;
-  uint16_t qtype = 0;  // for the counters; 0 when there was no question
-  uint16_t rcode = 0;  // kAnswer
+  std::size_t query_size = 0;  // bytes received: errors and refusals are no larger
+  uint16_t qtype = 0;          // for the counters; 0 when there was no question
+  uint16_t rcode = 0;          // kAnswer
   bool malformed = false;
   bool refused = false;
   bool truncated = false;
@@ -69,6 +72,10 @@ class Responder {
                                         std::span<const uint8_t> upstream_answer) const;
   // SERVFAIL for a forwarded query no upstream answered.
   std::vector<uint8_t> servfail(const Decision& forward) const;
+  // What the rate limiter sends in place of the answer to a kAnswer or
+  // kForward decision now and then: TC set, no records, the question when
+  // there was exactly one; never larger than the query.
+  std::vector<uint8_t> slip(const Decision& decision) const;
 
   bool may_recurse(const Client& client) const;
 

@@ -64,6 +64,7 @@ DnsStatsSnapshot snapshot_of(const DnsStats& stats) {
   out.tcp_accepted = stats.tcp_accepted.get();
   out.tcp_active = stats.tcp_active.get();
   out.tcp_rejected = stats.tcp_rejected.get();
+  out.rate_limited = values(stats.rate_limited);
   out.latency = stats.latency.snapshot();
   return out;
 }
@@ -96,6 +97,11 @@ void write_dns_metrics(const DnsStatsSnapshot& stats, gateway::PrometheusWriter&
   writer.family("meshgate_dns_tcp_connections_active", Type::kGauge,
                 "DNS TCP connections open now.");
   writer.sample("meshgate_dns_tcp_connections_active", {}, stats.tcp_active);
+  writer.family("meshgate_dns_rate_limited_total", Type::kCounter,
+                "UDP answers over their client prefix's dns.rate_limit: dropped, or slipped "
+                "(sent truncated, for the client to retry over TCP).");
+  labelled(writer, "meshgate_dns_rate_limited_total", "action", kRateLimitActionNames,
+           stats.rate_limited);
   writer.family("meshgate_dns_zone_version", Type::kGauge,
                 "Registry snapshot version the DNS zones were built from.");
   writer.sample("meshgate_dns_zone_version", {}, stats.zone_version);

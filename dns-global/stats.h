@@ -41,6 +41,10 @@ enum class ForwardResult { kAnswered, kFailed, kOverload, kStopped };
 inline constexpr std::array<std::string_view, 4> kForwardResultNames{"answered", "failed",
                                                                      "overload", "stopped"};
 
+// What the rate limiter did with a UDP answer over its prefix's limit.
+enum class RateLimitAction { kDropped, kSlipped };
+inline constexpr std::array<std::string_view, 2> kRateLimitActionNames{"dropped", "slipped"};
+
 using gateway::Counter;
 
 struct DnsStats {
@@ -53,7 +57,8 @@ struct DnsStats {
   std::array<Counter, kDropReasonNames.size()> dropped;
   Counter tcp_accepted;
   Counter tcp_active;
-  Counter tcp_rejected;               // over dns.max_tcp_connections
+  Counter tcp_rejected;                                            // over dns.max_tcp_connections
+  std::array<Counter, kRateLimitActionNames.size()> rate_limited;  // dns.rate_limit
   gateway::LatencyHistogram latency;  // receipt to reply sent, forwarded ones included
 
   void answered(uint16_t type, uint16_t rcode) {
@@ -72,6 +77,7 @@ struct DnsStatsSnapshot {
   uint64_t tcp_accepted = 0;
   uint64_t tcp_active = 0;
   uint64_t tcp_rejected = 0;
+  std::array<uint64_t, kRateLimitActionNames.size()> rate_limited{};
   gateway::HistogramSnapshot latency;
   uint64_t zone_version = 0;  // the snapshot the zone was built from
   uint64_t zone_names = 0;

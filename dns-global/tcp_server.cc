@@ -79,7 +79,13 @@ asio::awaitable<void> TcpConnection::run() {
                                 asio::redirect_error(asio::use_awaitable, error));
     }
     watchdog_.cancel();
-    if (error || query.empty()) co_return;  // closed, reset, timed out, or a zero length
+    if (error) co_return;  // closed, reset or timed out
+    if (query.empty()) {
+      // A zero length: no message, nothing to answer, and no way to resync.
+      stats_.malformed.add();
+      stats_.dropped[static_cast<std::size_t>(DropReason::kShort)].add();
+      co_return;
+    }
     stats_.queries[static_cast<std::size_t>(Transport::kTcp)].add();
     std::optional<std::vector<uint8_t>> reply = co_await answer(query);
     if (!reply) continue;

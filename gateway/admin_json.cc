@@ -117,6 +117,7 @@ json dns(const config::Dns& d) {
                      {"services", z.services}});
   }
   const config::DnsForward& f = d.forward;
+  const config::DnsRateLimit& r = d.rate_limit;
   return {{"enabled", d.enabled},
           {"zones", std::move(zones)},
           {"ttl", duration(d.ttl)},
@@ -130,7 +131,14 @@ json dns(const config::Dns& d) {
             {"allowed_clients", f.allowed_clients}}},
           {"tcp_idle", duration(d.tcp_idle)},
           {"max_tcp_connections", d.max_tcp_connections},
-          {"grpc", d.grpc}};
+          {"grpc", d.grpc},
+          {"rate_limit",
+           {{"responses_per_second", r.responses_per_second},
+            {"burst", r.burst},
+            {"slip", r.slip},
+            {"ipv4_prefix_length", r.ipv4_prefix_length},
+            {"ipv6_prefix_length", r.ipv6_prefix_length},
+            {"max_tracked_prefixes", r.max_tracked_prefixes}}}};
 }
 
 // RFC 3339 in UTC with milliseconds, from the civil calendar (no time zone

@@ -96,5 +96,33 @@ TEST_F(DnsApp, ReloadOfServerSettingsRestartsIt) {
   EXPECT_EQ(parse_reply(*refused).header.rcode, dns::rcode::kRefused);
 }
 
+TEST_F(DnsApp, RateLimitFromTheConfigFileShowsOnTheMetricsPage) {
+  const auto app = AppUnderTest::from_file(
+      config_file("  rate_limit: {responses_per_second: 1, burst: 2, slip: 2}\n"));
+  const uint16_t port = dns_port(*app);
+  int answered = 0;
+  int truncated = 0;
+  int silent = 0;
+  for (int i = 0; i < 6; ++i) {
+    // A dropped answer is waited for briefly: it never comes.
+    const auto reply =
+        udp_exchange(port, dns_query("db.bar.global", dns::rrtype::kA), "127.0.0.1", 300);
+    if (!reply) {
+      ++silent;
+    } else if (parse_reply(*reply).header.tc) {
+      ++truncated;
+    } else {
+      ++answered;
+    }
+  }
+  EXPECT_GE(answered, 2);  // the burst
+  EXPECT_GE(silent + truncated, 1);
+  const std::string page = app->scrape();
+  EXPECT_EQ(metric(page, "meshgate_dns_rate_limited_total{action=\"dropped\"}"), silent);
+  EXPECT_EQ(metric(page, "meshgate_dns_rate_limited_total{action=\"slipped\"}"), truncated);
+  // TCP is not limited.
+  EXPECT_EQ(tcp_exchange(port, {dns_query("db.bar.global", dns::rrtype::kA)}).size(), 1U);
+}
+
 }  // namespace
 }  // namespace meshgate::testing

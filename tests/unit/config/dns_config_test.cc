@@ -107,6 +107,71 @@ TEST(DnsConfig, ListItemsMustBeStrings) {
   EXPECT_THAT(result.errors, Contains(ErrorAt("dns.vip_ranges[0]", 2, "expected")));
 }
 
+TEST(DnsConfig, RateLimitIsOffByDefault) {
+  const config::DnsRateLimit limit = default_config().dns.rate_limit;
+  EXPECT_EQ(limit.responses_per_second, 0U);
+  EXPECT_EQ(limit.burst, 0U);
+  EXPECT_EQ(limit.slip, 2U);
+  EXPECT_EQ(limit.ipv4_prefix_length, 24U);
+  EXPECT_EQ(limit.ipv6_prefix_length, 56U);
+  EXPECT_EQ(limit.max_tracked_prefixes, 65'536U);
+  const LoadResult empty = load_config_string("dns: {rate_limit: {}}\n");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty.config->dns.rate_limit, limit);
+}
+
+TEST(DnsConfig, ReadsTheRateLimit) {
+  const LoadResult result = load_config_string(R"(dns:
+  rate_limit:
+    responses_per_second: 20
+    burst: 40
+    slip: 3
+    ipv4_prefix_length: 32
+    ipv6_prefix_length: 64
+    max_tracked_prefixes: 1024
+)");
+  ASSERT_TRUE(result.ok()) << format_error("<yaml>", result.errors.front());
+  const config::DnsRateLimit& limit = result.config->dns.rate_limit;
+  EXPECT_EQ(limit.responses_per_second, 20U);
+  EXPECT_EQ(limit.burst, 40U);
+  EXPECT_EQ(limit.slip, 3U);
+  EXPECT_EQ(limit.ipv4_prefix_length, 32U);
+  EXPECT_EQ(limit.ipv6_prefix_length, 64U);
+  EXPECT_EQ(limit.max_tracked_prefixes, 1024U);
+  EXPECT_NE(result.config->dns, default_config().dns);  // a change restarts the DNS server
+}
+
+TEST(DnsConfig, ReportsEachBadRateLimitValue) {
+  const LoadResult result = load_config_string(R"(dns:
+  rate_limit:
+    responses_per_second: 2000000
+    burst: -1
+    slip: 11
+    ipv4_prefix_length: 0
+    ipv6_prefix_length: 129
+    max_tracked_prefixes: 2
+    window: 15s
+)");
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.errors, Contains(ErrorAt("dns.rate_limit.responses_per_second", 3,
+                                              "out of range (0..1000000)")));
+  EXPECT_THAT(result.errors, Contains(ErrorAt("dns.rate_limit.burst", 4, "out of range")));
+  EXPECT_THAT(result.errors, Contains(ErrorAt("dns.rate_limit.slip", 5, "out of range (0..10)")));
+  EXPECT_THAT(result.errors,
+              Contains(ErrorAt("dns.rate_limit.ipv4_prefix_length", 6, "out of range (1..32)")));
+  EXPECT_THAT(result.errors,
+              Contains(ErrorAt("dns.rate_limit.ipv6_prefix_length", 7, "out of range (1..128)")));
+  EXPECT_THAT(result.errors, Contains(ErrorAt("dns.rate_limit.max_tracked_prefixes", 8,
+                                              "out of range (16..1048576)")));
+  EXPECT_THAT(result.errors, Contains(ErrorAt("dns.rate_limit.window", 9, "unknown key")));
+  const LoadResult wrong_type = load_config_string("dns:\n  rate_limit: {slip: \"2\"}\n");
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_THAT(wrong_type.errors, Contains(ErrorAt("dns.rate_limit.slip", 2, "")));
+  const LoadResult not_a_map = load_config_string("dns:\n  rate_limit: 10\n");
+  ASSERT_FALSE(not_a_map.ok());
+  EXPECT_THAT(not_a_map.errors, Contains(ErrorAt("dns.rate_limit", 2, "")));
+}
+
 TEST(IpPort, ReadsAddressWithAndWithoutPort) {
   EXPECT_EQ(parse_ip_port("10.0.0.10", 53)->port, 53);
   EXPECT_EQ(parse_ip_port("10.0.0.10:5353", 53)->port, 5353);

@@ -109,6 +109,32 @@ TEST_F(DnsServerTest, RefusesRecursionOutsideAllowedClientsButAnswersTheZone) {
   ASSERT_TRUE(answered.has_value());
   EXPECT_EQ(first_a(*answered), (std::array<uint8_t, 4>{10, 1, 2, 3}));
   EXPECT_EQ(server_->stats().refused, 1U);
+  // Nothing went upstream for the client outside the allowed ranges.
+  for (const uint64_t forwarded : server_->stats().forwarded)
+    EXPECT_EQ(forwarded, 0U);
+}
+
+TEST_F(DnsServerTest, RefusedOverUdpIsNoLargerThanTheQuery) {
+  config::Config config = server_config("global");
+  config.dns.forward.allowed_clients = {"127.0.0.1/32"};
+  start(config, {});
+  std::vector<std::vector<uint8_t>> queries{dns_query("example.com", rrtype::kA),
+                                            dns_query("example.com", rrtype::kAaaa, 4096),
+                                            dns_query("global", rrtype::kAxfr)};
+  // EDNS with 40 bytes of padding (option 12): our OPT carries none of it.
+  std::vector<uint8_t> padded = dns_query("example.com", rrtype::kA, 1232);
+  const std::size_t rdlength_at = padded.size() - 2;
+  padded[rdlength_at + 1] = 40;
+  padded.insert(padded.end(), {0, 12, 0, 36});
+  padded.resize(padded.size() + 36, 0);
+  queries.push_back(padded);
+  for (const auto& query : queries) {
+    const auto reply = udp_exchange(port(), query, "127.0.0.2");
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(parse_reply(*reply).header.rcode, rcode::kRefused);
+    EXPECT_LE(reply->size(), query.size());
+  }
+  EXPECT_EQ(server_->stats().refused, queries.size());
 }
 
 TEST_F(DnsServerTest, ANewZoneShowsInTheNextAnswer) {

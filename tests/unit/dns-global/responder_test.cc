@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "dns-global/reader.h"
 #include "dns-global/writer.h"
 
@@ -296,6 +298,139 @@ TEST_F(ResponderTest, ForwardedAnswersAreCheckedAndFitted) {
   EXPECT_LE(fitted.size(), 512U);
   EXPECT_TRUE(read_message(fitted).message.header.tc);
   EXPECT_EQ(read_message(responder.servfail(forward)).message.header.rcode, rcode::kServFail);
+}
+
+// Two questions: "a." of type 0x0178 and class 1, whose bytes 01 78 00 read
+// as the name "x.", then a pointer to them (offset 15) of type A, class IN:
+// the second name is two bytes here and three when written out.
+constexpr std::array<uint8_t, 13> kPackedQuestions{0x01, 'a',  0x00, 0x01, 0x78, 0x00, 0x01,
+                                                   0xC0, 0x0F, 0,    1,    0,    1};
+
+// Refused and error answers, each against the query it answers: none may be
+// larger, or the server would amplify a spoofed flood.
+class NoAmplificationTest : public ResponderTest {
+ protected:
+  static std::vector<uint8_t> bytes(const Message& message) {
+    return write_message(message, kMaxMessageBytes).bytes;
+  }
+  static Message base(std::string_view qname, uint16_t type) {
+    return read_message(query(qname, type)).message;
+  }
+  // The header of a query with `questions` and no other records.
+  static std::vector<uint8_t> raw_header(uint8_t opcode_bits, uint16_t questions) {
+    return {0xbe, 0xef, static_cast<uint8_t>(opcode_bits << 3 | 1),
+            0,    0,    static_cast<uint8_t>(questions),
+            0,    0,    0,
+            0,    0,    0};
+  }
+  // Queries that get REFUSED, FORMERR, NOTIMP or BADVERS, by name.
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> rejected_queries() const {
+    std::vector<std::pair<std::string, std::vector<uint8_t>>> out;
+    out.emplace_back("outside the zones", query("example.com", rrtype::kA));
+    out.emplace_back("outside, EDNS", query("example.com", rrtype::kA, true, 4096));
+    Message cookie = base("example.com", rrtype::kAaaa);
+    cookie.edns = Edns{4096, 0, true,
+                       std::string("\x00\x0a\x00\x08"
+                                   "cookie!!",
+                                   12)};
+    out.emplace_back("outside, EDNS with an option", bytes(cookie));
+    out.emplace_back("long name", query(std::string(60, 'a') + "." + std::string(60, 'b') + "." +
+                                            std::string(60, 'c') + ".example",
+                                        rrtype::kA, true));
+    out.emplace_back("mixed case", query("ExAmPlE.CoM", rrtype::kA));
+    Message chaos = base("version.bind", rrtype::kTxt);
+    chaos.questions[0].klass = 3;
+    out.emplace_back("class CH", bytes(chaos));
+    out.emplace_back("AXFR", query("global", rrtype::kAxfr));
+    Message notify = base("global", rrtype::kSoa);
+    notify.header.opcode = opcode::kNotify;
+    notify.edns = Edns{};
+    out.emplace_back("NOTIFY", bytes(notify));
+    std::vector<uint8_t> no_question = raw_header(opcode::kUpdate, 0);
+    out.emplace_back("UPDATE, no question", no_question);
+    std::vector<uint8_t> packed = raw_header(2, 2);
+    packed.insert(packed.end(), kPackedQuestions.begin(), kPackedQuestions.end());
+    out.emplace_back("STATUS, packed questions", packed);
+    packed[2] = 0x01;  // the same as a QUERY: two questions
+    out.emplace_back("QUERY, packed questions", packed);
+    Message version = base("db.bar.global", rrtype::kA);
+    version.edns = Edns{1232, 1, false, {}};
+    out.emplace_back("EDNS version 1", bytes(version));
+    std::vector<uint8_t> loop = raw_header(0, 1);
+    loop.insert(loop.end(), {0xC0, 0x0C, 0, 1, 0, 1});
+    out.emplace_back("pointer loop", loop);
+    out.emplace_back("header only", raw_header(0, 1));
+    std::vector<uint8_t> cut = query("db.bar.global", rrtype::kA, true);
+    cut.resize(cut.size() - 1);
+    out.emplace_back("truncated OPT", cut);
+    Message none = base("example.com", rrtype::kA);
+    none.questions.clear();
+    none.edns = Edns{};
+    out.emplace_back("no question, EDNS", bytes(none));
+    return out;
+  }
+};
+
+TEST_F(NoAmplificationTest, ErrorsAndRefusalsAreNoLargerThanTheQuery) {
+  for (const auto& [what, packet] : rejected_queries()) {
+    for (const char* from : {"192.0.2.1", "127.0.0.1"}) {
+      const Decision decision = ask(packet, from);
+      if (decision.kind == Decision::Kind::kForward) continue;  // an allowed client
+      ASSERT_EQ(decision.kind, Decision::Kind::kAnswer) << what;
+      EXPECT_LE(decision.answer.size(), packet.size()) << what << " from " << from;
+      const ReadResult reply = read_message(decision.answer);
+      ASSERT_TRUE(reply.ok()) << what;
+      EXPECT_NE(reply.message.header.rcode, rcode::kNoError) << what;
+      EXPECT_EQ(reply.message.header.id, 0xbeef) << what;
+    }
+  }
+}
+
+TEST_F(NoAmplificationTest, PackedQuestionsAreNotEchoed) {
+  std::vector<uint8_t> packed = raw_header(2, 2);  // STATUS: NOTIMP
+  packed.insert(packed.end(), kPackedQuestions.begin(), kPackedQuestions.end());
+  const Message reply = read(ask(packed));
+  EXPECT_EQ(reply.header.rcode, rcode::kNotImp);
+  EXPECT_TRUE(reply.questions.empty());
+}
+
+TEST_F(NoAmplificationTest, RefusedKeepsTheQuestionAndOurOwnOpt) {
+  Message cookie = base("example.com", rrtype::kA);
+  // Padding (option 12), 36 bytes of it: 40 bytes of options.
+  cookie.edns = Edns{4096, 0, true, std::string("\x00\x0c\x00\x24", 4) + std::string(36, '\0')};
+  const std::vector<uint8_t> packet = bytes(cookie);
+  const Decision refused = ask(packet, "192.0.2.1");
+  const Message reply = read(refused);
+  EXPECT_EQ(reply.header.rcode, rcode::kRefused);
+  EXPECT_EQ(reply.questions, cookie.questions);
+  ASSERT_TRUE(reply.edns.has_value());
+  EXPECT_TRUE(reply.edns->options.empty());
+  EXPECT_TRUE(reply.edns->dnssec_ok);
+  EXPECT_EQ(refused.answer.size(), packet.size() - 40);  // the options stay behind
+}
+
+TEST_F(NoAmplificationTest, SlipIsTruncatedAndNoLargerThanTheQuery) {
+  const Responder responder(dns_);
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> queries = rejected_queries();
+  queries.emplace_back("a zone name", query("db.bar.global", rrtype::kA));
+  queries.emplace_back("a zone name, EDNS", query("db.bar.global", rrtype::kAaaa, true));
+  queries.emplace_back("forwarded", query("example.com", rrtype::kA));
+  for (const auto& [what, packet] : queries) {
+    const Decision decision = ask(packet);
+    ASSERT_NE(decision.kind, Decision::Kind::kDrop) << what;
+    const std::vector<uint8_t> slip = responder.slip(decision);
+    EXPECT_LE(slip.size(), packet.size()) << what;
+    const ReadResult reply = read_message(slip);
+    ASSERT_TRUE(reply.ok()) << what;
+    EXPECT_TRUE(reply.message.header.tc) << what;
+    EXPECT_TRUE(reply.message.header.qr) << what;
+    EXPECT_EQ(reply.message.header.id, 0xbeef) << what;
+    EXPECT_TRUE(reply.message.answers.empty()) << what;
+  }
+  const Message zone =
+      read_message(responder.slip(ask(query("db.bar.global", rrtype::kA)))).message;
+  ASSERT_EQ(zone.questions.size(), 1U);  // so the client can match it and retry over TCP
+  EXPECT_EQ(zone.questions[0].name, name("db.bar.global"));
 }
 
 }  // namespace

@@ -52,6 +52,8 @@ TEST(DumpConfig, DefaultConfigHasEveryYamlKey) {
   EXPECT_EQ(dump["dns"]["vip_ranges"], json({"240.240.0.0/16", "2001:2::/48"}));
   EXPECT_EQ(dump["dns"]["forward"]["timeout"], "2s");
   EXPECT_EQ(dump["dns"]["tcp_idle"], "10s");
+  EXPECT_EQ(dump["dns"]["rate_limit"]["responses_per_second"], 0);  // off by default
+  EXPECT_EQ(dump["dns"]["rate_limit"]["ipv4_prefix_length"], 24);
   EXPECT_EQ(dump.size(), 13U);
 }
 
