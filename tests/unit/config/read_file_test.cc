@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <fstream>
 #include <string>
 
@@ -40,6 +41,27 @@ TEST(ReadBoundedFileTest, ExactlyAtTheLimitIsReadOneMoreIsRefused) {
   EXPECT_TRUE(read_bounded_file(at.path(), 1000).ok());
   const ScratchFile over(std::string(1001, 'a'));
   EXPECT_EQ(read_bounded_file(over.path(), 1000).status, FileRead::Status::kTooLarge);
+}
+
+// Bytes this process has read so far (/proc/self/io, rchar).
+uint64_t bytes_read_so_far() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  uint64_t value = 0;
+  while (io >> key >> value) {
+    if (key == "rchar:") return value;
+  }
+  return 0;
+}
+
+// A registry poller meets an oversized file on every turn: it is refused by
+// its size, not read up to the limit each time.
+TEST(ReadBoundedFileTest, ARegularFileOverTheLimitIsNotRead) {
+  const ScratchFile over(std::string(3 << 20, 'a'));
+  const uint64_t before = bytes_read_so_far();
+  ASSERT_GT(before, 0u);
+  EXPECT_EQ(read_bounded_file(over.path(), 1 << 20).status, FileRead::Status::kTooLarge);
+  EXPECT_LT(bytes_read_so_far() - before, 64u * 1024);  // the /proc read itself, not 1 MiB
 }
 
 TEST(ReadBoundedFileTest, AnEmptyFileIsEmpty) {
