@@ -2,6 +2,11 @@
 // sync, and a real TLS connection on 15443 reaches an endpoint that exists
 // only because the stand-in API server announced it.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <sstream>
 
 #include "tests/integration/kube_fixture.h"
 #include "tests/support/app_harness.h"
@@ -80,9 +85,9 @@ TEST_F(KubeGateway, RoutesATlsConnectionToAnEndpointTheApiServerAnnounced) {
   AppUnderTest app(config());
   ASSERT_TRUE(poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; },
                          std::chrono::seconds(10)));
-  // Ready follows the registry; the workers install its routes a moment
-  // later, on their own threads.
-  EXPECT_TRUE(routes_to_backend(app));
+  // Ready means every worker routes with the first sync: the very first
+  // connection gets through.
+  EXPECT_NE(get_through(app).find("hello from v1"), std::string::npos);
   EXPECT_EQ(app.metric("meshgate_kubernetes_synced"), 1);
   EXPECT_EQ(app.metric(R"(meshgate_kubernetes_resource_up{resource="endpointslices"})"), 1);
 }
@@ -99,9 +104,7 @@ TEST_F(KubeGateway, NotReadyUntilTheFirstSync) {
   f_.api().set_error(k::kEndpointSlices, 0);
   EXPECT_TRUE(poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; },
                          std::chrono::seconds(10)));
-  // Ready follows the registry; the workers install its routes a moment
-  // later, on their own threads.
-  EXPECT_TRUE(routes_to_backend(app));
+  EXPECT_NE(get_through(app).find("hello from v1"), std::string::npos);
 }
 
 TEST_F(KubeGateway, EndpointOnAnotherNetworkIsNeverDialed) {
@@ -109,13 +112,11 @@ TEST_F(KubeGateway, EndpointOnAnotherNetworkIsNeverDialed) {
   AppUnderTest app(config());
   ASSERT_TRUE(poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; },
                          std::chrono::seconds(10)));
-  // Readiness can answer a moment before the workers have the routes (a
-  // connection then closes unknown_service): retry until one is refused for
-  // want of an endpoint. None may ever reach the backend.
+  // The route exists from the first connection on, with no endpoint to dial.
+  EXPECT_EQ(get_through(app).find("hello from v1"), std::string::npos);
   EXPECT_TRUE(poll_until([&] {
-    EXPECT_EQ(get_through(app).find("hello from v1"), std::string::npos);
     return app.metric(
-               R"(meshgate_connections_closed_total{listener="passthrough",reason="no_endpoint"})") >=
+               R"(meshgate_connections_closed_total{listener="passthrough",reason="no_endpoint"})") ==
            1;
   }));
   // The pod moves to this network (its label changes): routable.
@@ -199,6 +200,72 @@ TEST_F(KubeGateway, ReloadTurnsKubernetesDiscoveryOffAndOn) {
   config_file(kube);
   app->app().reload();
   EXPECT_TRUE(routes_to_backend(*app));
+}
+
+// Every line the default logger writes, at every level, while alive.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_)) {
+    spdlog::default_logger()->sinks().push_back(sink_);
+    spdlog::set_level(spdlog::level::trace);
+  }
+  ~LogCapture() {
+    std::erase(spdlog::default_logger()->sinks(), sink_);
+    spdlog::set_level(level_);
+  }
+  // Only once the threads that log have stopped.
+  std::string text() const { return stream_.str(); }
+
+ private:
+  spdlog::level::level_enum level_ = spdlog::get_level();
+  std::ostringstream stream_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
+
+// The service account's token (the fixture's kubeconfig carries
+// "test-token") goes only into the Authorization header: no log line at
+// any level and no page of the health, metrics or admin ports shows it,
+// neither while it works nor once the API server refuses it.
+TEST_F(KubeGateway, TheTokenReachesNoLogLineAndNoPage) {
+  constexpr const char* kToken = "test-token";
+  LogCapture logs;
+  announce_backend();
+  std::string pages;
+  {
+    AppUnderTest app(config());
+    ASSERT_TRUE(
+        poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; },
+                   std::chrono::seconds(10)));
+    f_.api().set_token("rotated-elsewhere");
+    f_.api().drop_connections();
+    // The gateway comes back with the old token and is refused (the error path logs).
+    ASSERT_TRUE(poll_until(
+        [&] {
+          const std::vector<KubeApiRequest> requests = f_.api().requests();
+          return std::any_of(requests.begin(), requests.end(), [](const KubeApiRequest& r) {
+            return r.status == 401 && r.authorization == "Bearer test-token";
+          });
+        },
+        std::chrono::seconds(10)));
+    for (const auto& [port, target] :
+         std::vector<std::pair<HttpPort, std::string>>{{HttpPort::kHealth, "/healthz/ready"},
+                                                       {HttpPort::kMetrics, "/stats/prometheus"},
+                                                       {HttpPort::kAdmin, "/"},
+                                                       {HttpPort::kAdmin, "/config_dump"},
+                                                       {HttpPort::kAdmin, "/clusters"},
+                                                       {HttpPort::kAdmin, "/ready"}}) {
+      const HttpResult page = app.get(port, target);
+      EXPECT_EQ(page.status, 200) << target;
+      pages += page.body;
+    }
+    app.app().stop_now();
+    ASSERT_TRUE(app.wait_exited());
+  }
+  EXPECT_NE(pages.find("kubernetes"), std::string::npos);  // the pages were read
+  EXPECT_EQ(pages.find(kToken), std::string::npos);
+  const std::string text = logs.text();
+  EXPECT_NE(text.find("kubernetes"), std::string::npos);  // the logs were captured
+  EXPECT_EQ(text.find(kToken), std::string::npos) << text;
 }
 
 }  // namespace

@@ -191,6 +191,34 @@ INSTANTIATE_TEST_SUITE_P(
                       Refused{"NonIstioAlpn", kSni, {"h2", "http/1.1"}, CloseReason::kAlpnMissing}),
     [](const auto& param_info) { return param_info.param.name; });
 
+// Never an open proxy (Istio's CVE-2021-31921 was an any-SNI gateway): an
+// address written into the SNI, in any of its shapes and naming the very
+// port a backend listens on, is a name the registry does not have.
+TEST_F(Passthrough, AnAddressInTheSniIsNeverDialed) {
+  const uint16_t v1 = add_backend("v1");
+  backends_.start();
+  gateway_.set_services({httpbin_service({local_endpoint(v1, "v1")})});
+  const std::string port = std::to_string(v1);
+  const std::vector<std::string> names = {"127.0.0.1",
+                                          "outbound_." + port + "_._.127.0.0.1",
+                                          "outbound_." + port + "_._.localhost",
+                                          "outbound_." + port + "_._.::1",
+                                          "127.0.0.1.global",
+                                          "outbound_." + port + "_._.2130706433"};
+  uint64_t refused = 0;
+  for (const std::string& sni : names) {
+    TlsClient tls(gateway_.port(), client(sni));
+    EXPECT_FALSE(tls.handshake_ok()) << sni;
+    ++refused;
+    EXPECT_TRUE(gateway_.eventually([&](const auto& s) {
+      return s.closed_by(CloseReason::kUnknownService) + s.closed_by(CloseReason::kBadSni) ==
+             refused;
+    })) << sni;
+  }
+  EXPECT_EQ(backends_.at(0).handshakes(), 0u);
+  EXPECT_EQ(gateway_.stats().connect_attempts, 0u);
+}
+
 TEST_F(Passthrough, PlainHttpIsClosed) {
   Socket plain = Socket::connect("127.0.0.1", gateway_.port());
   ASSERT_TRUE(plain.send_all("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
