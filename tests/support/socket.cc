@@ -14,8 +14,6 @@
 #include <vector>
 
 namespace meshgate::testing {
-namespace {
-
 sockaddr_in loopback(uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -23,6 +21,8 @@ sockaddr_in loopback(uint16_t port) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   return addr;
 }
+
+namespace {
 
 sockaddr* as_sockaddr(sockaddr_in& addr) {
   return reinterpret_cast<sockaddr*>(&addr);

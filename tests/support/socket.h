@@ -2,6 +2,8 @@
 // timeout so a broken gateway fails a test instead of hanging it.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -9,6 +11,9 @@
 #include <vector>
 
 namespace meshgate::testing {
+
+// 127.0.0.1:port.
+sockaddr_in loopback(uint16_t port);
 
 class Socket {
  public:
