@@ -276,6 +276,7 @@ def plot(out, rss):
         return "gnuplot not installed: no PNG (scripts/setup.sh --bench installs it)"
     script = (f"set terminal png size 900,400; set output '{out}/soak.png'; set datafile "
               "separator ','; set xlabel 'seconds'; set ylabel 'RSS MiB'; set yrange [0:*]; "
+              "set key bottom right; "
               "set title 'meshgate RSS under mixed load, registry changing every second'; "
               f"plot '{csv}' every ::1 using 1:($2/1048576) with lines title 'RSS'")
     subprocess.run(["gnuplot", "-e", script], check=True, timeout=60)
