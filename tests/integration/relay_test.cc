@@ -152,9 +152,7 @@ TEST_P(Relay, BulkBytesArriveIntactBothWays) {
 
 TEST_P(Relay, ClientResetIsPassedOnAsAReset) {
   auto [client, upstream] = open_through();
-  linger reset{1, 0};
-  ::setsockopt(client.fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-  client = Socket();  // RST
+  reset_close(client);
   EXPECT_EQ(next_event(upstream), "reset");
   EXPECT_TRUE(gateway_.eventually(
       [](const auto& s) { return s.closed_by(CloseReason::kClientReset) == 1; }));

@@ -1,16 +1,13 @@
 #include "tests/support/fault_peers.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <stdexcept>
 
 namespace meshgate::testing {
 namespace {
@@ -42,12 +39,6 @@ std::size_t raise_descriptor_limit() {
   return static_cast<std::size_t>(limit.rlim_cur);
 }
 
-void reset_close(Socket& socket) {
-  const linger abortive{1, 0};
-  ::setsockopt(socket.fd(), SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
-  socket = Socket();
-}
-
 bool peer_closed(const Socket& socket) {
   char byte;
   const ssize_t n = ::recv(socket.fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -56,16 +47,7 @@ bool peer_closed(const Socket& socket) {
   return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
 }
 
-AbruptBackend::AbruptBackend(bool reset)
-    : listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)), reset_(reset) {
-  sockaddr_in addr = loopback(0);
-  auto* raw = reinterpret_cast<sockaddr*>(&addr);
-  socklen_t len = sizeof addr;
-  if (!listener_.valid() || ::bind(listener_.fd(), raw, sizeof addr) != 0 ||
-      ::listen(listener_.fd(), 128) != 0 || ::getsockname(listener_.fd(), raw, &len) != 0) {
-    throw std::runtime_error("abrupt backend: bind/listen failed");
-  }
-  port_ = ntohs(addr.sin_port);
+AbruptBackend::AbruptBackend(bool reset) : reset_(reset) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -76,10 +58,8 @@ AbruptBackend::~AbruptBackend() {
 
 void AbruptBackend::run() {
   while (!stopping_) {
-    // A short poll so that the destructor is noticed; not a wait on the test.
-    pollfd ready{listener_.fd(), POLLIN, 0};
-    if (::poll(&ready, 1, 20) != 1) continue;
-    Socket accepted(::accept(listener_.fd(), nullptr, nullptr));
+    // A short wait so that the destructor is noticed; not a wait on the test.
+    Socket accepted = listener_.accept(20);
     if (!accepted.valid()) continue;
     if (reset_) {
       reset_close(accepted);

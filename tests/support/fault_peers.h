@@ -30,9 +30,6 @@ std::chrono::microseconds process_cpu_time();
 // Raises the soft RLIMIT_NOFILE to the hard limit; returns the soft limit.
 std::size_t raise_descriptor_limit();
 
-// Closes `socket` abortively: SO_LINGER 0, so the kernel sends an RST.
-void reset_close(Socket& socket);
-
 // Non-blocking look at a socket: true when the peer has closed it (EOF or
 // reset is pending), without consuming data that may precede it.
 bool peer_closed(const Socket& socket);
@@ -47,14 +44,13 @@ class AbruptBackend {
   AbruptBackend(const AbruptBackend&) = delete;
   AbruptBackend& operator=(const AbruptBackend&) = delete;
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return listener_.port(); }
   int accepted() const { return accepted_.load(); }
 
  private:
   void run();
 
-  Socket listener_;
-  uint16_t port_ = 0;
+  Listener listener_;
   bool reset_ = false;
   std::atomic<int> accepted_{0};
   std::atomic<bool> stopping_{false};

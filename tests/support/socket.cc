@@ -114,9 +114,9 @@ Listener::Listener(int backlog) : socket_(::socket(AF_INET, SOCK_STREAM, 0)) {
   port_ = ntohs(addr.sin_port);
 }
 
-Socket Listener::accept() {
+Socket Listener::accept(int timeout_ms) {
   pollfd p{socket_.fd(), POLLIN, 0};
-  if (::poll(&p, 1, 5000) != 1) return Socket();
+  if (::poll(&p, 1, timeout_ms) != 1) return Socket();
   Socket accepted(::accept(socket_.fd(), nullptr, nullptr));
   if (accepted.valid()) accepted.set_timeout_ms(5000);
   return accepted;
@@ -177,6 +177,12 @@ std::string next_event(Socket& socket) {
   if (n == 0) return "eof";
   if (errno == ECONNRESET) return "reset";
   return errno == EAGAIN || errno == EWOULDBLOCK ? "timeout" : "error";
+}
+
+void reset_close(Socket& socket) {
+  const linger abortive{1, 0};
+  ::setsockopt(socket.fd(), SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+  socket = Socket();
 }
 
 }  // namespace meshgate::testing

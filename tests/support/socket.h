@@ -49,7 +49,8 @@ class Listener {
  public:
   explicit Listener(int backlog = 128);
   uint16_t port() const { return port_; }
-  Socket accept();  // 5 s timeout; invalid Socket on timeout
+  // Waits up to `timeout_ms` (5 s); an invalid Socket on timeout.
+  Socket accept(int timeout_ms = 5000);
   void close();
 
  private:
@@ -78,5 +79,8 @@ class Blackhole {
 
 // What the next recv() on `socket` sees: "data", "eof", "reset" or "timeout".
 std::string next_event(Socket& socket);
+
+// Closes `socket` abortively: SO_LINGER 0, so the kernel sends an RST.
+void reset_close(Socket& socket);
 
 }  // namespace meshgate::testing
