@@ -36,6 +36,19 @@ struct Passthrough {
   LoadBalancing load_balancing = LoadBalancing::kRoundRobin;
   uint32_t connect_attempts = 3;  // endpoints tried per connection, 1..16
   bool splice = true;             // relay with splice(2) through a pipe, not by copying
+  // Endpoints on loopback, link-local or unspecified addresses are dialled
+  // only with this (the demo's backends live on 127.0.0.1).
+  bool allow_loopback_endpoints = false;
+};
+
+// TCP keepalive on both sockets of every relayed connection (SO_KEEPALIVE,
+// TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT): a peer that vanished without a
+// FIN or RST is found after idle + interval x probes.
+struct TcpKeepalive {
+  bool enabled = true;
+  Duration idle{300'000};
+  Duration interval{30'000};
+  uint32_t probes = 3;
 };
 
 struct FileSource {
@@ -65,9 +78,17 @@ struct Discovery {
 };
 
 struct Timeouts {
-  Duration client_hello{10'000};
+  Duration client_hello{10'000};  // on 15012 and 15017 too: the first bytes
   Duration connect{5'000};
+  // After the ClientHello went to an endpoint, the time for its first byte
+  // back; past it the attempt failed and the next endpoint gets the hello.
+  // 0: wait for ever (as the idle timeout allows).
+  Duration upstream_first_byte{5'000};
   Duration idle{3'600'000};
+  // Once one direction has ended (a FIN carried across), the other must move
+  // a byte at least this often: a half-closed connection cannot wait for the
+  // idle timeout. 0: no bound but timeouts.idle.
+  Duration half_closed{60'000};
   Duration drain_delay{5'000};  // SIGTERM: readiness fails at once, accepting stops after this
   Duration drain{30'000};       // then open connections have this long to finish
 };
@@ -169,18 +190,35 @@ struct Reload {
 
 struct Limits {
   uint32_t max_client_hello_bytes = 64 * 1024;
-  uint32_t max_connections = 65'536;
+  uint32_t max_connections = 65'536;  // also capped by the descriptors the process may open
+  // Open connections from one IPv4 address or IPv6 /64 on the TCP
+  // listeners; 0: no cap (behind a load balancer that hides client addresses
+  // every client would share one).
+  uint32_t max_connections_per_client = 0;
   uint32_t buffer_bytes = 64 * 1024;  // per direction of a connection
+};
+
+// The health, metrics and admin servers; each server has these limits.
+// When a new connection would go over a cap, the connection that has gone
+// longest without finishing a request is closed to make room.
+struct Http {
+  Duration request_timeout{3'000};  // accept (or a request's first byte) to its end
+  Duration idle_timeout{30'000};    // keep-alive wait for the next request
+  uint32_t max_connections = 512;
+  uint32_t max_connections_per_client = 8;  // per IPv4 address or IPv6 /64; 0: no cap
+  bool operator==(const Http&) const = default;
 };
 
 struct Config {
   std::string network = "network1";  // this gateway's topology.istio.io/network
   std::string cluster_domain = "cluster.local";
   Listeners listeners;
-  Discovery discovery;  // default: the demo registry (see default_config())
+  Discovery discovery;  // no sources; the embedded default has the demo registry
   Passthrough passthrough;
+  TcpKeepalive tcp_keepalive;
   Timeouts timeouts;
   Limits limits;
+  Http http;
   Istiod istiod;
   AccessLog access_log;
   Outlier outlier;
@@ -189,8 +227,9 @@ struct Config {
   uint32_t workers = 0;  // 0: one per core
 };
 
-// The embedded default: every key at its default, file discovery of the demo
-// registry shipped with the project.
+// The embedded default, which runs the demo: every key at its default, but
+// file discovery of the demo registry shipped with the project and loopback
+// endpoints allowed (the demo's backends listen on 127.0.0.1).
 Config default_config();
 
 // The registry file the embedded default reads.

@@ -14,6 +14,7 @@ const char* demo_registry_path() {
 Config default_config() {
   Config config;
   config.discovery.files.push_back({demo_registry_path(), Duration{1000}});
+  config.passthrough.allow_loopback_endpoints = true;
   return config;
 }
 

@@ -11,6 +11,7 @@
 
 #include "config/read_file.h"
 #include "config/validate.h"
+#include "config/yaml_documents.h"
 #include "config/yaml_walk.h"
 
 namespace meshgate::config {
@@ -44,27 +45,15 @@ void resolve_relative_path(std::string& path, const std::filesystem::path& base_
   path = (base_dir / path).string();
 }
 
-// Only paths written in the document: the defaults are absolute or empty.
-void resolve_relative_paths(detail::ParsedYaml& parsed, const std::filesystem::path& base_dir) {
-  if (parsed.files_from_document) {
-    for (FileSource& file : parsed.config.discovery.files)
-      resolve_relative_path(file.path, base_dir);
-  }
-  resolve_relative_path(parsed.config.discovery.kubernetes.kubeconfig, base_dir);
-  resolve_relative_path(parsed.config.access_log.path, base_dir);
-}
-
-// The default file source is the demo registry: next to a real cluster it
-// would serve made-up services, so a document that turns Kubernetes on keeps
-// only the file sources it lists itself.
-void drop_default_files_for_kubernetes(detail::ParsedYaml& parsed) {
-  Discovery& discovery = parsed.config.discovery;
-  if (discovery.kubernetes.enabled && !parsed.files_from_document) discovery.files.clear();
+void resolve_relative_paths(Config& config, const std::filesystem::path& base_dir) {
+  for (FileSource& file : config.discovery.files)
+    resolve_relative_path(file.path, base_dir);
+  resolve_relative_path(config.discovery.kubernetes.kubeconfig, base_dir);
+  resolve_relative_path(config.access_log.path, base_dir);
 }
 
 LoadResult load_document(std::string_view yaml, const std::filesystem::path& base_dir) {
   detail::ParsedYaml parsed = detail::parse_yaml(yaml);
-  drop_default_files_for_kubernetes(parsed);
   std::vector<ConfigError> errors = std::move(parsed.errors);
   std::vector<ConfigError> checks;
   for (ConfigError& error : validate_config(parsed.config)) {
@@ -77,7 +66,7 @@ LoadResult load_document(std::string_view yaml, const std::filesystem::path& bas
     sort_by_line(errors);
     return failure(std::move(errors));
   }
-  resolve_relative_paths(parsed, base_dir);
+  resolve_relative_paths(parsed.config, base_dir);
   return {std::make_shared<const Config>(std::move(parsed.config)), {}};
 }
 
@@ -94,21 +83,20 @@ LoadResult load_config_string(std::string_view yaml) {
 
 LoadResult load_config_file(const std::string& path) {
   FileRead read = read_bounded_file(path, kMaxConfigBytes);
-  switch (read.status) {
-    case FileRead::Status::kOk:
-      return load_document(read.content, std::filesystem::path(path).parent_path());
-    case FileRead::Status::kCannotOpen:
-    case FileRead::Status::kCannotRead:
-      return failure({{"", 0,
-                       fmt::format("cannot {} config file '{}': {}",
-                                   read.status == FileRead::Status::kCannotOpen ? "open" : "read",
-                                   path, std::strerror(read.error_number))}});
-    case FileRead::Status::kTooLarge:
-      break;
+  if (!read.ok()) {
+    return failure(
+        {{"", 0,
+          fmt::format("cannot load config file '{}': {}", path, describe(read, kMaxConfigBytes))}});
   }
-  return failure({{"", 0,
-                   fmt::format("cannot load config file '{}': file too large (max {} bytes)", path,
-                               kMaxConfigBytes)}});
+  // Most likely caught half-written: running on every default (no discovery
+  // at all) would be the wrong guess.
+  if (holds_no_yaml(read.content)) {
+    return failure({{"", 0,
+                     fmt::format("config file '{}' is empty (no key, only blanks or comments); "
+                                 "write {{}} for every key at its default",
+                                 path)}});
+  }
+  return load_document(read.content, std::filesystem::path(path).parent_path());
 }
 
 std::string format_error(std::string_view file, const ConfigError& error) {

@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 
 namespace meshgate::config {
 namespace {
@@ -29,14 +30,20 @@ class Fd {
 
 }  // namespace
 
-FileRead read_bounded_file(const std::string& path, size_t max_bytes) {
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+FileRead read_bounded_file(const std::string& path, size_t max_bytes, FileKind kind) {
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer. It changes
+  // nothing for a regular file.
+  const int flags = O_RDONLY | O_CLOEXEC | (kind == FileKind::kRegular ? O_NONBLOCK : 0);
+  const Fd fd(::open(path.c_str(), flags));
   if (fd.get() < 0) return {FileRead::Status::kCannotOpen, errno, {}};
+  struct stat info {};
+  const bool stat_ok = ::fstat(fd.get(), &info) == 0;
+  if (kind == FileKind::kRegular && (!stat_ok || !S_ISREG(info.st_mode))) {
+    return {FileRead::Status::kNotRegular, 0, {}};
+  }
   // A regular file already over the limit is refused without reading it: a
   // poller would otherwise read the whole oversized file on every turn.
-  struct stat info {};
-  if (::fstat(fd.get(), &info) == 0 && S_ISREG(info.st_mode) &&
-      static_cast<uint64_t>(info.st_size) > max_bytes) {
+  if (stat_ok && S_ISREG(info.st_mode) && static_cast<uint64_t>(info.st_size) > max_bytes) {
     return {FileRead::Status::kTooLarge, 0, {}};
   }
   // Grows with what is read: the limit may be large (64 MiB for a registry
@@ -56,6 +63,22 @@ FileRead read_bounded_file(const std::string& path, size_t max_bytes) {
     if (content.size() > max_bytes) return {FileRead::Status::kTooLarge, 0, {}};
   }
   return {FileRead::Status::kOk, 0, std::move(content)};
+}
+
+std::string describe(const FileRead& read, size_t max_bytes) {
+  switch (read.status) {
+    case FileRead::Status::kOk:
+      return "";
+    case FileRead::Status::kCannotOpen:
+      return "cannot open: " + std::string(std::strerror(read.error_number));
+    case FileRead::Status::kCannotRead:
+      return "cannot read: " + std::string(std::strerror(read.error_number));
+    case FileRead::Status::kNotRegular:
+      return "not a regular file (a directory, FIFO, socket or device is never read)";
+    case FileRead::Status::kTooLarge:
+      break;
+  }
+  return "larger than " + std::to_string(max_bytes) + " bytes";
 }
 
 }  // namespace meshgate::config

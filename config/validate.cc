@@ -123,10 +123,27 @@ void validate_passthrough(const Passthrough& passthrough, Problems& problems) {
                   check_range(passthrough.connect_attempts, kConnectAttemptsRange));
 }
 
+void validate_tcp_keepalive(const TcpKeepalive& keepalive, Problems& problems) {
+  // The kernel takes whole seconds, at most 32767 (MAX_TCP_KEEPIDLE/KEEPINTVL).
+  constexpr Duration kMax = std::chrono::seconds(32'767);
+  for (const auto& [key, value] : {std::pair{"tcp_keepalive.idle", keepalive.idle},
+                                   std::pair{"tcp_keepalive.interval", keepalive.interval}}) {
+    if (value < std::chrono::seconds(1) || value > kMax) {
+      problems.add(key, "out of range (1s..32767s)");
+    } else if (value % std::chrono::seconds(1) != Duration::zero()) {
+      problems.add(key, "must be whole seconds");
+    }
+  }
+  problems.add_if("tcp_keepalive.probes", check_range(keepalive.probes, kKeepaliveProbesRange));
+}
+
 void validate_timeouts(const Timeouts& timeouts, Problems& problems) {
   problems.add_if("timeouts.client_hello", check_duration(timeouts.client_hello, false));
   problems.add_if("timeouts.connect", check_duration(timeouts.connect, false));
+  problems.add_if("timeouts.upstream_first_byte",
+                  check_duration(timeouts.upstream_first_byte, true));
   problems.add_if("timeouts.idle", check_duration(timeouts.idle, false));
+  problems.add_if("timeouts.half_closed", check_duration(timeouts.half_closed, true));
   problems.add_if("timeouts.drain_delay", check_duration(timeouts.drain_delay, true));
   problems.add_if("timeouts.drain", check_duration(timeouts.drain, true));
 }
@@ -136,7 +153,17 @@ void validate_limits(const Limits& limits, Problems& problems) {
                   check_range(limits.max_client_hello_bytes, kMaxClientHelloBytesRange));
   problems.add_if("limits.max_connections",
                   check_range(limits.max_connections, kMaxConnectionsRange));
+  problems.add_if("limits.max_connections_per_client",
+                  check_range(limits.max_connections_per_client, kMaxConnectionsPerClientRange));
   problems.add_if("limits.buffer_bytes", check_range(limits.buffer_bytes, kBufferBytesRange));
+}
+
+void validate_http(const Http& http, Problems& problems) {
+  problems.add_if("http.request_timeout", check_duration(http.request_timeout, false));
+  problems.add_if("http.idle_timeout", check_duration(http.idle_timeout, false));
+  problems.add_if("http.max_connections", check_range(http.max_connections, kHttpConnectionsRange));
+  problems.add_if("http.max_connections_per_client",
+                  check_range(http.max_connections_per_client, kHttpConnectionsPerClientRange));
 }
 
 void validate_upstream(const Upstream& upstream, const std::string& path, Problems& problems) {
@@ -227,8 +254,10 @@ std::vector<ConfigError> validate_config(const Config& config) {
   validate_listeners(config.listeners, problems);
   validate_discovery(config.discovery, problems);
   validate_passthrough(config.passthrough, problems);
+  validate_tcp_keepalive(config.tcp_keepalive, problems);
   validate_timeouts(config.timeouts, problems);
   validate_limits(config.limits, problems);
+  validate_http(config.http, problems);
   validate_istiod(config.istiod, problems);
   // access_log: every format the struct can hold is valid, and so is any path.
   validate_outlier(config.outlier, problems);

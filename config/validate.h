@@ -28,6 +28,10 @@ inline constexpr IntRange kMaxConnectionsRange{1, 10'000'000};
 inline constexpr IntRange kBufferBytesRange{1024, 16 << 20};
 inline constexpr IntRange kConsecutiveFailuresRange{0, 1000};
 inline constexpr IntRange kMaxTcpConnectionsRange{1, 65'536};
+inline constexpr IntRange kHttpConnectionsRange{1, 65'536};
+inline constexpr IntRange kHttpConnectionsPerClientRange{0, 65'536};
+inline constexpr IntRange kMaxConnectionsPerClientRange{0, 10'000'000};
+inline constexpr IntRange kKeepaliveProbesRange{1, 127};  // TCP_KEEPCNT's own limit
 inline constexpr IntRange kDnsAttemptsRange{1, 10};
 // dns.rate_limit. Prefixes of length 0 are refused: one bucket for every
 // client would let anyone silence the server for everyone. A tracked prefix

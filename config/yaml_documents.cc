@@ -53,4 +53,15 @@ std::vector<YAML::Node> load_all_documents(const std::string& text) {
   return YAML::LoadAll(text);
 }
 
+bool holds_no_yaml(std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t end = std::min(text.find('\n'), text.size());
+    const std::string_view line = text.substr(0, end);
+    const std::size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && line[first] != '#') return false;
+    text.remove_prefix(std::min(end + 1, text.size()));
+  }
+  return true;
+}
+
 }  // namespace meshgate::config

@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace meshgate::config {
@@ -17,5 +18,11 @@ namespace meshgate::config {
 // LoadAll() throws, and YAML::ParserException ("unexpected token where a
 // document should start") where LoadAll() would never return.
 std::vector<YAML::Node> load_all_documents(const std::string& text);
+
+// True when `text` has nothing but blank lines and comments: zero bytes, or
+// what a reader sees of a file caught in the middle of a non-atomic rewrite.
+// The gateway's own files refuse it; `{}` or `services: []` say "empty" on
+// purpose.
+bool holds_no_yaml(std::string_view text);
 
 }  // namespace meshgate::config

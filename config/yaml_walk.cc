@@ -30,8 +30,10 @@ void Walker::document(const YAML::Node& root) {
           {"listeners", [&](auto& v, auto& p) { listeners(v, p); }},
           {"discovery", [&](auto& v, auto& p) { discovery(v, p); }},
           {"passthrough", [&](auto& v, auto& p) { passthrough(v, p); }},
+          {"tcp_keepalive", [&](auto& v, auto& p) { tcp_keepalive(v, p); }},
           {"timeouts", [&](auto& v, auto& p) { timeouts(v, p); }},
           {"limits", [&](auto& v, auto& p) { limits(v, p); }},
+          {"http", [&](auto& v, auto& p) { http(v, p); }},
           {"istiod", [&](auto& v, auto& p) { istiod(v, p); }},
           {"access_log", [&](auto& v, auto& p) { access_log(v, p); }},
           {"outlier", [&](auto& v, auto& p) { outlier(v, p); }},
@@ -116,7 +118,6 @@ void Walker::discovery(const YAML::Node& node, const std::string& path) {
 
 void Walker::files(const YAML::Node& node, const std::string& path) {
   if (!expect(node, path, YAML::NodeType::Sequence)) return;
-  out_.files_from_document = true;
   std::vector<FileSource>& sources = config_.discovery.files;
   sources.clear();
   size_t index = 0;
@@ -170,6 +171,20 @@ void Walker::passthrough(const YAML::Node& node, const std::string& path) {
                  read_uint32(v, p, kConnectAttemptsRange, target.connect_attempts);
                }},
               {"splice", [&](auto& v, auto& p) { read_bool(v, p, target.splice); }},
+              {"allow_loopback_endpoints",
+               [&](auto& v, auto& p) { read_bool(v, p, target.allow_loopback_endpoints); }},
+          });
+}
+
+void Walker::tcp_keepalive(const YAML::Node& node, const std::string& path) {
+  TcpKeepalive& target = config_.tcp_keepalive;
+  mapping(node, path,
+          {
+              {"enabled", [&](auto& v, auto& p) { read_bool(v, p, target.enabled); }},
+              {"idle", [&](auto& v, auto& p) { read_duration(v, p, target.idle); }},
+              {"interval", [&](auto& v, auto& p) { read_duration(v, p, target.interval); }},
+              {"probes",
+               [&](auto& v, auto& p) { read_uint32(v, p, kKeepaliveProbesRange, target.probes); }},
           });
 }
 
@@ -179,7 +194,10 @@ void Walker::timeouts(const YAML::Node& node, const std::string& path) {
           {
               {"client_hello", [&](auto& v, auto& p) { read_duration(v, p, target.client_hello); }},
               {"connect", [&](auto& v, auto& p) { read_duration(v, p, target.connect); }},
+              {"upstream_first_byte",
+               [&](auto& v, auto& p) { read_duration(v, p, target.upstream_first_byte); }},
               {"idle", [&](auto& v, auto& p) { read_duration(v, p, target.idle); }},
+              {"half_closed", [&](auto& v, auto& p) { read_duration(v, p, target.half_closed); }},
               {"drain_delay", [&](auto& v, auto& p) { read_duration(v, p, target.drain_delay); }},
               {"drain", [&](auto& v, auto& p) { read_duration(v, p, target.drain); }},
           });
@@ -198,9 +216,32 @@ void Walker::limits(const YAML::Node& node, const std::string& path) {
            [&](auto& v, auto& p) {
              read_uint32(v, p, kMaxConnectionsRange, target.max_connections);
            }},
+          {"max_connections_per_client",
+           [&](auto& v, auto& p) {
+             read_uint32(v, p, kMaxConnectionsPerClientRange, target.max_connections_per_client);
+           }},
           {"buffer_bytes",
            [&](auto& v, auto& p) { read_uint32(v, p, kBufferBytesRange, target.buffer_bytes); }},
       });
+}
+
+void Walker::http(const YAML::Node& node, const std::string& path) {
+  Http& target = config_.http;
+  mapping(node, path,
+          {
+              {"request_timeout",
+               [&](auto& v, auto& p) { read_duration(v, p, target.request_timeout); }},
+              {"idle_timeout", [&](auto& v, auto& p) { read_duration(v, p, target.idle_timeout); }},
+              {"max_connections",
+               [&](auto& v, auto& p) {
+                 read_uint32(v, p, kHttpConnectionsRange, target.max_connections);
+               }},
+              {"max_connections_per_client",
+               [&](auto& v, auto& p) {
+                 read_uint32(v, p, kHttpConnectionsPerClientRange,
+                             target.max_connections_per_client);
+               }},
+          });
 }
 
 void Walker::istiod(const YAML::Node& node, const std::string& path) {

@@ -14,13 +14,12 @@
 namespace meshgate::config::detail {
 
 struct ParsedYaml {
-  Config config = default_config();  // keys absent from the document keep these
-  LineMap lines;                     // every key read, to place later errors
-  std::vector<ConfigError> errors;   // syntax, type and shape errors
+  Config config;                    // keys absent from the document keep these
+  LineMap lines;                    // every key read, to place later errors
+  std::vector<ConfigError> errors;  // syntax, type and shape errors
   // Paths whose value was refused and left at its default: a later check
   // under one of them would only repeat the problem.
   std::vector<std::string> refused;
-  bool files_from_document = false;  // discovery.files was written in the document
 };
 
 ParsedYaml parse_yaml(std::string_view yaml);

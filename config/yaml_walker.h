@@ -58,8 +58,10 @@ class Walker {
   void file_source(const YAML::Node& node, const std::string& path, FileSource& target);
   void kubernetes(const YAML::Node& node, const std::string& path);
   void passthrough(const YAML::Node& node, const std::string& path);
+  void tcp_keepalive(const YAML::Node& node, const std::string& path);
   void timeouts(const YAML::Node& node, const std::string& path);
   void limits(const YAML::Node& node, const std::string& path);
+  void http(const YAML::Node& node, const std::string& path);
   void istiod(const YAML::Node& node, const std::string& path);
   void upstream(const YAML::Node& node, const std::string& path, Upstream& target);
   void access_log(const YAML::Node& node, const std::string& path);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "config/read_file.h"
+#include "config/yaml_documents.h"
 #include "discovery/registry_file.h"
 
 namespace meshgate::discovery {
@@ -30,18 +31,15 @@ std::string join_errors(const std::vector<std::string>& errors) {
 
 std::string read_registry_file(const std::string& path, std::string* content) {
   config::FileRead read = config::read_bounded_file(path, kMaxRegistryFileBytes);
-  switch (read.status) {
-    case config::FileRead::Status::kOk:
-      *content = std::move(read.content);
-      return "";
-    case config::FileRead::Status::kCannotOpen:
-      return fmt::format("cannot open: {}", std::strerror(read.error_number));
-    case config::FileRead::Status::kCannotRead:
-      return fmt::format("cannot read: {}", std::strerror(read.error_number));
-    case config::FileRead::Status::kTooLarge:
-      break;
+  if (!read.ok()) return config::describe(read, kMaxRegistryFileBytes);
+  // Most likely caught half-written (truncated, not yet filled): serving no
+  // services until the next poll would be the wrong guess.
+  if (config::holds_no_yaml(read.content)) {
+    return "empty (no YAML, only blanks or comments); an empty registry is written "
+           "'services: []'";
   }
-  return fmt::format("larger than {} bytes", kMaxRegistryFileBytes);
+  *content = std::move(read.content);
+  return "";
 }
 
 FileSource::FileSource(std::string path, Registry& registry)

@@ -23,6 +23,7 @@
 #include <list>
 #include <unordered_map>
 
+#include "base/prefix_key.h"
 #include "config/config.h"
 #include "config/names.h"
 
@@ -44,15 +45,7 @@ class RateLimiter {
  private:
   // A client's prefix: the address with the host bits cleared. IPv4-mapped
   // IPv6 addresses are taken as the IPv4 address they carry.
-  struct Key {
-    std::array<uint8_t, 16> bytes{};
-    bool v6 = false;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    uint64_t seed;
-    std::size_t operator()(const Key& key) const;
-  };
+  using Key = base::PrefixKey;
   // A bucket as a theoretical arrival time (GCRA): the bucket is full once
   // `now` reaches `full_at`, and each answer pushes it one interval later.
   // One time point per prefix, no floating point.
@@ -73,7 +66,7 @@ class RateLimiter {
   uint32_t ipv6_prefix_ = 128;
   std::size_t max_tracked_ = 0;
   Lru lru_;
-  std::unordered_map<Key, Lru::iterator, KeyHash> index_;
+  std::unordered_map<Key, Lru::iterator, base::PrefixKeyHash> index_;
 };
 
 }  // namespace meshgate::dns

@@ -42,6 +42,7 @@ App::~App() {
   stop_kubernetes();
   if (gateway_) gateway_->stop();
   if (dns_) dns_->stop();
+  stop_http();
 }
 
 void App::add_file_source(const config::FileSource& file) {
@@ -65,24 +66,47 @@ void App::start() {
   started_ = true;
 }
 
+HttpServerLimits http_limits(const config::Http& http) {
+  HttpServerLimits limits;
+  limits.request_timeout = http.request_timeout;
+  limits.idle_timeout = http.idle_timeout;
+  limits.max_connections = http.max_connections;
+  limits.max_connections_per_client = http.max_connections_per_client;
+  return limits;
+}
+
 void App::start_http() {
-  health_ = std::make_unique<HttpServer>(control_, "health", [this](const HttpRequest& request) {
-    return health_response(request, readiness());
-  });
-  metrics_ = std::make_unique<HttpServer>(control_, "metrics", [this](const HttpRequest& request) {
-    if (target_path(request.target) != "/stats/prometheus") {
-      return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
-    }
-    return HttpResponse{200, kPrometheusContentType, render_metrics(gather_metrics())};
-  });
-  admin_ = std::make_unique<HttpServer>(control_, "admin", [this](const HttpRequest& request) {
-    return admin_response(request, admin_view());
-  });
-  health_->listen(listener_endpoint(config_->listeners.health, "health"));
+  const HttpServerLimits limits = http_limits(config_->http);
+  // readiness() reads only atomics and the registry: safe on the health thread.
+  health_ = std::make_unique<HttpServer>(
+      health_loop_.io(), "health",
+      [this](const HttpRequest& request) { return health_response(request, readiness()); }, limits);
+  metrics_ = std::make_unique<HttpServer>(
+      control_, "metrics",
+      [this](const HttpRequest& request) {
+        if (target_path(request.target) != "/stats/prometheus") {
+          return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
+        }
+        return HttpResponse{200, kPrometheusContentType, render_metrics(gather_metrics())};
+      },
+      limits);
+  admin_ = std::make_unique<HttpServer>(
+      control_, "admin",
+      [this](const HttpRequest& request) { return admin_response(request, admin_view()); }, limits);
+  const asio::ip::tcp::endpoint health_at = listener_endpoint(config_->listeners.health, "health");
+  health_loop_.call([&] { return health_->listen(health_at); });
+
   metrics_->listen(listener_endpoint(config_->listeners.metrics, "metrics"));
   admin_->listen(listener_endpoint(config_->listeners.admin, "admin"));
   spdlog::info("health, metrics, admin: listening on {}, {}, {}", health_->local_endpoint().port(),
                metrics_->local_endpoint().port(), admin_->local_endpoint().port());
+}
+
+void App::stop_http() {
+  if (health_) health_loop_.call([this] { health_->stop(); });
+  health_loop_.stop();
+  if (metrics_) metrics_->stop();
+  if (admin_) admin_->stop();
 }
 
 void App::handle_signals() {

@@ -24,11 +24,15 @@
 #include "gateway/gateway.h"
 #include "gateway/http_server.h"
 #include "gateway/istiod_upstreams.h"
+#include "gateway/loop_thread.h"
 #include "gateway/metrics.h"
 
 namespace meshgate::gateway {
 
 enum class HttpPort { kHealth, kMetrics, kAdmin };
+
+// What the health, metrics and admin servers take from the config.
+HttpServerLimits http_limits(const config::Http& http);
 
 struct DrainResult {
   uint64_t open_at_close = 0;  // connections open when the listeners closed
@@ -84,6 +88,7 @@ class App {
   // (the old settings are restored, or DNS stays off if even that fails).
   bool reconfigure_dns(const config::Config& previous);
   void start_http();
+  void stop_http();
   MetricsInput gather_metrics() const;
   AdminView admin_view() const;
   void begin_drain();
@@ -116,7 +121,10 @@ class App {
   std::unique_ptr<discovery::kube::KubernetesSource> kube_;  // null: not enabled
   std::unique_ptr<dns::VipAllocator> vips_;                  // from config_->dns.vip_ranges
   std::unique_ptr<dns::DnsServer> dns_;                      // null: dns.enabled is false
-  std::unique_ptr<HttpServer> health_;
+  // The health server runs on a thread of its own: nothing the control
+  // thread does (a large registry, a zone rebuild) may delay a probe.
+  LoopThread health_loop_{"health"};
+  std::unique_ptr<HttpServer> health_;  // on health_loop_
   std::unique_ptr<HttpServer> metrics_;
   std::unique_ptr<HttpServer> admin_;
   asio::steady_timer drain_timer_{control_};

@@ -70,7 +70,7 @@ void App::finish(CloseReason reason) {
   signals_.cancel(ec);
   config_timer_.cancel();
   drain_timer_.cancel();
-  health_->stop();
+  health_loop_.call([this] { health_->stop(); });
   metrics_->stop();
   admin_->stop();
   if (access_log_) access_log_->flush();
@@ -145,12 +145,19 @@ ConfigPtr App::rebind_http(ConfigPtr next, bool& failed) {
       {metrics_.get(), &config::Listeners::metrics, "metrics"},
       {admin_.get(), &config::Listeners::admin, "admin"},
   }};
+  const HttpServerLimits limits = http_limits(next->http);
   for (const auto& [server, member, name] : servers) {
+    // Each server on its own thread: the health server has one of its own.
+    const auto on_its_thread = [&, server = server](auto fn) {
+      return server == health_.get() ? health_loop_.call(fn) : fn();
+    };
+    on_its_thread([&, server = server] { server->set_limits(limits); });
     const config::Listener& wanted = next->listeners.*member;
     if (wanted == config_->listeners.*member) continue;
     if (already_bound(wanted, server->local_endpoint())) continue;
     try {
-      server->listen(listener_endpoint(wanted, name));
+      const asio::ip::tcp::endpoint at = listener_endpoint(wanted, name);
+      on_its_thread([&, server = server] { return server->listen(at); });
     } catch (const std::exception& e) {
       // On the same port, Linux refuses a new address while the old one listens.
       spdlog::error("reload: {}; that server keeps its old address", e.what());

@@ -5,15 +5,18 @@
 #include <atomic>
 #include <exception>
 #include <limits>
+#include <mutex>
 #include <string_view>
 #include <system_error>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "base/connection_table.h"
 
 namespace meshgate::gateway {
 
@@ -82,8 +85,16 @@ struct Counters {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> bad_requests{0};
   std::atomic<uint64_t> timeouts{0};
-  std::atomic<uint64_t> over_capacity{0};
+  std::atomic<uint64_t> evicted{0};
+  std::atomic<uint64_t> client_cap{0};
 };
+
+// Per-client caps count IPv4 addresses and IPv6 /64s.
+base::PrefixKey client_of(const tcp::endpoint& peer) {
+  const asio::ip::address address = peer.address();
+  if (address.is_v4()) return base::prefix_key(address.to_v4().to_bytes(), 32, 64);
+  return base::prefix_key(address.to_v6().to_bytes(), 32, 64);
+}
 
 void bump(std::atomic<uint64_t>& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
@@ -98,35 +109,52 @@ uint64_t load(const std::atomic<uint64_t>& counter) {
 class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::io_context& io, std::string name, HttpHandler handler, HttpServerLimits limits)
-      : io_(io), name_(std::move(name)), handler_(std::move(handler)), limits_(limits) {}
+      : io_(io),
+        name_(std::move(name)),
+        handler_(std::move(handler)),
+        limits_(limits),
+        table_(limits.max_connections, limits.max_connections_per_client) {}
 
   tcp::endpoint listen(const tcp::endpoint& at);
   void stop();
+  void set_limits(const HttpServerLimits& limits);
   tcp::endpoint local_endpoint() const;
   HttpServerStats stats() const;
 
  private:
-  // One accepted connection. Its serve coroutine is the only owner; the live_
-  // set only points at it so that stop() can close it.
+  // One accepted connection. Its serve coroutine is the only owner; live_
+  // only points at it so that stop() or an eviction can close it.
   struct Connection {
-    Connection(std::shared_ptr<Impl> owner_in, tcp::socket socket, std::size_t buffer_limit)
-        : owner(std::move(owner_in)), stream(std::move(socket)), buffer(buffer_limit) {
-      owner->live_.insert(this);
+    Connection(std::shared_ptr<Impl> owner_in, uint64_t id_in, tcp::socket socket,
+               std::size_t buffer_limit)
+        : owner(std::move(owner_in)), id(id_in), stream(std::move(socket)), buffer(buffer_limit) {
+      owner->live_.emplace(id, this);
     }
-    ~Connection() { owner->live_.erase(this); }
+    ~Connection() {
+      owner->table_.remove(id);
+      owner->live_.erase(id);
+    }
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
+    // Wakes the serve coroutine, which ends; a request already buffered is not served.
+    void close() {
+      stopped = true;
+      stream.close();
+    }
+
     std::shared_ptr<Impl> owner;
+    const uint64_t id;
     beast::tcp_stream stream;
     beast::flat_buffer buffer;
-    bool stopped = false;  // set by stop(): a request already buffered is not served
+    bool stopped = false;
   };
 
   static asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self,
                                            std::shared_ptr<tcp::acceptor> acceptor);
   static asio::awaitable<void> serve(std::unique_ptr<Connection> conn);
-  void on_accept(tcp::socket socket);
+  void on_accept(tcp::socket socket, const tcp::endpoint& peer);
+  void make_room(const base::PrefixKey& client);
   asio::awaitable<Next> serve_one(Connection& conn, bool first);
   asio::awaitable<bool> wait_for_request(Connection& conn);
   asio::awaitable<Next> reject(Connection& conn, const error_code& ec, bool header_done);
@@ -138,9 +166,13 @@ class HttpServer::Impl : public std::enable_shared_from_this<Impl> {
   asio::io_context& io_;
   const std::string name_;
   const HttpHandler handler_;
-  const HttpServerLimits limits_;
+  HttpServerLimits limits_;
   std::shared_ptr<tcp::acceptor> acceptor_;
-  std::unordered_set<Connection*> live_;
+  mutable std::mutex bound_mutex_;  // local_endpoint() is read from other threads
+  tcp::endpoint bound_;
+  base::ConnectionTable table_;  // open connections, stalest first
+  std::unordered_map<uint64_t, Connection*> live_;
+  uint64_t next_id_ = 0;
   Counters counters_;
 };
 
@@ -160,6 +192,10 @@ tcp::endpoint HttpServer::Impl::listen(const tcp::endpoint& at) {
     acceptor_->close(ignored);  // its accept loop wakes with operation_aborted and ends
   }
   acceptor_ = acceptor;
+  {
+    std::lock_guard lock(bound_mutex_);
+    bound_ = bound;
+  }
   asio::co_spawn(io_, accept_loop(shared_from_this(), std::move(acceptor)),
                  [name = name_](std::exception_ptr error) {
                    if (error)
@@ -175,21 +211,26 @@ void HttpServer::Impl::stop() {
     error_code ignored;
     acceptor_->close(ignored);
     acceptor_.reset();
+    std::lock_guard lock(bound_mutex_);
+    bound_ = {};
   }
-  // Closing only wakes the coroutines later, so the set does not change here;
+  // Closing only wakes the coroutines later, so the map does not change here;
   // walk a copy anyway.
-  const std::vector<Connection*> live(live_.begin(), live_.end());
-  for (Connection* conn : live) {
-    conn->stopped = true;
-    conn->stream.close();
-  }
+  std::vector<Connection*> live;
+  for (const auto& [id, conn] : live_)
+    live.push_back(conn);
+  for (Connection* conn : live)
+    conn->close();
+}
+
+void HttpServer::Impl::set_limits(const HttpServerLimits& limits) {
+  limits_ = limits;
+  table_.set_limits(limits.max_connections, limits.max_connections_per_client);
 }
 
 tcp::endpoint HttpServer::Impl::local_endpoint() const {
-  if (!acceptor_) return {};
-  error_code ec;
-  tcp::endpoint at = acceptor_->local_endpoint(ec);
-  return ec ? tcp::endpoint{} : at;
+  std::lock_guard lock(bound_mutex_);
+  return bound_;
 }
 
 HttpServerStats HttpServer::Impl::stats() const {
@@ -198,7 +239,8 @@ HttpServerStats HttpServer::Impl::stats() const {
   s.requests = load(counters_.requests);
   s.bad_requests = load(counters_.bad_requests);
   s.timeouts = load(counters_.timeouts);
-  s.over_capacity = load(counters_.over_capacity);
+  s.evicted = load(counters_.evicted);
+  s.client_cap = load(counters_.client_cap);
   return s;
 }
 
@@ -207,11 +249,12 @@ asio::awaitable<void> HttpServer::Impl::accept_loop(std::shared_ptr<Impl> self,
   asio::steady_timer backoff(self->io_);
   while (acceptor->is_open()) {
     tcp::socket socket(self->io_);
+    tcp::endpoint peer;
     error_code ec;
-    co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    co_await acceptor->async_accept(socket, peer, asio::redirect_error(asio::use_awaitable, ec));
     if (!acceptor->is_open() || ec == asio::error::operation_aborted) break;
     if (!ec) {
-      self->on_accept(std::move(socket));
+      self->on_accept(std::move(socket), peer);
       continue;
     }
     // Out of descriptors and the like: wait a little rather than spin.
@@ -221,26 +264,37 @@ asio::awaitable<void> HttpServer::Impl::accept_loop(std::shared_ptr<Impl> self,
   }
 }
 
-void HttpServer::Impl::on_accept(tcp::socket socket) {
-  error_code ec;
-  if (live_.size() >= limits_.max_connections) {
-    bump(counters_.over_capacity);
-    spdlog::debug("{}: {} connections open, closing a new one", name_, live_.size());
-    socket.close(ec);
-    return;
-  }
+void HttpServer::Impl::on_accept(tcp::socket socket, const tcp::endpoint& peer) {
+  const base::PrefixKey client = client_of(peer);
+  make_room(client);
   bump(counters_.connections);
+  error_code ec;
   socket.set_option(tcp::no_delay(true), ec);  // small responses go out at once
   const std::size_t buffer_limit =
       std::min(limits_.max_header_bytes, std::numeric_limits<std::size_t>::max() - kReadChunk) +
       kReadChunk;
-  // Registered now, not when the coroutine first runs, so the count above is exact.
-  auto conn = std::make_unique<Connection>(shared_from_this(), std::move(socket), buffer_limit);
+  // Registered now, not when the coroutine first runs, so the counts are exact.
+  auto conn =
+      std::make_unique<Connection>(shared_from_this(), ++next_id_, std::move(socket), buffer_limit);
+  table_.add(conn->id, client);
   asio::co_spawn(io_, serve(std::move(conn)), [name = name_](std::exception_ptr error) {
     if (error)
       spdlog::error("{}: HTTP connection ended by an exception: {}", name,
                     describe(std::move(error)));
   });
+}
+
+// Closes whoever must give up a slot for one more connection from `client`.
+void HttpServer::Impl::make_room(const base::PrefixKey& client) {
+  for (;;) {
+    const base::ConnectionTable::Room room = table_.make_room(client);
+    if (room.evict == 0) return;
+    const bool client_cap = room.why == base::ConnectionTable::Eviction::kClientCap;
+    bump(client_cap ? counters_.client_cap : counters_.evicted);
+    spdlog::debug("{}: closing the stalest connection{} to make room", name_,
+                  client_cap ? " of a client at its cap" : "");
+    if (const auto found = live_.find(room.evict); found != live_.end()) found->second->close();
+  }
 }
 
 asio::awaitable<void> HttpServer::Impl::serve(std::unique_ptr<Connection> conn) {
@@ -332,7 +386,9 @@ asio::awaitable<Next> HttpServer::Impl::write(Connection& conn, Response res, Ne
     bump(counters_.timeouts);
     spdlog::debug("{}: response not taken within {} ms", name_, limits_.request_timeout.count());
   }
-  co_return ec ? Next::close : after;
+  if (ec) co_return Next::close;
+  table_.touch(conn.id);  // it finished something: the last to be evicted
+  co_return after;
 }
 
 asio::awaitable<void> HttpServer::Impl::linger_close(Connection& conn) {
@@ -395,6 +451,10 @@ tcp::endpoint HttpServer::listen(const tcp::endpoint& at) {
 
 void HttpServer::stop() {
   impl_->stop();
+}
+
+void HttpServer::set_limits(const HttpServerLimits& limits) {
+  impl_->set_limits(limits);
 }
 
 tcp::endpoint HttpServer::local_endpoint() const {

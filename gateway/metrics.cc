@@ -163,14 +163,17 @@ void write_http(PrometheusWriter& out, const MetricsInput& in) {
   for (const auto& [server, stats] : in.http)
     out.sample("meshgate_http_requests_total", {{"server", server}}, stats.requests);
   out.family("meshgate_http_rejected_total", Type::kCounter,
-             "Health, metrics and admin connections closed for bad input, a timeout or capacity.");
+             "Health, metrics and admin connections closed for bad input, a timeout, or to make "
+             "room for a new one (evicted: the server was full; client_cap: its client was).");
   for (const auto& [server, stats] : in.http) {
-    out.sample("meshgate_http_rejected_total", {{"server", server}, {"reason", "bad_request"}},
-               stats.bad_requests);
-    out.sample("meshgate_http_rejected_total", {{"server", server}, {"reason", "timeout"}},
-               stats.timeouts);
-    out.sample("meshgate_http_rejected_total", {{"server", server}, {"reason", "over_capacity"}},
-               stats.over_capacity);
+    const std::array<std::pair<std::string_view, uint64_t>, 4> reasons{{
+        {"bad_request", stats.bad_requests},
+        {"timeout", stats.timeouts},
+        {"evicted", stats.evicted},
+        {"client_cap", stats.client_cap},
+    }};
+    for (const auto& [reason, count] : reasons)
+      out.sample("meshgate_http_rejected_total", {{"server", server}, {"reason", reason}}, count);
   }
 }
 

@@ -344,20 +344,12 @@ std::string* string_flag(std::string_view flag, VmFilesOptions& o) {
   return nullptr;
 }
 
+// A one-shot command: a pipe or /dev/stdin is as good as a file.
 std::string read_input(const std::string& path, size_t max_bytes, std::string& content) {
-  config::FileRead read = config::read_bounded_file(path, max_bytes);
-  switch (read.status) {
-    case config::FileRead::Status::kOk:
-      content = std::move(read.content);
-      return "";
-    case config::FileRead::Status::kCannotOpen:
-      return fmt::format("{}: cannot open: {}", path, std::strerror(read.error_number));
-    case config::FileRead::Status::kCannotRead:
-      return fmt::format("{}: cannot read: {}", path, std::strerror(read.error_number));
-    case config::FileRead::Status::kTooLarge:
-      break;
-  }
-  return fmt::format("{}: larger than {} bytes", path, max_bytes);
+  config::FileRead read = config::read_bounded_file(path, max_bytes, config::FileKind::kAny);
+  if (!read.ok()) return fmt::format("{}: {}", path, config::describe(read, max_bytes));
+  content = std::move(read.content);
+  return "";
 }
 
 bool write_all(int fd, std::string_view data) {

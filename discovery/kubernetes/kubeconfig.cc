@@ -28,23 +28,13 @@ struct Invalid : std::runtime_error {
   throw Invalid(message);
 }
 
-std::string describe(const config::FileRead& r) {
-  switch (r.status) {
-    case config::FileRead::Status::kTooLarge:
-      return fmt::format("larger than {} bytes", config::kMaxConfigBytes);
-    case config::FileRead::Status::kCannotOpen:
-    case config::FileRead::Status::kCannotRead:
-      return std::generic_category().message(r.error_number);
-    case config::FileRead::Status::kOk:
-      break;
-  }
-  return "read";
-}
-
 // The whole of `file` (bounded), or why not as "<what> <file>: <reason>".
 std::string read_required(const std::string& file, const std::string& what) {
   config::FileRead r = config::read_bounded_file(file, config::kMaxConfigBytes);
-  if (!r.ok()) invalid(fmt::format("cannot read {} {}: {}", what, file, describe(r)));
+  if (!r.ok()) {
+    invalid(fmt::format("cannot read {} {}: {}", what, file,
+                        config::describe(r, config::kMaxConfigBytes)));
+  }
   return std::move(r.content);
 }
 
@@ -242,7 +232,9 @@ AccessResult parse_kubeconfig(std::string_view text, const std::string& path) {
 
 AccessResult load_kubeconfig(const std::string& path) {
   config::FileRead r = config::read_bounded_file(path, config::kMaxConfigBytes);
-  if (!r.ok()) return failure(fmt::format("{}: cannot read: {}", path, describe(r)));
+  if (!r.ok()) {
+    return failure(fmt::format("{}: {}", path, config::describe(r, config::kMaxConfigBytes)));
+  }
   return parse_kubeconfig(r.content, path);
 }
 

@@ -443,8 +443,8 @@ TEST_F(Faults, OutOfDescriptorsPausesAcceptingThenRecovers) {
 // 7. The registry file flaps between two good versions as fast as it can be
 // rewritten, then turns to garbage of several kinds: each garbage is counted
 // as a failed reload and the last good version keeps serving; the next good
-// version is followed. An empty file is a valid empty registry (as
-// discovery/README.md says), so it empties the routes instead.
+// version is followed. An empty file is refused too (a file caught half
+// written); `services: []` empties the routes.
 TEST_F(Faults, FlappingAndGarbageRegistryKeepsTheLastGoodOne) {
   ASSERT_NO_FATAL_FAILURE(start(fault_config()));
   const auto failed = [&] {
@@ -477,14 +477,21 @@ TEST_F(Faults, FlappingAndGarbageRegistryKeepsTheLastGoodOne) {
     EXPECT_TRUE(serves("v2")) << "not serving the last good registry after a huge file";
   }
   EXPECT_EQ(failed(), failed_before + static_cast<double>(garbage.size()) + 1);
+  {
+    // Caught between truncation and the new content: refused like garbage.
+    const double count = failed();
+    dir_.write("registry.yaml", "");
+    EXPECT_TRUE(poll_until([&] { return failed() > count; })) << "an empty file was not refused";
+    EXPECT_TRUE(serves("v2")) << "not serving the last good registry after an empty file";
+  }
   const auto before = stats();
-  dir_.write("registry.yaml", "");
+  dir_.write("registry.yaml", "services: []\n");  // the empty registry, on purpose
   // Refused by the gateway itself (not a stray failure of one attempt).
   EXPECT_TRUE(poll_until(
       [&] { return !serves("v2") && since(stats(), before, CloseReason::kUnknownService) > 0; }));
   write_registry(v1_);
   EXPECT_TRUE(poll_until([&] { return serves("v1"); }));
-  EXPECT_EQ(failed(), failed_before + static_cast<double>(garbage.size()) + 1);
+  EXPECT_EQ(failed(), failed_before + static_cast<double>(garbage.size()) + 2);
   expect_recovered();
 }
 

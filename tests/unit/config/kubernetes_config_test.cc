@@ -61,16 +61,10 @@ TEST(KubernetesConfig, ReadsEveryKey) {
   EXPECT_EQ(kube.coalesce, Duration{0});
 }
 
-TEST(KubernetesConfig, EnabledWithoutFilesDropsTheDemoRegistry) {
+TEST(KubernetesConfig, EnabledWithoutFilesHasNoFileSource) {
   const LoadResult on = load_config_string("discovery:\n  kubernetes: {enabled: true}\n");
   ASSERT_TRUE(on.ok()) << ::testing::PrintToString(on.errors);
   EXPECT_THAT(on.config->discovery.files, IsEmpty());
-
-  // Written but off: the demo registry stays the default.
-  const LoadResult off = load_config_string("discovery:\n  kubernetes: {enabled: false}\n");
-  ASSERT_TRUE(off.ok());
-  ASSERT_EQ(off.config->discovery.files.size(), 1U);
-  EXPECT_EQ(off.config->discovery.files[0].path, demo_registry_path());
 }
 
 TEST(KubernetesConfig, EnabledWithFilesKeepsBoth) {

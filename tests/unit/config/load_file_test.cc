@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -72,16 +73,38 @@ TEST_F(LoadFile, RelativeAccessLogPathFollowsTheConfigFile) {
   }
 }
 
-TEST_F(LoadFile, DefaultDiscoveryIsNotRebased) {
+// The demo registry belongs to the embedded default only: a config file that
+// names no file source has none, and never serves made-up services.
+TEST_F(LoadFile, AFileThatNamesNoRegistryHasNoFileSource) {
   const LoadResult result = load_config_file(write("meshgate.yaml", "network: n\n"));
   ASSERT_TRUE(result.ok());
-  EXPECT_EQ(result.config->discovery.files[0].path, demo_registry_path());
+  EXPECT_TRUE(result.config->discovery.files.empty());
+  EXPECT_FALSE(result.config->passthrough.allow_loopback_endpoints);
 }
 
-TEST_F(LoadFile, EmptyFileIsAllDefaults) {
-  const LoadResult result = load_config_file(write("empty.yaml", ""));
-  ASSERT_TRUE(result.ok());
-  EXPECT_EQ(result.config->listeners.passthrough.port, 15443);
+// A file caught half-written (truncated, not yet filled) must not reset every
+// key: nothing but blanks and comments is an error. `{}` is all defaults.
+TEST_F(LoadFile, AFileWithNoKeyIsAnError) {
+  for (const char* text : {"", "\n\n", "   \n\t\n", "# meshgate in a cluster\n#\n", "  # x"}) {
+    const std::string path = write("empty.yaml", text);
+    EXPECT_THAT(load_config_file(path).errors,
+                ElementsAre(ErrorAt("", 0, "config file '" + path + "' is empty")))
+        << ::testing::PrintToString(text);
+  }
+  const LoadResult braces = load_config_file(write("braces.yaml", "# all defaults\n{}\n"));
+  ASSERT_TRUE(braces.ok());
+  EXPECT_EQ(braces.config->listeners.passthrough.port, 15443);
+}
+
+// Opened without blocking and read only when regular: a FIFO would block the
+// control thread until a writer came, /dev/zero would never end.
+TEST_F(LoadFile, AFifoOrADeviceIsRefusedAtOnce) {
+  const std::string fifo = (dir_ / "fifo.yaml").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {fifo, std::string("/dev/zero"), std::string("/dev/null")}) {
+    EXPECT_THAT(load_config_file(path).errors, ElementsAre(ErrorAt("", 0, "not a regular file")))
+        << path;
+  }
 }
 
 TEST_F(LoadFile, ErrorsCarryLines) {
@@ -93,24 +116,25 @@ TEST_F(LoadFile, MissingFileNamesPathAndReason) {
   const std::string path = (dir_ / "absent.yaml").string();
   const LoadResult result = load_config_file(path);
   ASSERT_FALSE(result.ok());
-  EXPECT_THAT(result.errors,
-              ElementsAre(ErrorAt(
-                  "", 0, "cannot open config file '" + path + "': No such file or directory")));
+  EXPECT_THAT(result.errors, ElementsAre(ErrorAt("", 0,
+                                                 "cannot load config file '" + path +
+                                                     "': cannot open: No such file or directory")));
 }
 
 TEST_F(LoadFile, DirectoryIsAnError) {
   const LoadResult result = load_config_file(dir_.string());
   ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_THAT(result.errors[0].message, HasSubstr("Is a directory"));
+  EXPECT_THAT(result.errors[0].message, HasSubstr("not a regular file"));
 }
 
 TEST_F(LoadFile, TooLargeIsRefused) {
   const std::string path = write("big.yaml", std::string((1 << 20) + 1, '#'));
-  EXPECT_THAT(load_config_file(path).errors, ElementsAre(ErrorAt("", 0, "file too large")));
+  EXPECT_THAT(load_config_file(path).errors,
+              ElementsAre(ErrorAt("", 0, "larger than 1048576 bytes")));
 }
 
 TEST_F(LoadFile, ExactlyTheLimitIsRead) {
-  const std::string path = write("full.yaml", std::string(1 << 20, '#'));
+  const std::string path = write("full.yaml", "{}" + std::string((1 << 20) - 2, '\n'));
   EXPECT_TRUE(load_config_file(path).ok());
 }
 

@@ -18,8 +18,10 @@ LoadResult load(std::string_view yaml) {
   return load_config_string(yaml);
 }
 
+// A string (not a file: load_file_test refuses an empty file) with no key
+// is every key at its default.
 TEST(LoadString, EmptyDocumentIsAllDefaults) {
-  for (const char* yaml : {"", "# only a comment\n", "\n\n", "---\n"}) {
+  for (const char* yaml : {"", "# only a comment\n", "\n\n", "---\n", "{}\n"}) {
     const LoadResult result = load(yaml);
     ASSERT_TRUE(result.ok()) << yaml;
     const Config& config = *result.config;
@@ -29,10 +31,18 @@ TEST(LoadString, EmptyDocumentIsAllDefaults) {
     EXPECT_EQ(config.workers, 0u);
     EXPECT_EQ(config.listeners.passthrough.port, 15443);
     EXPECT_EQ(config.listeners.admin.address, "127.0.0.1");
-    ASSERT_EQ(config.discovery.files.size(), 1u);
-    EXPECT_EQ(config.discovery.files[0].path, demo_registry_path());
-    EXPECT_EQ(config.discovery.files[0].poll_interval, Duration{1000});
+    EXPECT_TRUE(config.discovery.files.empty());  // the demo registry is the embedded default's
+    EXPECT_FALSE(config.discovery.kubernetes.enabled);
     EXPECT_TRUE(config.passthrough.require_istio_alpn);
+    EXPECT_FALSE(config.passthrough.allow_loopback_endpoints);
+    EXPECT_EQ(config.timeouts.upstream_first_byte, Duration{5000});
+    EXPECT_EQ(config.timeouts.half_closed, Duration{60'000});
+    EXPECT_TRUE(config.tcp_keepalive.enabled);
+    EXPECT_EQ(config.tcp_keepalive.idle, Duration{300'000});
+    EXPECT_EQ(config.limits.max_connections_per_client, 0u);
+    EXPECT_EQ(config.http.request_timeout, Duration{3000});
+    EXPECT_EQ(config.http.max_connections, 512u);
+    EXPECT_EQ(config.http.max_connections_per_client, 8u);
     EXPECT_EQ(config.timeouts.idle, defaults.timeouts.idle);
     EXPECT_EQ(config.limits.max_client_hello_bytes, 65536u);
     EXPECT_EQ(config.timeouts.drain_delay, Duration{5000});
@@ -138,19 +148,17 @@ TEST(LoadString, PartialSectionsKeepOtherDefaults) {
   EXPECT_EQ(result.config->listeners.istiod.port, 15012);
 }
 
-TEST(LoadString, DiscoveryDefaultsUnlessFilesIsWritten) {
-  const LoadResult absent = load("network: n\n");
-  ASSERT_TRUE(absent.ok());
-  ASSERT_EQ(absent.config->discovery.files.size(), 1u);
-  EXPECT_EQ(absent.config->discovery.files[0].path, demo_registry_path());
-
-  const LoadResult no_files_key = load("discovery: {}\n");
-  ASSERT_TRUE(no_files_key.ok());
-  EXPECT_EQ(no_files_key.config->discovery.files.size(), 1u);
-
-  const LoadResult none = load("discovery: {files: []}\n");
-  ASSERT_TRUE(none.ok());
-  EXPECT_THAT(none.config->discovery.files, IsEmpty());
+// Only the embedded default reads the demo registry (default_config()).
+TEST(LoadString, FileSourcesAreOnlyThoseWritten) {
+  for (const char* yaml : {"network: n\n", "discovery: {}\n", "discovery: {files: []}\n"}) {
+    const LoadResult result = load(yaml);
+    ASSERT_TRUE(result.ok()) << yaml;
+    EXPECT_THAT(result.config->discovery.files, IsEmpty()) << yaml;
+  }
+  const Config embedded = default_config();
+  ASSERT_EQ(embedded.discovery.files.size(), 1u);
+  EXPECT_EQ(embedded.discovery.files[0].path, demo_registry_path());
+  EXPECT_TRUE(embedded.passthrough.allow_loopback_endpoints);
 }
 
 TEST(LoadString, NetworkMayBeEmpty) {
@@ -403,7 +411,7 @@ TEST(LoadString, UnknownKeyListsTheValidOnes) {
   EXPECT_THAT(load("limits: {frobnicate: 1}\n").errors,
               ElementsAre(ErrorAt("limits.frobnicate", 1,
                                   "unknown key 'frobnicate'; valid keys: max_client_hello_bytes, "
-                                  "max_connections, buffer_bytes")));
+                                  "max_connections, max_connections_per_client, buffer_bytes")));
 }
 
 TEST(LoadString, DuplicateAndNonStringKeys) {

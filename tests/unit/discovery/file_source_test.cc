@@ -1,6 +1,7 @@
 #include "discovery/file_source.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -139,17 +140,37 @@ TEST_F(FileSourceTest, MissingFileIsAnErrorCountedOnce) {
   EXPECT_EQ(source.stats().reloads_ok, 1u);
 }
 
-TEST_F(FileSourceTest, DirectoryIsAnError) {
-  FileSource source(dir_.string(), registry_);
-  EXPECT_EQ(source.reload(), dir_.string() + ": cannot read: Is a directory");
-  EXPECT_EQ(source.stats().reloads_failed, 1u);
+// A directory, a FIFO or a device is refused at once: opening a FIFO would
+// block the control thread until a writer came; /dev/zero never ends.
+TEST_F(FileSourceTest, OnlyARegularFileIsRead) {
+  const std::string fifo = (dir_ / "fifo.yaml").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {dir_.string(), fifo, std::string("/dev/zero")}) {
+    FileSource source(path, registry_);
+    EXPECT_EQ(source.reload(), path +
+                                   ": not a regular file (a directory, FIFO, socket or device is "
+                                   "never read)");
+    EXPECT_EQ(source.stats().reloads_failed, 1u);
+  }
 }
 
-TEST_F(FileSourceTest, EmptyFileIsAValidEmptyRegistry) {
+// A file caught between truncation and its new content holds nothing: the
+// last good registry keeps serving, and the failure is logged and counted
+// once however often it is polled. `services: []` is the empty registry.
+TEST_F(FileSourceTest, AFileWithNoYamlIsAnErrorAndTheLastGoodStays) {
   write(kGood);
   FileSource source(path_, registry_);
   ASSERT_EQ(source.reload(), "");
-  write("");
+  const std::size_t services = registry_.snapshot()->services().size();
+  ASSERT_GT(services, 0u);
+  for (const char* nothing : {"", "\n  \n", "# half of a file\n"}) {
+    write(nothing);
+    EXPECT_NE(source.reload().find("empty (no YAML"), std::string::npos);
+    source.reload();
+    EXPECT_EQ(registry_.snapshot()->services().size(), services);
+  }
+  EXPECT_EQ(source.stats().reloads_failed, 1u);  // one failure, however it is spelt
+  write("services: []\n");
   EXPECT_EQ(source.reload(), "");
   EXPECT_TRUE(registry_.snapshot()->services().empty());
 }

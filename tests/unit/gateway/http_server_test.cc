@@ -50,7 +50,15 @@ class Client {
   Client(asio::io_context& io, tcp::endpoint at) : io_(io), socket_(io), at_(at) {}
 
   error_code connect() {
-    return await([&](auto handler) { socket_.async_connect(at_, handler); });
+    const error_code ec = await([&](auto handler) { socket_.async_connect(at_, handler); });
+    connected_ = !ec;
+    return ec;
+  }
+
+  // Connects from `source` (an address in 127.0.0.0/8) instead of 127.0.0.1.
+  void bind(const char* source) {
+    socket_.open(tcp::v4());
+    socket_.bind({asio::ip::make_address(source), 0});
   }
 
   bool send(const std::string& data) {
@@ -68,7 +76,7 @@ class Client {
 
   // Connects, sends one request and reads its response.
   std::optional<Response> get(const std::string& target, const std::string& extra = "") {
-    if (!socket_.is_open() && connect()) return std::nullopt;
+    if (!connected_ && connect()) return std::nullopt;
     if (!send("GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n"))
       return std::nullopt;
     return read_response();
@@ -121,6 +129,7 @@ class Client {
   tcp::endpoint at_;
   beast::flat_buffer buffer_;
   std::string raw_;
+  bool connected_ = false;
 };
 
 HttpServerLimits small_limits() {
@@ -342,22 +351,80 @@ TEST_F(HttpServerTest, ClientThatNeverReadsIsClosedAtTheWriteTimeout) {
   EXPECT_EQ(server_->stats().requests, 1u);
 }
 
-TEST_F(HttpServerTest, ConnectionsOverTheLimitAreClosedAtAccept) {
+TEST_F(HttpServerTest, WhenFullTheStalestConnectionMakesRoom) {
   HttpServerLimits limits = small_limits();
-  limits.max_connections = 1;
+  limits.max_connections = 2;
+  limits.max_connections_per_client = 0;
   start(limits);
-  auto first = std::make_unique<Client>(io_, at_);
-  ASSERT_TRUE(first->get("/first"));
-  Client extra = client();
-  ASSERT_FALSE(extra.connect());
-  EXPECT_TRUE(extra.wait_closed());
-  EXPECT_EQ(server_->stats().over_capacity, 1u);
-  EXPECT_TRUE(first->get("/still"));  // the one within the limit is untouched
+  Client idle = client();  // holds a slot and never sends
+  ASSERT_FALSE(idle.connect());
+  Client served = client();
+  ASSERT_TRUE(served.get("/served"));
+  Client probe = client();
+  auto res = probe.get("/probe");  // the server is full: the idle one goes
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "hello /probe\n");
+  EXPECT_TRUE(idle.wait_closed());
+  EXPECT_EQ(server_->stats().evicted, 1u);
+  EXPECT_TRUE(served.get("/still"));  // no second eviction was needed: it was not the stalest
+  EXPECT_EQ(server_->stats().evicted, 1u);
+}
 
-  first.reset();  // frees the slot once the server sees the close
-  bool served = run_until([&] { return client().get("/later").has_value(); });
-  EXPECT_TRUE(served);
-  EXPECT_GE(server_->stats().connections, 2u);
+TEST_F(HttpServerTest, AClientAtItsCapGivesUpItsOwnStalestConnection) {
+  HttpServerLimits limits = small_limits();
+  limits.max_connections = 8;
+  limits.max_connections_per_client = 2;
+  start(limits);
+  const auto from = [&](const char* source) {
+    auto c = std::make_unique<Client>(io_, at_);
+    c->bind(source);
+    return c;
+  };
+  auto other = from("127.0.0.3");  // the stalest of all, but of another client
+  ASSERT_FALSE(other->connect());
+  auto first = from("127.0.0.2");
+  ASSERT_FALSE(first->connect());
+  auto second = from("127.0.0.2");
+  ASSERT_FALSE(second->connect());
+  auto third = from("127.0.0.2");
+  ASSERT_TRUE(third->get("/third"));
+  EXPECT_TRUE(first->wait_closed());
+  EXPECT_EQ(server_->stats().client_cap, 1u);
+  EXPECT_EQ(server_->stats().evicted, 0u);
+  EXPECT_TRUE(other->get("/other"));
+  EXPECT_TRUE(second->get("/second"));
+}
+
+TEST_F(HttpServerTest, AnIpv6ClientIsCappedToo) {
+  HttpServerLimits limits = small_limits();
+  limits.max_connections_per_client = 1;
+  server_ = std::make_unique<HttpServer>(
+      io_, "test", [this](const HttpRequest& req) { return handle(req); }, limits);
+  at_ = server_->listen({asio::ip::address_v6::loopback(), 0});
+  Client first = client();
+  ASSERT_FALSE(first.connect());
+  Client second = client();  // ::1 again (prefix_key_test pins the /64)
+  ASSERT_TRUE(second.get("/second"));
+  EXPECT_TRUE(first.wait_closed());
+  EXPECT_EQ(server_->stats().client_cap, 1u);
+}
+
+TEST_F(HttpServerTest, NewLimitsApplyToTheNextConnection) {
+  HttpServerLimits limits = small_limits();
+  limits.max_connections_per_client = 0;
+  start(limits);
+  Client a = client();
+  ASSERT_FALSE(a.connect());
+  Client b = client();
+  ASSERT_FALSE(b.connect());
+  ASSERT_TRUE(run_until([&] { return server_->stats().connections == 2; }));
+  limits.max_connections = 1;
+  server_->set_limits(limits);
+  Client c = client();
+  ASSERT_TRUE(c.get("/c"));  // both older ones make room, stalest first
+  EXPECT_TRUE(a.wait_closed());
+  EXPECT_TRUE(b.wait_closed());
+  EXPECT_EQ(server_->stats().evicted, 2u);
 }
 
 TEST_F(HttpServerTest, RebindKeepsOpenConnectionsAndServesTheNewPort) {

@@ -219,7 +219,7 @@ TEST(KubeconfigTest, MissingKubeconfigFile) {
   TempDir dir;
   AccessResult r = load_kubeconfig(dir.path() + "/absent");
   EXPECT_FALSE(r.access.has_value());
-  EXPECT_NE(r.error.find("absent: cannot read"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("absent: cannot open"), std::string::npos) << r.error;
 }
 
 TEST(KubeconfigTest, BadBase64) {
