@@ -49,6 +49,7 @@ struct TcpKeepalive {
   Duration idle{300'000};
   Duration interval{30'000};
   uint32_t probes = 3;
+  bool operator==(const TcpKeepalive&) const = default;
 };
 
 struct FileSource {

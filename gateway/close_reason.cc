@@ -30,12 +30,16 @@ const char* to_string(CloseReason reason) {
       return "connect_failed";
     case CloseReason::kIdleTimeout:
       return "idle_timeout";
+    case CloseReason::kHalfClosedTimeout:
+      return "half_closed_timeout";
     case CloseReason::kClientReset:
       return "client_reset";
     case CloseReason::kUpstreamReset:
       return "upstream_reset";
     case CloseReason::kOverCapacity:
       return "over_capacity";
+    case CloseReason::kOverClientLimit:
+      return "over_client_limit";
     case CloseReason::kNoDescriptors:
       return "no_descriptors";
     case CloseReason::kDrainTimeout:
@@ -50,12 +54,16 @@ const char* to_string(CloseReason reason) {
 
 const std::array<CloseReason, kCloseReasonCount>& all_close_reasons() {
   static constexpr std::array<CloseReason, kCloseReasonCount> kAll = {
-      CloseReason::kCompleted,      CloseReason::kNotTls,        CloseReason::kHelloMalformed,
-      CloseReason::kHelloTooLarge,  CloseReason::kHelloTimeout,  CloseReason::kClientClosedEarly,
-      CloseReason::kNoSni,          CloseReason::kBadSni,        CloseReason::kAlpnMissing,
-      CloseReason::kUnknownService, CloseReason::kNoEndpoint,    CloseReason::kConnectFailed,
-      CloseReason::kIdleTimeout,    CloseReason::kClientReset,   CloseReason::kUpstreamReset,
-      CloseReason::kOverCapacity,   CloseReason::kNoDescriptors, CloseReason::kDrainTimeout,
+      CloseReason::kCompleted,      CloseReason::kNotTls,
+      CloseReason::kHelloMalformed, CloseReason::kHelloTooLarge,
+      CloseReason::kHelloTimeout,   CloseReason::kClientClosedEarly,
+      CloseReason::kNoSni,          CloseReason::kBadSni,
+      CloseReason::kAlpnMissing,    CloseReason::kUnknownService,
+      CloseReason::kNoEndpoint,     CloseReason::kConnectFailed,
+      CloseReason::kIdleTimeout,    CloseReason::kHalfClosedTimeout,
+      CloseReason::kClientReset,    CloseReason::kUpstreamReset,
+      CloseReason::kOverCapacity,   CloseReason::kOverClientLimit,
+      CloseReason::kNoDescriptors,  CloseReason::kDrainTimeout,
       CloseReason::kShutdown,       CloseReason::kInternalError,
   };
   return kAll;

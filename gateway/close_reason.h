@@ -21,9 +21,11 @@ enum class CloseReason : uint8_t {
   kNoEndpoint,         // the route has no usable endpoint
   kConnectFailed,      // every endpoint tried failed or timed out
   kIdleTimeout,        // no bytes either way within timeouts.idle
+  kHalfClosedTimeout,  // one side had finished, the other moved no byte within timeouts.half_closed
   kClientReset,        // read/write error on the client side while relaying
   kUpstreamReset,      // read/write error on the upstream side while relaying
   kOverCapacity,       // limits.max_connections reached at accept
+  kOverClientLimit,    // limits.max_connections_per_client reached for this client at accept
   kNoDescriptors,      // this process is out of file descriptors (not the endpoint's fault)
   kDrainTimeout,       // still open when the drain window after SIGTERM ended: cut
   kShutdown,           // the gateway stopped

@@ -7,6 +7,8 @@
 #include <system_error>
 #include <thread>
 
+#include "gateway/descriptor_budget.h"
+
 namespace meshgate::gateway {
 std::size_t workers_for(const config::Config& config) {
   if (config.workers > 0) return config.workers;
@@ -44,13 +46,31 @@ RouteOptions route_options(const config::Config& config) {
   return {config.network, config.cluster_domain, config.passthrough.require_mtls_endpoints};
 }
 
+namespace {
+
+// The data path's descriptor budget for `config`, said in the log.
+uint64_t planned_budget(const config::Config& config) {
+  const DescriptorPlan plan = plan_descriptors(config, workers_for(config), descriptor_limit());
+  const uint64_t connections = plan.budget / Admission::kDescriptorsPerConnection;
+  if (connections < config.limits.max_connections) {
+    spdlog::warn("{}; connections past that are refused as no_descriptors",
+                 describe(plan, config.limits.max_connections));
+  } else {
+    spdlog::info("{}", describe(plan, config.limits.max_connections));
+  }
+  return plan.budget;
+}
+
+}  // namespace
+
 Gateway::Gateway(ConfigPtr config, discovery::Registry& registry, AccessLogPtr access_log)
     : config_(std::move(config)),
       publisher_(std::make_shared<RoutePublisher>(route_options(*config_))),
-      limit_(config_->limits.max_connections) {
+      admission_(config_->limits.max_connections, config_->limits.max_connections_per_client,
+                 planned_budget(*config_)) {
   std::vector<Worker*> workers;
   for (std::size_t i = 0; i < workers_for(*config_); ++i) {
-    workers_.push_back(std::make_unique<Worker>(config_, limit_));
+    workers_.push_back(std::make_unique<Worker>(config_, admission_));
     workers_.back()->set_config(config_, access_log);
     workers.push_back(workers_.back().get());
   }
@@ -71,12 +91,12 @@ asio::ip::tcp::endpoint Gateway::bind(ListenerKind kind, const config::Listener&
   const bool same_port = started_ && at.port == bound_[index_of(kind)].port();
   if (at.port != 0 && !same_port) ensure_port_free(wanted);
   // The first worker may bind port 0; the others join the port it got.
-  acceptors.push_back(open_acceptor(workers_.front()->io(), wanted));
+  acceptors.push_back(open_acceptor(workers_.front()->io(), wanted, config_->tcp_keepalive));
   boost::system::error_code ec;
   const asio::ip::tcp::endpoint bound = acceptors.front().local_endpoint(ec);
   if (ec) throw std::system_error(ec, "cannot read the address of a new listener");
   for (std::size_t i = 1; i < workers_.size(); ++i)
-    acceptors.push_back(open_acceptor(workers_[i]->io(), bound));
+    acceptors.push_back(open_acceptor(workers_[i]->io(), bound, config_->tcp_keepalive));
   return bound;
 }
 
@@ -126,7 +146,11 @@ void Gateway::reconfigure(ConfigPtr config, AccessLogPtr log) {
   }
   for (auto& worker : workers_)
     worker->set_config(config, log);
-  limit_.set_max(config->limits.max_connections);
+  admission_.set_limits(config->limits.max_connections, config->limits.max_connections_per_client);
+  if (reserved_descriptors(*config, workers_.size()) !=
+      reserved_descriptors(*config_, workers_.size())) {
+    admission_.set_descriptor_budget(planned_budget(*config));
+  }
   publisher_->set_options(route_options(*config));
   config_ = std::move(config);
 }

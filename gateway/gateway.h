@@ -60,7 +60,11 @@ class Gateway {
   // The newest routes handed to the workers (not a data-path call).
   RoutesPtr routes() const { return publisher_->latest(); }
   RoutePublisher& publisher() { return *publisher_; }
-  uint32_t open_connections() const { return limit_.open(); }
+  uint32_t open_connections() const { return admission_.open(); }
+  // Thread-safe: the descriptor budget and what the data path holds of it.
+  uint64_t descriptor_budget() const { return admission_.descriptor_budget(); }
+  uint64_t descriptors_in_use() const { return admission_.descriptors_in_use(); }
+  uint64_t effective_max_connections() const { return admission_.effective_max_connections(); }
   // Thread-safe. The oldest registry snapshot version any worker routes with.
   uint64_t applied_snapshot() const;
   std::size_t worker_count() const { return workers_.size(); }
@@ -72,7 +76,7 @@ class Gateway {
 
   ConfigPtr config_;
   std::shared_ptr<RoutePublisher> publisher_;  // shared with the registry subscription
-  ConnectionLimit limit_;
+  Admission admission_;                        // connections, per client, descriptors
   std::vector<std::unique_ptr<Worker>> workers_;
   mutable std::mutex bound_mutex_;  // guards bound_ against readers on other threads
   std::array<asio::ip::tcp::endpoint, kListenerKindCount> bound_;

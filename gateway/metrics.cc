@@ -82,6 +82,10 @@ void write_upstreams(PrometheusWriter& out, const MetricsInput& in) {
   per_listener(out, "meshgate_upstream_connect_failures_total", Type::kCounter,
                "Upstream connects that failed or timed out.", in,
                [](const StatsSnapshot& s) { return s.connect_failures; });
+  per_listener(out, "meshgate_upstream_first_byte_timeouts_total", Type::kCounter,
+               "Upstream connects that got no byte back within timeouts.upstream_first_byte after "
+               "the ClientHello (counted as connect failures too).",
+               in, [](const StatsSnapshot& s) { return s.first_byte_timeouts; });
   out.family("meshgate_upstream_connect_duration_seconds", Type::kHistogram,
              "Time to connect an upstream, successful connects only.");
   for (ListenerKind kind : kAllListenerKinds) {

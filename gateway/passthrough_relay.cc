@@ -144,9 +144,13 @@ void PassthroughSession::end_flow(Direction direction) {
     // Both ends have sent their FIN and read everything: close() sends ours.
     return stop(CloseReason::kCompleted);
   }
-  // Half-close: carry the FIN across; the other direction keeps flowing.
+  // Half-close: carry the FIN across; the other direction keeps flowing,
+  // but no longer than timeouts.half_closed without a byte: a peer that
+  // never closes its side (or vanished) must not hold the connection for
+  // the whole idle timeout.
   error_code ec;
   sink(direction).shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  set_deadline(std::min(deadline_, Clock::now() + idle_bound()));
 }
 
 }  // namespace meshgate::gateway

@@ -12,16 +12,8 @@ namespace {
 
 using boost::system::error_code;
 
-constexpr std::size_t kMaxConnectAttempts = 16;
 // SO_LINGER with a zero timeout: close() sends RST instead of FIN.
 const asio::socket_base::linger kAbortiveClose(true, 0);
-
-// The process, not the endpoint, is out of resources: trying another
-// endpoint cannot help, and the endpoint must not be blamed.
-bool local_exhaustion(const error_code& ec) {
-  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-         ec == asio::error::no_memory;
-}
 
 CloseReason reason_for(sni::ParseStatus status) {
   switch (status) {
@@ -32,10 +24,6 @@ CloseReason reason_for(sni::ParseStatus status) {
     default:
       return CloseReason::kHelloMalformed;
   }
-}
-
-error_code last_error() {
-  return error_code(errno, asio::error::get_system_category());
 }
 
 bool has_istio_alpn(const sni::ClientHello& hello) {
@@ -49,16 +37,17 @@ bool has_istio_alpn(const sni::ClientHello& hello) {
 
 PassthroughSession::PassthroughSession(asio::ip::tcp::socket client,
                                        const asio::ip::tcp::endpoint& peer, WorkerContext& ctx,
-                                       ListenerKind kind)
+                                       ListenerKind kind, AdmissionTicket ticket)
     : ctx_(ctx),
       kind_(kind),
+      ticket_(std::move(ticket)),
       config_(ctx.config),
       stats_(ctx.stats_for(kind)),
       routes_(ctx.routes),
       client_(std::move(client)),
       upstream_(client_.get_executor()),
       timer_(client_.get_executor()),
-      hello_(kind == ListenerKind::kPassthrough ? config_->limits.max_client_hello_bytes : 0),
+      hello_(config_->limits.max_client_hello_bytes),
       peer_(peer) {}
 
 void PassthroughSession::start() {
@@ -116,7 +105,7 @@ void PassthroughSession::account_close(CloseReason reason) {
   stats_.active.sub();
   stats_.closed_by(reason).add();
   if (route_stats_ != nullptr) route_stats_->active.sub();
-  ctx_.limit.release();
+  ticket_.reset();
   if (upstream_open_) ctx_.balancer.on_close(endpoint_);
   if (reason != CloseReason::kCompleted) {
     spdlog::debug("{}: closed sni='{}' reason={}", to_string(kind_), sni_, to_string(reason));
@@ -140,59 +129,52 @@ void PassthroughSession::write_access_log(CloseReason reason) {
 }
 
 asio::awaitable<void> PassthroughSession::run() {
-  if (kind_ == ListenerKind::kPassthrough) {
-    const CloseReason hello = co_await read_client_hello();
-    if (stopped_) co_return;
-    if (hello != CloseReason::kCompleted) co_return stop(hello);
-    stats_.hellos_parsed.add();
-  }
+  // GCC 12 mishandles co_await inside a condition: each result is a statement of its own.
+  Step end = co_await read_client_hello();
   const Cluster* cluster = nullptr;
-  CloseReason reason = route(cluster);
-  if (reason != CloseReason::kCompleted) co_return stop(reason);
-
-  phase_ = Phase::kConnect;
-  reason = co_await connect_upstream(*cluster);
-  if (stopped_) co_return;
-  if (reason != CloseReason::kCompleted) co_return stop(reason);
+  if (!end) end = route(cluster);
+  if (!end) end = co_await connect_upstream(*cluster);
+  if (end) co_return stop(*end);
 
   phase_ = Phase::kRelay;
   set_deadline(Clock::now() + config_->timeouts.idle);
-  const auto hello = hello_.buffered().subspan(hello_sent_);  // connect may have sent some
-  if (!hello.empty()) {
-    error_code ec;
-    co_await asio::async_write(upstream_, asio::buffer(hello.data(), hello.size()),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    if (stopped_) co_return;
-    if (ec) co_return stop(CloseReason::kUpstreamReset);
-    count_bytes(Direction::kFromClient, hello.size());
-  }
   hello_ = sni::ClientHelloParser(0);  // the hello is replayed: free its buffer
-
   start_relay();
 }
 
-asio::awaitable<CloseReason> PassthroughSession::read_client_hello() {
+// On 15443 a whole ClientHello, or why not. On the istiod ports the first
+// bytes, whatever they are: read whole while they are a ClientHello (so a
+// silent endpoint can be retried), relayed as they come otherwise.
+asio::awaitable<PassthroughSession::Step> PassthroughSession::read_client_hello() {
+  const bool passthrough = kind_ == ListenerKind::kPassthrough;
   for (;;) {
     error_code ec;
     const auto area = hello_.write_area();
-    if (area.empty()) co_return CloseReason::kHelloTooLarge;  // parser reports it first
+    if (area.empty()) {
+      if (passthrough) co_return CloseReason::kHelloTooLarge;  // the parser reports it first
+      co_return std::nullopt;
+    }
     const std::size_t n = co_await client_.async_read_some(
         asio::buffer(area.data(), area.size()), asio::redirect_error(asio::use_awaitable, ec));
     if (stopped_) co_return CloseReason::kShutdown;
     if (ec) co_return CloseReason::kClientClosedEarly;
     const sni::ParseResult result = hello_.commit(n);
     if (result.status == sni::ParseStatus::kNeedMore) continue;
-    if (result.status == sni::ParseStatus::kDone) co_return CloseReason::kCompleted;
+    if (result.status == sni::ParseStatus::kDone) {
+      hello_complete_ = true;
+      stats_.hellos_parsed.add();
+      co_return std::nullopt;
+    }
+    if (!passthrough) co_return std::nullopt;  // not a ClientHello: relayed as it is
     spdlog::debug("passthrough: ClientHello rejected: {} ({})", to_string(result.status),
                   result.detail);
     co_return reason_for(result.status);
   }
 }
 
-CloseReason PassthroughSession::route(const Cluster*& cluster) {
+PassthroughSession::Step PassthroughSession::route(const Cluster*& cluster) {
   if (kind_ == ListenerKind::kPassthrough) {
-    const CloseReason reason = route_by_sni(cluster);
-    if (reason != CloseReason::kCompleted) return reason;
+    if (Step end = route_by_sni(cluster)) return end;
   } else {
     cluster = routes_->upstream(kind_).get();
     if (cluster == nullptr) return CloseReason::kUnknownService;
@@ -201,10 +183,11 @@ CloseReason PassthroughSession::route(const Cluster*& cluster) {
   route_stats_ = &ctx_.route_stats.get(cluster->name);
   route_stats_->opened.add();
   route_stats_->active.add();
-  return cluster->endpoints.empty() ? CloseReason::kNoEndpoint : CloseReason::kCompleted;
+  if (cluster->endpoints.empty()) return CloseReason::kNoEndpoint;
+  return std::nullopt;
 }
 
-CloseReason PassthroughSession::route_by_sni(const Cluster*& cluster) {
+PassthroughSession::Step PassthroughSession::route_by_sni(const Cluster*& cluster) {
   const sni::ClientHello& hello = hello_.hello();
   if (!hello.has_server_name) return CloseReason::kNoSni;
   sni_ = hello.server_name;
@@ -220,93 +203,7 @@ CloseReason PassthroughSession::route_by_sni(const Cluster*& cluster) {
     return lookup.reason;
   }
   cluster = lookup.cluster;
-  return CloseReason::kCompleted;
-}
-
-asio::awaitable<CloseReason> PassthroughSession::connect_upstream(const Cluster& cluster) {
-  std::array<std::size_t, kMaxConnectAttempts> tried{};
-  const std::size_t attempts =
-      std::min<std::size_t>(config_->passthrough.connect_attempts, kMaxConnectAttempts);
-  for (std::size_t n = 0; n < attempts; ++n) {
-    const Clock::time_point begun = Clock::now();
-    const auto index =
-        ctx_.balancer.pick(cluster, routes_->version, {tried.data(), n}, &ctx_.outliers, begun);
-    if (!index) break;
-    tried[n] = *index;
-    const asio::ip::tcp::endpoint& target = cluster.endpoints[*index].address;
-    stats_.connect_attempts.add();
-    upstream_ = asio::ip::tcp::socket(client_.get_executor());
-    set_deadline(begun + config_->timeouts.connect);
-    error_code ec = co_await connect_to(target);
-    if (stopped_) co_return CloseReason::kShutdown;
-    // The deadline may have closed the socket just as the connect completed.
-    if (!ec && !upstream_.is_open()) ec = asio::error::timed_out;
-    if (!ec) {
-      stats_.connect_latency.observe(Clock::now() - begun);
-      endpoint_ = target;
-      upstream_open_ = true;
-      ctx_.balancer.on_open(target);
-      ctx_.outliers.on_connect_success(target);
-      if (hello_sent_ > 0) count_bytes(Direction::kFromClient, hello_sent_);
-      co_return CloseReason::kCompleted;
-    }
-    if (local_exhaustion(ec)) co_return CloseReason::kNoDescriptors;
-    on_connect_failure(cluster, target, ec);
-  }
-  co_return CloseReason::kConnectFailed;
-}
-
-// One connect attempt. A connection that has a ClientHello to replay sends
-// it right after connect() instead of first waiting to be told the
-// handshake is done: on a nearby endpoint it usually is, and then the wait,
-// its wake-up and the poll and getsockopt that confirm it are saved. Until
-// the handshake completes, send() answers EAGAIN and the attempt waits as
-// usual; a refused connect answers its error either way.
-asio::awaitable<error_code> PassthroughSession::connect_to(const asio::ip::tcp::endpoint& target) {
-  error_code ec;
-  upstream_.open(target.protocol(), ec);
-  if (!ec) upstream_.native_non_blocking(true, ec);
-  if (!ec) upstream_.set_option(asio::ip::tcp::no_delay(true), ec);
-  if (ec) co_return ec;
-  const int fd = upstream_.native_handle();
-  if (::connect(fd, target.data(), static_cast<socklen_t>(target.size())) != 0 &&
-      errno != EINPROGRESS) {
-    co_return last_error();
-  }
-  hello_sent_ = 0;
-  const auto hello = hello_.buffered();
-  if (!hello.empty()) {
-    const ssize_t n = ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
-    if (n >= 0) {
-      hello_sent_ = static_cast<std::size_t>(n);
-      co_return error_code();
-    }
-    if (errno != EAGAIN && errno != EWOULDBLOCK) co_return last_error();
-  }
-  co_await upstream_.async_wait(asio::socket_base::wait_write,
-                                asio::redirect_error(asio::use_awaitable, ec));
-  if (ec || !upstream_.is_open()) co_return ec ? ec : asio::error::timed_out;
-  int error = 0;
-  socklen_t size = sizeof error;
-  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) co_return last_error();
-  co_return error_code(error, asio::error::get_system_category());
-}
-
-void PassthroughSession::on_connect_failure(const Cluster& cluster,
-                                            const asio::ip::tcp::endpoint& target,
-                                            const error_code& ec) {
-  stats_.connect_failures.add();
-  spdlog::debug("{}: connect to {}:{} for {} failed: {}", to_string(kind_),
-                target.address().to_string(), target.port(), cluster.name, ec.message());
-  std::vector<asio::ip::tcp::endpoint> members;
-  members.reserve(cluster.endpoints.size());
-  for (const UpstreamEndpoint& endpoint : cluster.endpoints)
-    members.push_back(endpoint.address);
-  if (ctx_.outliers.on_connect_failure(target, members, Clock::now())) {
-    stats_.ejections.add();
-    spdlog::warn("{}: endpoint {}:{} of {} ejected after consecutive connect failures",
-                 to_string(kind_), target.address().to_string(), target.port(), cluster.name);
-  }
+  return std::nullopt;
 }
 
 void PassthroughSession::count_bytes(Direction direction, std::size_t n) {
@@ -334,7 +231,8 @@ void PassthroughSession::on_deadline() {
   switch (phase_) {
     case Phase::kHello:
       return stop(CloseReason::kHelloTimeout);
-    case Phase::kConnect: {
+    case Phase::kConnect:
+    case Phase::kFirstByte: {
       // Abort this attempt only; connect_upstream() moves on to another endpoint.
       deadline_ = Clock::time_point::max();
       error_code ec;
@@ -342,14 +240,23 @@ void PassthroughSession::on_deadline() {
       return;
     }
     case Phase::kRelay:
-      return stop(CloseReason::kIdleTimeout);
+      return stop(flows_running_ < 2 ? CloseReason::kHalfClosedTimeout : CloseReason::kIdleTimeout);
   }
+}
+
+// How long the relay may go without a byte: timeouts.idle, or once one
+// direction has finished, timeouts.half_closed when that is shorter.
+PassthroughSession::Clock::duration PassthroughSession::idle_bound() const {
+  const Clock::duration idle = config_->timeouts.idle;
+  const Clock::duration half_closed = config_->timeouts.half_closed;
+  if (flows_running_ < 2 && half_closed.count() > 0) return std::min(idle, half_closed);
+  return idle;
 }
 
 void PassthroughSession::extend_idle_deadline() {
   // Only ever later than the armed deadline: the watchdog wakes at the old
   // one, sees it moved and sleeps again, so no timer is touched per read.
-  deadline_ = Clock::now() + config_->timeouts.idle;
+  deadline_ = Clock::now() + idle_bound();
 }
 
 void PassthroughSession::set_deadline(Clock::time_point deadline) {

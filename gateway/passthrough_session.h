@@ -1,17 +1,22 @@
 // One client connection on a TCP listener, from accept to close. On 15443:
 // read the ClientHello under its timeout and route by SNI; on the istiod
-// ports: take the listener's upstream, whatever the client sends. Then
-// connect an endpoint (trying others on failure, skipping ejected ones),
-// replay what was read, and relay both ways with half-close and an idle
-// timeout. The session owns both sockets; a worker owns the session set and
-// stops them all on shutdown. Nothing here throws.
+// ports: wait for the client's first bytes (a ClientHello, read whole when
+// it is one) and take the listener's upstream, whatever the client sends.
+// Then connect an endpoint and replay what was read; with a whole ClientHello
+// held, an endpoint that sends nothing back in time counts as failed and the
+// next one gets the same hello (skipping ejected ones). Then relay both ways
+// with half-close, a bound on half-closed time and an idle timeout. The
+// session owns both sockets; a worker owns the session set and stops them
+// all on shutdown. Nothing here throws.
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "gateway/admission.h"
 #include "gateway/asio.h"
 #include "gateway/close_reason.h"
 #include "gateway/listener_kind.h"
@@ -25,10 +30,10 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
  public:
   using Clock = std::chrono::steady_clock;
 
-  // The caller has taken a slot from ctx.limit for this connection; `peer`
-  // is the client's address as accept() returned it.
+  // The caller has taken this connection's slot (ctx.admission); `peer` is
+  // the client's address as accept() returned it.
   PassthroughSession(asio::ip::tcp::socket client, const asio::ip::tcp::endpoint& peer,
-                     WorkerContext& ctx, ListenerKind kind);
+                     WorkerContext& ctx, ListenerKind kind, AdmissionTicket ticket);
   ~PassthroughSession();
   PassthroughSession(const PassthroughSession&) = delete;
   PassthroughSession& operator=(const PassthroughSession&) = delete;
@@ -39,15 +44,28 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   void stop(CloseReason reason);
 
  private:
-  enum class Phase { kHello, kConnect, kRelay };
+  enum class Phase { kHello, kConnect, kFirstByte, kRelay };
   enum class Direction { kFromClient, kFromUpstream };
+  // What one try of one endpoint came to (passthrough_connect.cc).
+  enum class Attempt { kReady, kFailed, kNoDescriptors, kStopped };
+  // A step's result: nothing to go on, else why the connection ends.
+  using Step = std::optional<CloseReason>;
 
   asio::awaitable<void> run();
-  asio::awaitable<CloseReason> read_client_hello();
-  CloseReason route(const Cluster*& cluster);
-  CloseReason route_by_sni(const Cluster*& cluster);
-  asio::awaitable<CloseReason> connect_upstream(const Cluster& cluster);
+  asio::awaitable<Step> read_client_hello();
+  Step route(const Cluster*& cluster);
+  Step route_by_sni(const Cluster*& cluster);
+  // Connecting (passthrough_connect.cc).
+  asio::awaitable<Step> connect_upstream(const Cluster& cluster);
+  asio::awaitable<Attempt> try_endpoint(const asio::ip::tcp::endpoint& target,
+                                        Clock::time_point begun, boost::system::error_code& error);
   asio::awaitable<boost::system::error_code> connect_to(const asio::ip::tcp::endpoint& target);
+  asio::awaitable<boost::system::error_code> send_rest_of_hello();
+  asio::awaitable<Attempt> first_byte_arrived(boost::system::error_code& error);
+  enum class Passed { kWaitAgain, kRelayNow, kUpstreamFailed, kStopped };
+  asio::awaitable<Passed> pass_on_client_bytes(boost::system::error_code& error);
+  void set_keepalive(asio::ip::tcp::socket& socket);
+  void on_connected(const asio::ip::tcp::endpoint& target);
   void on_connect_failure(const Cluster& cluster, const asio::ip::tcp::endpoint& target,
                           const boost::system::error_code& ec);
   // The relay (passthrough_relay.cc: both paths' common part and copying).
@@ -85,6 +103,7 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   // the deadline moves earlier; relay activity only extends it.
   void set_deadline(Clock::time_point deadline);
   void extend_idle_deadline();
+  Clock::duration idle_bound() const;
   void spawn(asio::awaitable<void> task);
   void count_bytes(Direction direction, std::size_t n);
   void account_close(CloseReason reason);
@@ -92,6 +111,7 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
 
   WorkerContext& ctx_;
   const ListenerKind kind_;
+  AdmissionTicket ticket_;  // given back when the session stops
   const ConfigPtr config_;  // as of accept: a reload applies to new connections
   PassthroughStats& stats_;
   RoutesPtr routes_;                   // what this connection routed with
@@ -106,8 +126,9 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   const std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
   Phase phase_ = Phase::kHello;
   bool stopped_ = false;
-  bool upstream_open_ = false;  // counted in the balancer
-  int flows_running_ = 0;
+  bool upstream_open_ = false;   // counted in the balancer
+  bool hello_complete_ = false;  // a whole ClientHello is held: an endpoint may be retried
+  int flows_running_ = 0;        // 1 once half-closed: timeouts.half_closed applies
   // Per direction (index_of): how it relays, the bytes the other side could
   // not take yet (copying), the pipe lent while bytes are in flight and how
   // many it holds (splicing).

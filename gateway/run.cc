@@ -28,21 +28,15 @@ std::shared_ptr<const config::Config> load(const std::string& file) {
   return result.config;
 }
 
-// Each connection holds two descriptors. Take the hard limit, and say so
-// when even that cannot hold limits.max_connections.
-void raise_descriptor_limit(const config::Config& config) {
+// Each connection holds two descriptors (and a splice pipe two more while it
+// moves bytes): take the hard limit. The gateway plans its budget from what
+// this leaves (gateway/descriptor_budget.h) and logs it.
+void raise_descriptor_limit() {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
   if (limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
-  }
-  const rlim_t wanted = 2 * rlim_t{config.limits.max_connections} + 64;
-  if (limit.rlim_cur < wanted) {
-    spdlog::warn(
-        "descriptor limit {} is below the {} that limits.max_connections {} needs; "
-        "connections past it fail as no_descriptors",
-        limit.rlim_cur, wanted, config.limits.max_connections);
   }
 }
 
@@ -51,7 +45,7 @@ void raise_descriptor_limit(const config::Config& config) {
 int run_gateway(const std::string& config_file) {
   const auto config = load(config_file);
   if (!config) return 1;
-  raise_descriptor_limit(*config);
+  raise_descriptor_limit();
   std::unique_ptr<App> app;
   try {
     app = std::make_unique<App>(config, config_file);

@@ -16,6 +16,7 @@ StatsSnapshot& StatsSnapshot::operator+=(const StatsSnapshot& other) {
   hellos_parsed += other.hellos_parsed;
   connect_attempts += other.connect_attempts;
   connect_failures += other.connect_failures;
+  first_byte_timeouts += other.first_byte_timeouts;
   ejections += other.ejections;
   bytes_from_client += other.bytes_from_client;
   bytes_from_upstream += other.bytes_from_upstream;
@@ -34,6 +35,7 @@ StatsSnapshot snapshot_of(const PassthroughStats& stats) {
   out.hellos_parsed = stats.hellos_parsed.get();
   out.connect_attempts = stats.connect_attempts.get();
   out.connect_failures = stats.connect_failures.get();
+  out.first_byte_timeouts = stats.first_byte_timeouts.get();
   out.ejections = stats.ejections.get();
   out.bytes_from_client = stats.bytes_from_client.get();
   out.bytes_from_upstream = stats.bytes_from_upstream.get();

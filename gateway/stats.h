@@ -28,6 +28,7 @@ struct PassthroughStats {
   Counter hellos_parsed;             // complete ClientHellos (passthrough only)
   Counter connect_attempts;          // upstream connects started
   Counter connect_failures;          // upstream connects that failed or timed out
+  Counter first_byte_timeouts;       // of those: connected, but no byte back after the hello
   Counter ejections;                 // endpoints ejected after consecutive connect failures
   Counter bytes_from_client;         // relayed client -> upstream (ClientHello included)
   Counter bytes_from_upstream;       // relayed upstream -> client
@@ -45,6 +46,7 @@ struct StatsSnapshot {
   uint64_t hellos_parsed = 0;
   uint64_t connect_attempts = 0;
   uint64_t connect_failures = 0;
+  uint64_t first_byte_timeouts = 0;
   uint64_t ejections = 0;
   uint64_t bytes_from_client = 0;
   uint64_t bytes_from_upstream = 0;

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <csignal>
 #include <system_error>
 #include <vector>
@@ -37,7 +41,8 @@ void ensure_port_free(const asio::ip::tcp::endpoint& at) {
   if (ec) throw cannot_listen(ec, at);
 }
 
-asio::ip::tcp::acceptor open_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& at) {
+asio::ip::tcp::acceptor open_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& at,
+                                      const config::TcpKeepalive& keepalive) {
   asio::ip::tcp::acceptor acceptor(io);
   error_code ec;
   acceptor.open(at.protocol(), ec);
@@ -46,10 +51,28 @@ asio::ip::tcp::acceptor open_acceptor(asio::io_context& io, const asio::ip::tcp:
   if (!ec) acceptor.bind(at, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw cannot_listen(ec, at);
+  set_listener_keepalive(acceptor, keepalive);
   return acceptor;
 }
 
-Worker::Worker(ConfigPtr config, ConnectionLimit& limit) : ctx_(std::move(config), limit) {
+void set_listener_keepalive(asio::ip::tcp::acceptor& acceptor,
+                            const config::TcpKeepalive& keepalive) {
+  const int fd = acceptor.native_handle();
+  const int on = keepalive.enabled ? 1 : 0;
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  if (!keepalive.enabled) return;
+  const auto seconds = [](std::chrono::milliseconds d) {
+    return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+  };
+  const int idle = seconds(keepalive.idle);
+  const int interval = seconds(keepalive.interval);
+  const int probes = static_cast<int>(keepalive.probes);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+}
+
+Worker::Worker(ConfigPtr config, Admission& admission) : ctx_(std::move(config), admission) {
   // splice(2) into a socket whose peer has gone raises SIGPIPE (it has no
   // MSG_NOSIGNAL); the relay handles EPIPE itself, so the signal must not
   // end the process. Process-wide and idempotent.
@@ -103,6 +126,11 @@ void Worker::set_routes(RoutesPtr routes) {
 
 void Worker::set_config(ConfigPtr config, AccessLogPtr log) {
   asio::post(io_, [this, config = std::move(config), log = std::move(log)]() mutable {
+    if (config->tcp_keepalive != ctx_.config->tcp_keepalive) {
+      for (Slot& slot : slots_) {
+        if (slot.acceptor.is_open()) set_listener_keepalive(slot.acceptor, config->tcp_keepalive);
+      }
+    }
     ctx_.balancer.set_policy(config->passthrough.load_balancing);
     ctx_.outliers.set_settings(config->outlier);
     ctx_.pipes.set_pipe_bytes(config->limits.buffer_bytes);
@@ -172,23 +200,37 @@ asio::awaitable<void> Worker::accept_loop(ListenerKind kind, uint64_t generation
 
 void Worker::accept(ListenerKind kind, asio::ip::tcp::socket socket,
                     const asio::ip::tcp::endpoint& peer) {
-  PassthroughStats& stats = ctx_.stats_for(kind);
-  if (!ctx_.limit.try_acquire()) {
-    stats.accepted.add();
-    stats.closed_by(CloseReason::kOverCapacity).add();
-    error_code ec;
-    socket.close(ec);
-    return;
-  }
+  CloseReason refusal = CloseReason::kOverCapacity;
+  AdmissionTicket ticket = ctx_.admission.admit(peer.address(), &refusal);
+  if (!ticket.valid()) return refuse(kind, std::move(socket), peer, refusal);
   // Only memory exhaustion can throw here; it must neither end the accept
-  // loop (leaving this worker's backlog unserved) nor leak the slot.
+  // loop (leaving this worker's backlog unserved) nor leak the slot (the
+  // ticket gives it back).
   try {
-    std::make_shared<PassthroughSession>(std::move(socket), peer, ctx_, kind)->start();
+    std::make_shared<PassthroughSession>(std::move(socket), peer, ctx_, kind, std::move(ticket))
+        ->start();
   } catch (const std::exception& e) {
     spdlog::error("{}: cannot start a session: {}", to_string(kind), e.what());
-    stats.closed_by(CloseReason::kInternalError).add();
-    ctx_.limit.release();
+    ctx_.stats_for(kind).closed_by(CloseReason::kInternalError).add();
   }
+}
+
+// Closed at once, counted, logged (rate-limited) and given its access-log line.
+void Worker::refuse(ListenerKind kind, asio::ip::tcp::socket socket,
+                    const asio::ip::tcp::endpoint& peer, CloseReason reason) {
+  PassthroughStats& stats = ctx_.stats_for(kind);
+  stats.accepted.add();
+  stats.closed_by(reason).add();
+  error_code ec;
+  socket.close(ec);
+  refusals_.note(kind, reason, RefusalLog::Clock::now());
+  if (!ctx_.access_log) return;
+  AccessRecord record;
+  record.start = std::chrono::system_clock::now();
+  record.client = peer;
+  record.listener = to_string(kind);
+  record.reason = to_string(reason);
+  ctx_.access_log->write(record);
 }
 
 }  // namespace meshgate::gateway

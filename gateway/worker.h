@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "gateway/asio.h"
 #include "gateway/listener_kind.h"
+#include "gateway/refusal_log.h"
 #include "gateway/worker_context.h"
 
 namespace meshgate::gateway {
@@ -24,11 +25,17 @@ void ensure_port_free(const asio::ip::tcp::endpoint& at);
 
 // A listening SO_REUSEPORT acceptor on `io`, for Worker::adopt(). Any thread.
 // Throws std::system_error "cannot listen on ADDR:PORT" on failure.
-asio::ip::tcp::acceptor open_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& at);
+asio::ip::tcp::acceptor open_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& at,
+                                      const config::TcpKeepalive& keepalive);
+
+// TCP keepalive on a listening socket: Linux hands its settings to every
+// socket it accepts. Best effort.
+void set_listener_keepalive(asio::ip::tcp::acceptor& acceptor,
+                            const config::TcpKeepalive& keepalive);
 
 class Worker {
  public:
-  Worker(ConfigPtr config, ConnectionLimit& limit);
+  Worker(ConfigPtr config, Admission& admission);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -69,12 +76,15 @@ class Worker {
 
   asio::awaitable<void> accept_loop(ListenerKind kind, uint64_t generation);
   void accept(ListenerKind kind, asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& peer);
+  void refuse(ListenerKind kind, asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& peer,
+              CloseReason reason);
   void close_acceptors();
   void shut_down(CloseReason reason);
 
   asio::io_context io_{1};
   std::array<Slot, kListenerKindCount> slots_{Slot(io_), Slot(io_), Slot(io_)};
   WorkerContext ctx_;
+  RefusalLog refusals_;
   std::thread thread_;
   bool stopping_ = false;
   std::atomic<uint64_t> applied_snapshot_{0};

@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "gateway/access_log.h"
+#include "gateway/admission.h"
 #include "gateway/listener_kind.h"
 #include "gateway/load_balancer.h"
 #include "gateway/outlier.h"
@@ -24,38 +25,16 @@ namespace meshgate::gateway {
 
 class PassthroughSession;
 
-// Connections open across all workers and listeners, against
-// limits.max_connections (which a reload may change).
-class ConnectionLimit {
- public:
-  explicit ConnectionLimit(uint32_t max) : max_(max) {}
-  bool try_acquire() {
-    const uint32_t max = max_.load(std::memory_order_relaxed);
-    uint32_t open = open_.load(std::memory_order_relaxed);
-    do {
-      if (open >= max) return false;
-    } while (!open_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
-    return true;
-  }
-  void release() { open_.fetch_sub(1, std::memory_order_relaxed); }
-  void set_max(uint32_t max) { max_.store(max, std::memory_order_relaxed); }
-  uint32_t open() const { return open_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<uint32_t> max_;
-  std::atomic<uint32_t> open_{0};
-};
-
 using ConfigPtr = std::shared_ptr<const config::Config>;
 using AccessLogPtr = std::shared_ptr<AccessLog>;
 
 struct WorkerContext {
-  WorkerContext(ConfigPtr cfg, ConnectionLimit& connection_limit)
+  WorkerContext(ConfigPtr cfg, Admission& shared_admission)
       : config(std::move(cfg)),
-        limit(connection_limit),
+        admission(shared_admission),
         balancer(config->passthrough.load_balancing),
         outliers(config->outlier),
-        pipes(config->limits.buffer_bytes, kSparePipes) {}
+        pipes(config->limits.buffer_bytes, kSparePipes, &shared_admission) {}
 
   // Empty pipes a worker keeps for the next relay to borrow.
   static constexpr std::size_t kSparePipes = 64;
@@ -63,7 +42,7 @@ struct WorkerContext {
   ConfigPtr config;         // replaced on this thread by a reload; sessions keep theirs
   AccessLogPtr access_log;  // null: none
   RoutesPtr routes = std::make_shared<const Routes>();
-  ConnectionLimit& limit;
+  Admission& admission;  // shared by every worker
   LoadBalancer balancer;
   OutlierDetector outliers;
   std::array<PassthroughStats, kListenerKindCount> stats;

@@ -72,6 +72,11 @@ ParseResult ClientHelloParser::commit(std::size_t n) {
   return parse();
 }
 
+void ClientHelloParser::keep(std::size_t n) {
+  if (last_.status != ParseStatus::kDone) return;
+  size_ += std::min(n, buffer_.size() - size_);
+}
+
 ParseResult ClientHelloParser::feed(std::span<const uint8_t> bytes) {
   if (last_.status != ParseStatus::kNeedMore) return last_;
   std::size_t copied = 0;

@@ -60,6 +60,10 @@ class ClientHelloParser {
   std::span<uint8_t> write_area();
   // Accounts `n` bytes written into write_area() and parses.
   ParseResult commit(std::size_t n);
+  // After kDone: accounts `n` more bytes written into write_area(), kept
+  // with the rest for replay and not parsed (what a client sends while the
+  // gateway still tries endpoints). Ignored before kDone.
+  void keep(std::size_t n);
   // Copies `bytes` in and parses; for tests and callers without their own reads.
   // Bytes beyond the limit give kTooLarge.
   ParseResult feed(std::span<const uint8_t> bytes);

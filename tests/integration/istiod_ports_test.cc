@@ -5,6 +5,7 @@
 
 #include "tests/support/app_harness.h"
 #include "tests/support/harness.h"
+#include "tests/support/socket.h"
 #include "tests/support/tls_client.h"
 
 namespace meshgate::testing {
@@ -112,12 +113,57 @@ TEST_F(IstiodPorts, NoUpstreamKnownClosesAndCounts) {
   config.istiod.webhook = {"istiod.invalid", 443};  // .invalid never resolves (RFC 6761)
   AppUnderTest app(config);
   Socket socket = Socket::connect("127.0.0.1", app.port(ListenerKind::kWebhook));
+  ASSERT_TRUE(socket.send_all("x"));  // first bytes: then there is something to route
   EXPECT_TRUE(socket.wait_closed());
   EXPECT_TRUE(poll_until([&] {
     return app.metric(
                "meshgate_connections_closed_total{listener=\"webhook\",reason=\"unknown_"
                "service\"}") == 1;
   }));
+}
+
+// A client that sends nothing holds no connection to istiod: it is closed at
+// timeouts.client_hello, and istiod never sees it (issue 17, item 6).
+TEST_F(IstiodPorts, ASilentClientIsClosedAtTheHelloTimeoutAndNeverReachesIstiod) {
+  config::Config config = test_config();
+  config.discovery.files = {
+      {dir_.write("registry.yaml", istiod_registry()), std::chrono::seconds(1)}};
+  config.istiod.xds = {kIstiodHost, 15012};
+  config.timeouts.client_hello = std::chrono::milliseconds(300);
+  AppUnderTest app(config);
+  ASSERT_TRUE(poll_until(
+      [&] { return app.app().gateway().routes()->upstream(ListenerKind::kIstiod) != nullptr; }));
+  const auto began = std::chrono::steady_clock::now();
+  Socket socket = Socket::connect("127.0.0.1", app.port(ListenerKind::kIstiod));
+  EXPECT_TRUE(socket.wait_closed());
+  const auto took = std::chrono::steady_clock::now() - began;
+  EXPECT_GE(took, std::chrono::milliseconds(250));
+  EXPECT_LT(took, std::chrono::milliseconds(2000));
+  EXPECT_TRUE(poll_until([&] {
+    return app.metric(
+               "meshgate_connections_closed_total{listener=\"istiod\",reason=\"hello_timeout\"}") ==
+           1;
+  }));
+  EXPECT_EQ(app.metric("meshgate_upstream_connect_attempts_total{listener=\"istiod\"}"), 0);
+}
+
+// Whatever a client sends first is relayed as it is: 15012 and 15017 are
+// passthrough, and only a ClientHello is read whole before connecting.
+TEST_F(IstiodPorts, FirstBytesThatAreNoClientHelloAreRelayedAsTheyAre) {
+  Listener istiod;
+  config::Config config = test_config();
+  config.istiod.xds = {"localhost", istiod.port()};
+  config.istiod.dns_refresh = std::chrono::milliseconds(100);
+  AppUnderTest app(config);
+  ASSERT_TRUE(poll_until(
+      [&] { return app.app().gateway().routes()->upstream(ListenerKind::kIstiod) != nullptr; }));
+  Socket socket = Socket::connect("127.0.0.1", app.port(ListenerKind::kIstiod));
+  ASSERT_TRUE(socket.send_all("PRI * HTTP/2.0\r\n"));
+  Socket upstream = istiod.accept();
+  ASSERT_TRUE(upstream.valid());
+  char got[16] = {};
+  EXPECT_EQ(::recv(upstream.fd(), got, sizeof got, MSG_WAITALL), 16);
+  EXPECT_EQ(std::string(got, 16), "PRI * HTTP/2.0\r\n");
 }
 
 }  // namespace

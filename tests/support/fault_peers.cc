@@ -70,6 +70,33 @@ void AbruptBackend::run() {
   }
 }
 
+SilentBackend::SilentBackend() {
+  thread_ = std::thread([this] { run(); });
+}
+
+SilentBackend::~SilentBackend() {
+  stopping_ = true;
+  thread_.join();
+}
+
+void SilentBackend::run() {
+  std::vector<Socket> held;
+  while (!stopping_) {
+    // A short wait so that the destructor is noticed; not a wait on the test.
+    Socket accepted = listener_.accept(10);
+    if (accepted.valid()) {
+      ++accepted_;
+      held.push_back(std::move(accepted));
+    }
+    char sink[4096];
+    for (Socket& socket : held) {
+      ssize_t n = 0;
+      while ((n = ::recv(socket.fd(), sink, sizeof sink, MSG_DONTWAIT)) > 0)
+        received_ += static_cast<std::size_t>(n);
+    }
+  }
+}
+
 DescriptorExhaustion::DescriptorExhaustion() {
   if (::getrlimit(RLIMIT_NOFILE, &saved_) != 0) return;
   // open() takes the lowest free number: a limit a little above it keeps the

@@ -57,6 +57,30 @@ class AbruptBackend {
   std::thread thread_;
 };
 
+// A loopback backend that accepts every connection, reads and drops what
+// arrives, and never answers or closes until destroyed: a stopped process
+// whose kernel still completes handshakes, or a port whose server hangs.
+class SilentBackend {
+ public:
+  SilentBackend();
+  ~SilentBackend();
+  SilentBackend(const SilentBackend&) = delete;
+  SilentBackend& operator=(const SilentBackend&) = delete;
+
+  uint16_t port() const { return listener_.port(); }
+  int accepted() const { return accepted_.load(); }
+  std::size_t bytes_received() const { return received_.load(); }
+
+ private:
+  void run();
+
+  Listener listener_;
+  std::atomic<int> accepted_{0};
+  std::atomic<std::size_t> received_{0};
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
 // While alive, this process has no free descriptor: the soft RLIMIT_NOFILE
 // is lowered to a little above the lowest free descriptor and every number
 // under it is taken by a filler, so the next socket() or accept() fails with

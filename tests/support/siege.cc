@@ -70,6 +70,9 @@ Socket connect_from(const std::string& source, uint16_t port) {
   if (::getsockopt(socket.fd(), SOL_SOCKET, SO_ERROR, &error, &size) != 0 || error != 0) {
     return Socket();
   }
+  // Blocking from here on, as every test Socket is (waits bounded by timeouts).
+  ::fcntl(socket.fd(), F_SETFL, ::fcntl(socket.fd(), F_GETFL) & ~O_NONBLOCK);
+  socket.set_timeout_ms(5000);
   return socket;
 }
 

@@ -17,8 +17,9 @@
 
 namespace meshgate::testing {
 
-// Connects to 127.0.0.1:port from `source` (an address in 127.0.0.0/8),
-// non-blocking connect completed within 2 s; invalid on failure.
+// Connects to 127.0.0.1:port from `source` (an address in 127.0.0.0/8)
+// within 2 s; invalid on failure. A blocking socket with 5 s timeouts, like
+// Socket::connect()'s.
 Socket connect_from(const std::string& source, uint16_t port);
 
 // The 127.0.0.x source of attacker number `index` (x from 2 up; wraps to

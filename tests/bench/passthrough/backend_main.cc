@@ -1,5 +1,5 @@
 // passthrough_backend: the benchmark's upstream. Skips the ClientHello record,
-// reads the command byte (wire.h) and echoes, sinks or sends.
+// reads the command byte (wire.h) and echoes, sinks (after a greeting) or sends.
 //
 // One acceptor hands sockets round-robin to N io_contexts, one thread each.
 // A session owns one 64 KiB buffer, used for the preamble and then the data,
@@ -57,7 +57,12 @@ class Session : public std::enable_shared_from_this<Session> {
         if (result.consumed < n) return write_echo(result.consumed, n - result.consumed);
         return read_echo();
       case Command::kSink:
-        return read_sink();
+        // Like a TLS server's first flight: at once, before any upload.
+        std::memset(buffer_.data(), 0x16, kSinkGreeting);
+        return asio::async_write(socket_, asio::buffer(buffer_.data(), kSinkGreeting),
+                                 [self = shared_from_this()](const error_code& ec, std::size_t) {
+                                   if (!ec) self->read_sink();
+                                 });
       case Command::kDownload:
         left_ = parser_.download_count();
         std::memset(buffer_.data(), 0x5a, buffer_.size());

@@ -247,7 +247,7 @@ class BulkSlot final : public Slot {
       disarm();
       if (ec == asio::error::eof) return finish();
       if (ec) return fail_io(ec);
-      drain();  // the sink sends nothing; tolerate it anyway
+      drain();  // the sink's greeting (wire.h), read at last
     });
   }
 

@@ -4,7 +4,7 @@
 // by SNI exactly as it would route Istio traffic, then one command byte tells
 // the backend what to do with the rest of the stream:
 //   'E'          echo every byte until the client half-closes, then close;
-//   'S'          read and discard until EOF, then close;
+//   'S'          send kSinkGreeting, read and discard until EOF, then close;
 //   'D' + u64 N  (big-endian) send N bytes, then close.
 // The backend skips the record without looking inside it: only the 5-byte
 // header is read, and its length is bounded.
@@ -26,6 +26,11 @@ inline constexpr std::size_t kRecordHeaderBytes = 5;
 // clients that pad.
 inline constexpr std::size_t kMaxRecordLength = 16384 + 256;
 inline constexpr std::size_t kCountBytes = 8;
+// What the backend sends at once for 'S', as a TLS server answers a
+// ClientHello with its first flight at once: a proxy that waits for the
+// server's first byte (meshgate's timeouts.upstream_first_byte) sees it on
+// every kind of connection. About a TLS 1.3 ServerHello's size.
+inline constexpr std::size_t kSinkGreeting = 96;
 
 // The ClientHello flight OpenSSL writes for this SNI and ALPN list, checked to
 // be exactly one handshake record. Empty when OpenSSL failed or wrote

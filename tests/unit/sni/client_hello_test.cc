@@ -108,6 +108,28 @@ TEST_P(RealHelloTest, FeedWholeIsDoneAndKeepsEveryByte) {
   EXPECT_EQ(Bytes(parser.buffered().begin(), parser.buffered().end()), hello_);
 }
 
+// What a client sends while the gateway still tries endpoints is kept after
+// the hello for the replay, up to the limit, and never parsed.
+TEST_P(RealHelloTest, BytesKeptAfterTheHelloAreReplayedWithIt) {
+  ClientHelloParser parser(hello_.size() + 10);
+  ASSERT_EQ(parser.feed(hello_).status, ParseStatus::kDone);
+  std::span<uint8_t> area = parser.write_area();
+  ASSERT_EQ(area.size(), 10u);
+  std::fill(area.begin(), area.begin() + 4, 0xAB);
+  parser.keep(4);
+  EXPECT_EQ(parser.buffered().size(), hello_.size() + 4);
+  EXPECT_EQ(parser.buffered().back(), 0xAB);
+  EXPECT_EQ(describe(parser.hello()), describe(expected_));
+  parser.keep(100);  // an overstated count stops at the buffer
+  EXPECT_EQ(parser.buffered().size(), hello_.size() + 10);
+  EXPECT_TRUE(parser.write_area().empty());
+
+  ClientHelloParser unfinished;
+  unfinished.feed({hello_.data(), 3});
+  unfinished.keep(2);  // before kDone: ignored
+  EXPECT_EQ(unfinished.buffered().size(), 3u);
+}
+
 TEST_P(RealHelloTest, EveryStrictPrefixNeedsMore) {
   for (std::size_t size = 0; size < hello_.size(); ++size) {
     ClientHello out;
