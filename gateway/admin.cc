@@ -40,6 +40,16 @@ std::string sni_of(const std::string& cluster_name) {
   return sni::format_outbound(port, parts[2], parts[3]);
 }
 
+// Only for a cluster that lost endpoints to the target guard.
+void add_refused(nlohmann::json& entry, const Cluster& cluster) {
+  nlohmann::json refused = nlohmann::json::object();
+  for (TargetRefusal reason : {TargetRefusal::kLoopback, TargetRefusal::kSelf}) {
+    const uint32_t n = cluster.refused[static_cast<std::size_t>(reason)];
+    if (n > 0) refused[to_string(reason)] = n;
+  }
+  if (!refused.empty()) entry["refused_endpoints"] = std::move(refused);
+}
+
 nlohmann::json endpoints_json(const Cluster& cluster, const AdminView& view) {
   nlohmann::json out = nlohmann::json::array();
   for (const UpstreamEndpoint& endpoint : cluster.endpoints) {
@@ -89,19 +99,23 @@ nlohmann::json clusters_json(const AdminView& view) {
   nlohmann::json clusters = nlohmann::json::array();
   if (view.routes && view.routes->table) {
     for (const Cluster& cluster : view.routes->table->clusters()) {
-      clusters.push_back({{"name", cluster.name},
-                          {"listener", to_string(ListenerKind::kPassthrough)},
-                          {"sni", sni_of(cluster.name)},
-                          {"endpoints", endpoints_json(cluster, view)}});
+      nlohmann::json entry{{"name", cluster.name},
+                           {"listener", to_string(ListenerKind::kPassthrough)},
+                           {"sni", sni_of(cluster.name)},
+                           {"endpoints", endpoints_json(cluster, view)}};
+      add_refused(entry, cluster);
+      clusters.push_back(std::move(entry));
     }
   }
   for (ListenerKind kind : {ListenerKind::kIstiod, ListenerKind::kWebhook}) {
     if (!view.routes || !view.routes->upstream(kind)) continue;
     const Cluster& cluster = *view.routes->upstream(kind);
-    clusters.push_back({{"name", cluster.name},
-                        {"listener", to_string(kind)},
-                        {"sni", nullptr},
-                        {"endpoints", endpoints_json(cluster, view)}});
+    nlohmann::json entry{{"name", cluster.name},
+                         {"listener", to_string(kind)},
+                         {"sni", nullptr},
+                         {"endpoints", endpoints_json(cluster, view)}};
+    add_refused(entry, cluster);
+    clusters.push_back(std::move(entry));
   }
   return {{"routes_version", view.routes ? view.routes->version : 0}, {"clusters", clusters}};
 }

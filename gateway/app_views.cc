@@ -10,6 +10,19 @@ MetricsInput App::gather_metrics() const {
   in.routes = gateway_->route_stats();
   in.ejected_endpoints = gateway_->ejections(std::chrono::steady_clock::now()).size();
   in.open_connections = gateway_->open_connections();
+  in.effective_max_connections = gateway_->effective_max_connections();
+  in.descriptor_budget = gateway_->descriptor_budget();
+  in.descriptors_in_use = gateway_->descriptors_in_use();
+  const RoutesPtr routes = gateway_->routes();
+  if (routes->table) {
+    in.refused_loopback = routes->table->refused(TargetRefusal::kLoopback);
+    in.refused_self = routes->table->refused(TargetRefusal::kSelf);
+  }
+  for (const ClusterPtr& upstream : routes->upstreams) {
+    if (!upstream) continue;
+    in.refused_loopback += upstream->refused[static_cast<std::size_t>(TargetRefusal::kLoopback)];
+    in.refused_self += upstream->refused[static_cast<std::size_t>(TargetRefusal::kSelf)];
+  }
   in.snapshot_version = registry_.snapshot()->version();
   const discovery::RegistryStats registry = registry_.stats();
   in.registry_publishes = registry.publishes;

@@ -27,6 +27,14 @@ const config::Listener& listener_config(const config::Config& config, ListenerKi
   return config.listeners.passthrough;
 }
 
+std::vector<TargetGuard::Socket> Gateway::bound_sockets() const {
+  std::lock_guard lock(bound_mutex_);
+  std::vector<TargetGuard::Socket> out;
+  for (const asio::ip::tcp::endpoint& at : bound_)
+    out.push_back({at.address(), at.port()});
+  return out;
+}
+
 bool already_bound(const config::Listener& wanted, const asio::ip::tcp::endpoint& bound) {
   boost::system::error_code ec;
   const asio::ip::address address = asio::ip::make_address(wanted.address, ec);
@@ -42,8 +50,10 @@ asio::ip::tcp::endpoint listener_endpoint(const config::Listener& listener, std:
   return {address, listener.port};
 }
 
-RouteOptions route_options(const config::Config& config) {
-  return {config.network, config.cluster_domain, config.passthrough.require_mtls_endpoints};
+RouteOptions route_options(const config::Config& config,
+                           std::span<const TargetGuard::Socket> bound) {
+  return {config.network, config.cluster_domain, config.passthrough.require_mtls_endpoints,
+          make_target_guard(config, bound)};
 }
 
 namespace {
@@ -116,6 +126,7 @@ void Gateway::start() {
                  bound_[index_of(kind)].address().to_string(), bound_[index_of(kind)].port(),
                  workers_.size());
   }
+  publisher_->set_options(route_options(*config_, bound_sockets()));
   for (auto& worker : workers_)
     worker->start();
   started_ = true;
@@ -151,7 +162,7 @@ void Gateway::reconfigure(ConfigPtr config, AccessLogPtr log) {
       reserved_descriptors(*config_, workers_.size())) {
     admission_.set_descriptor_budget(planned_budget(*config));
   }
-  publisher_->set_options(route_options(*config));
+  publisher_->set_options(route_options(*config, bound_sockets()));
   config_ = std::move(config);
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +71,8 @@ class Gateway {
   std::size_t worker_count() const { return workers_.size(); }
 
  private:
+  // The TCP listeners' bound sockets, for the target guard.
+  std::vector<TargetGuard::Socket> bound_sockets() const;
   // Binds `kind` at `at` on every worker; returns the bound endpoint.
   asio::ip::tcp::endpoint bind(ListenerKind kind, const config::Listener& at,
                                std::vector<asio::ip::tcp::acceptor>& acceptors);
@@ -90,7 +93,10 @@ std::size_t workers_for(const config::Config& config);
 // The config's listener for a TCP listener kind.
 const config::Listener& listener_config(const config::Config& config, ListenerKind kind);
 
-RouteOptions route_options(const config::Config& config);
+// What routes are built with: the network, cluster domain, mTLS rule and the
+// endpoints never dialled (make_target_guard(), with the sockets `bound`).
+RouteOptions route_options(const config::Config& config,
+                           std::span<const TargetGuard::Socket> bound = {});
 
 // True if a listener bound at `bound` already is what `wanted` asks for: the
 // same address, and the same port or port 0 (any). A reload then keeps the

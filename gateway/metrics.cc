@@ -62,6 +62,15 @@ void write_connections(PrometheusWriter& out, const MetricsInput& in) {
   out.family("meshgate_open_connections", Type::kGauge,
              "Connections open on all listeners, against limits.max_connections.");
   out.sample("meshgate_open_connections", {}, in.open_connections);
+  out.family("meshgate_max_connections", Type::kGauge,
+             "Connections admitted at most: limits.max_connections, or fewer when the "
+             "descriptor budget holds fewer (two descriptors each).");
+  out.sample("meshgate_max_connections", {}, in.effective_max_connections);
+  out.family("meshgate_data_path_descriptors", Type::kGauge,
+             "Descriptors the data path may hold (RLIMIT_NOFILE less the reserve for "
+             "everything else) and holds now (sockets and splice pipes).");
+  out.sample("meshgate_data_path_descriptors", {{"state", "budget"}}, in.descriptor_budget);
+  out.sample("meshgate_data_path_descriptors", {{"state", "in_use"}}, in.descriptors_in_use);
 }
 
 void write_client_hellos(PrometheusWriter& out, const MetricsInput& in) {
@@ -101,6 +110,12 @@ void write_upstreams(PrometheusWriter& out, const MetricsInput& in) {
                [](const StatsSnapshot& s) { return s.ejections; });
   out.family("meshgate_outlier_ejected_endpoints", Type::kGauge, "Endpoints ejected now.");
   out.sample("meshgate_outlier_ejected_endpoints", {}, in.ejected_endpoints);
+  out.family("meshgate_endpoints_refused", Type::kGauge,
+             "Endpoints in the current routes that are never dialled: self (one of the "
+             "gateway's own listeners) or loopback (loopback, link-local or unspecified, while "
+             "passthrough.allow_loopback_endpoints is off).");
+  out.sample("meshgate_endpoints_refused", {{"reason", "loopback"}}, in.refused_loopback);
+  out.sample("meshgate_endpoints_refused", {{"reason", "self"}}, in.refused_self);
 }
 
 void write_routes(PrometheusWriter& out, const MetricsInput& in) {

@@ -21,8 +21,13 @@ namespace meshgate::gateway {
 struct MetricsInput {
   std::array<StatsSnapshot, kListenerKindCount> listeners;
   std::map<std::string, RouteStatsSnapshot, std::less<>> routes;
-  uint64_t ejected_endpoints = 0;  // now
-  uint64_t open_connections = 0;   // all listeners, against limits.max_connections
+  uint64_t ejected_endpoints = 0;          // now
+  uint64_t open_connections = 0;           // all listeners, against limits.max_connections
+  uint64_t effective_max_connections = 0;  // min(max_connections, descriptor budget / 2)
+  uint64_t descriptor_budget = 0;          // what the data path may hold
+  uint64_t descriptors_in_use = 0;         // sockets and splice pipes of the data path
+  uint64_t refused_loopback = 0;           // endpoints never dialled, in the current routes
+  uint64_t refused_self = 0;
   uint64_t snapshot_version = 0;
   uint64_t registry_publishes = 0;
   uint64_t registry_conflicts = 0;

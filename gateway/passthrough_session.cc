@@ -15,6 +15,9 @@ using boost::system::error_code;
 // SO_LINGER with a zero timeout: close() sends RST instead of FIN.
 const asio::socket_base::linger kAbortiveClose(true, 0);
 
+// The first read takes at most this much (a ClientHello is usually far less).
+constexpr std::size_t kFirstRead = 16 * 1024;
+
 CloseReason reason_for(sni::ParseStatus status) {
   switch (status) {
     case sni::ParseStatus::kNotTls:
@@ -146,29 +149,49 @@ asio::awaitable<void> PassthroughSession::run() {
 // bytes, whatever they are: read whole while they are a ClientHello (so a
 // silent endpoint can be retried), relayed as they come otherwise.
 asio::awaitable<PassthroughSession::Step> PassthroughSession::read_client_hello() {
-  const bool passthrough = kind_ == ListenerKind::kPassthrough;
-  for (;;) {
+  const std::optional<sni::ParseResult> first = co_await read_first_bytes();
+  if (stopped_) co_return CloseReason::kShutdown;
+  if (!first) co_return CloseReason::kClientClosedEarly;
+  sni::ParseResult result = *first;
+  while (result.status == sni::ParseStatus::kNeedMore) {
     error_code ec;
     const auto area = hello_.write_area();
-    if (area.empty()) {
-      if (passthrough) co_return CloseReason::kHelloTooLarge;  // the parser reports it first
-      co_return std::nullopt;
-    }
+    if (area.empty()) break;  // the parser said kTooLarge first; bytes that are no hello: relay
     const std::size_t n = co_await client_.async_read_some(
         asio::buffer(area.data(), area.size()), asio::redirect_error(asio::use_awaitable, ec));
     if (stopped_) co_return CloseReason::kShutdown;
     if (ec) co_return CloseReason::kClientClosedEarly;
-    const sni::ParseResult result = hello_.commit(n);
-    if (result.status == sni::ParseStatus::kNeedMore) continue;
-    if (result.status == sni::ParseStatus::kDone) {
-      hello_complete_ = true;
-      stats_.hellos_parsed.add();
-      co_return std::nullopt;
-    }
-    if (!passthrough) co_return std::nullopt;  // not a ClientHello: relayed as it is
-    spdlog::debug("passthrough: ClientHello rejected: {} ({})", to_string(result.status),
-                  result.detail);
-    co_return reason_for(result.status);
+    result = hello_.commit(n);
+  }
+  if (result.status == sni::ParseStatus::kDone) {
+    hello_complete_ = true;
+    stats_.hellos_parsed.add();
+    co_return std::nullopt;
+  }
+  if (kind_ != ListenerKind::kPassthrough) co_return std::nullopt;  // relayed as it is
+  spdlog::debug("passthrough: ClientHello rejected: {} ({})", to_string(result.status),
+                result.detail);
+  co_return reason_for(result.status);
+}
+
+// Until its first bytes come, a connection holds no buffer of its own: they
+// are read into the worker's scratch buffer (which no wait holds) and only
+// then copied into the parser's. Thousands of clients that connect and say
+// nothing cost the socket and the session, not 2 KiB more each.
+// Nothing when the client closed or failed first (or the session stopped).
+asio::awaitable<std::optional<sni::ParseResult>> PassthroughSession::read_first_bytes() {
+  std::vector<uint8_t>& scratch = ctx_.scratch;
+  const std::size_t size = std::min<std::size_t>(hello_.max_bytes(), kFirstRead);
+  for (;;) {
+    if (scratch.size() < size) scratch.resize(size);
+    const ssize_t n = ::recv(client_.native_handle(), scratch.data(), size, MSG_DONTWAIT);
+    if (n > 0) co_return hello_.feed({scratch.data(), static_cast<std::size_t>(n)});
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) co_return std::nullopt;
+    error_code ec;
+    co_await client_.async_wait(asio::socket_base::wait_read,
+                                asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped_ || ec) co_return std::nullopt;
   }
 }
 

@@ -53,6 +53,7 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
 
   asio::awaitable<void> run();
   asio::awaitable<Step> read_client_hello();
+  asio::awaitable<std::optional<sni::ParseResult>> read_first_bytes();
   Step route(const Cluster*& cluster);
   Step route_by_sni(const Cluster*& cluster);
   // Connecting (passthrough_connect.cc).

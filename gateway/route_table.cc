@@ -65,10 +65,24 @@ const Cluster* RouteTable::add_cluster(const discovery::Service& service,
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(endpoint.address, ec);
     if (ec) continue;  // sources validate addresses; never dial a non-IP
-    cluster.endpoints.push_back({{address, discovery::endpoint_port(endpoint, port)},
-                                 std::max<uint32_t>(1, endpoint.weight)});
+    const asio::ip::tcp::endpoint target{address, discovery::endpoint_port(endpoint, port)};
+    const TargetRefusal refusal = options_.targets.check(target);
+    if (refusal != TargetRefusal::kNone) {
+      ++cluster.refused[static_cast<std::size_t>(refusal)];
+      if (subset == nullptr) note_refused(target, service, refusal);
+      continue;
+    }
+    cluster.endpoints.push_back({target, std::max<uint32_t>(1, endpoint.weight)});
   }
   return &cluster;
+}
+
+void RouteTable::note_refused(const asio::ip::tcp::endpoint& target,
+                              const discovery::Service& service, TargetRefusal refusal) {
+  ++refused_[static_cast<std::size_t>(refusal)];
+  if (refused_examples_.size() >= kRefusedExamples) return;
+  refused_examples_.push_back(target.address().to_string() + ":" + std::to_string(target.port()) +
+                              " of " + service.name + "." + service.ns + ": " + to_string(refusal));
 }
 
 bool RouteTable::endpoint_usable(const discovery::Endpoint& endpoint) const {

@@ -4,6 +4,7 @@
 // snapshot, then shared read-only by every worker.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -16,6 +17,7 @@
 #include "discovery/snapshot.h"
 #include "gateway/asio.h"
 #include "gateway/close_reason.h"
+#include "gateway/target_guard.h"
 #include "sni/istio_name.h"
 
 namespace meshgate::gateway {
@@ -29,12 +31,16 @@ struct UpstreamEndpoint {
 struct Cluster {
   std::string name;  // outbound|<port>|<subset>|<fqdn>, as Istio names clusters
   std::vector<UpstreamEndpoint> endpoints;
+  // Endpoints left out by the TargetGuard, by reason (TargetRefusal).
+  std::array<uint32_t, 3> refused{};
 };
 
 struct RouteOptions {
   std::string network;         // this gateway's network
   std::string cluster_domain;  // for <name>.<ns>.svc.<domain> and the .global rewrite
   bool require_mtls_endpoints = true;
+  TargetGuard targets;  // endpoints never dialled
+  bool operator==(const RouteOptions&) const = default;
 };
 
 struct RouteLookup {
@@ -54,6 +60,12 @@ class RouteTable {
 
   uint64_t version() const { return version_; }
   std::size_t cluster_count() const { return clusters_.size(); }
+  // Endpoint ports left out by the TargetGuard, each counted once (not once
+  // per subset), and a few of them for the log ("10.0.0.7:15443 of x.ns: self").
+  uint64_t refused(TargetRefusal reason) const {
+    return refused_[static_cast<std::size_t>(reason)];
+  }
+  const std::vector<std::string>& refused_examples() const { return refused_examples_; }
   // Every cluster, in build order (admin views; not a data-path call).
   const std::deque<Cluster>& clusters() const { return clusters_; }
   std::string_view cluster_domain() const { return options_.cluster_domain; }
@@ -71,10 +83,15 @@ class RouteTable {
   const Cluster* add_cluster(const discovery::Service& service, const discovery::ServicePort& port,
                              const discovery::Subset* subset);
   bool endpoint_usable(const discovery::Endpoint& endpoint) const;
+  void note_refused(const asio::ip::tcp::endpoint& target, const discovery::Service& service,
+                    TargetRefusal refusal);
+  static constexpr std::size_t kRefusedExamples = 3;
   const HostRoutes* find_host(std::string_view host) const;
 
   RouteOptions options_;
   uint64_t version_ = 0;
+  std::array<uint64_t, 3> refused_{};
+  std::vector<std::string> refused_examples_;
   std::deque<Cluster> clusters_;  // stable addresses
   std::deque<HostRoutes> services_;
   struct StringHash {

@@ -16,7 +16,8 @@ std::optional<Cluster> upstream_from_registry(const discovery::Snapshot& snapsho
                                               const config::Upstream& upstream,
                                               std::string_view network,
                                               std::string_view cluster_domain) {
-  const RouteOptions options{std::string(network), std::string(cluster_domain), false};
+  // Unguarded here: RoutePublisher::set_upstream() applies the guard.
+  const RouteOptions options{std::string(network), std::string(cluster_domain), false, {}};
   const RouteTablePtr table = RouteTable::build(snapshot, options);
   for (const std::string& host :
        {upstream.host, upstream.host + "." + std::string(cluster_domain)}) {
@@ -28,6 +29,19 @@ std::optional<Cluster> upstream_from_registry(const discovery::Snapshot& snapsho
     if (lookup.cluster != nullptr) return *lookup.cluster;
   }
   return std::nullopt;
+}
+
+ClusterPtr guarded(const Cluster& cluster, const TargetGuard& targets) {
+  auto out = std::make_shared<Cluster>(Cluster{cluster.name, {}, cluster.refused});
+  for (const UpstreamEndpoint& endpoint : cluster.endpoints) {
+    const TargetRefusal refusal = targets.check(endpoint.address);
+    if (refusal == TargetRefusal::kNone) {
+      out->endpoints.push_back(endpoint);
+    } else {
+      ++out->refused[static_cast<std::size_t>(refusal)];
+    }
+  }
+  return out;
 }
 
 Cluster upstream_from_addresses(const config::Upstream& upstream,
@@ -58,24 +72,48 @@ void RoutePublisher::set_snapshot(discovery::SnapshotPtr snapshot) {
 
 void RoutePublisher::set_options(RouteOptions options) {
   std::lock_guard lock(mutex_);
-  if (options.network == options_.network && options.cluster_domain == options_.cluster_domain &&
-      options.require_mtls_endpoints == options_.require_mtls_endpoints) {
-    return;
-  }
+  if (options == options_) return;
+  const bool guard_changed = !(options.targets == options_.targets);
   options_ = std::move(options);
-  if (snapshot_) rebuild_locked();
+  if (guard_changed) {
+    for (std::size_t i = 0; i < kListenerKindCount; ++i) {
+      next_.upstreams[i] =
+          raw_upstreams_[i] ? guarded(*raw_upstreams_[i], options_.targets) : nullptr;
+    }
+  }
+  if (snapshot_) {
+    rebuild_locked();
+  } else if (guard_changed) {
+    publish_locked();
+  }
 }
 
 void RoutePublisher::rebuild_locked() {
   next_.table = RouteTable::build(*snapshot_, options_);
   spdlog::info("routes: snapshot {} gives {} clusters", snapshot_->version(),
                next_.table->cluster_count());
+  const uint64_t refused =
+      next_.table->refused(TargetRefusal::kLoopback) + next_.table->refused(TargetRefusal::kSelf);
+  if (refused != last_refused_) {
+    last_refused_ = refused;
+    std::string examples;
+    for (const std::string& example : next_.table->refused_examples())
+      examples += (examples.empty() ? "" : "; ") + example;
+    if (refused > 0) {
+      spdlog::warn(
+          "routes: {} endpoint(s) never dialled (self: the gateway's own listener; loopback: a "
+          "loopback, link-local or unspecified address while "
+          "passthrough.allow_loopback_endpoints is off), e.g. {}",
+          refused, examples);
+    }
+  }
   publish_locked();
 }
 
 void RoutePublisher::set_upstream(ListenerKind kind, ClusterPtr cluster) {
   std::lock_guard lock(mutex_);
-  next_.upstreams[index_of(kind)] = std::move(cluster);
+  raw_upstreams_[index_of(kind)] = cluster;
+  next_.upstreams[index_of(kind)] = cluster ? guarded(*cluster, options_.targets) : nullptr;
   publish_locked();
 }
 

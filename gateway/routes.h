@@ -47,6 +47,9 @@ std::optional<Cluster> upstream_from_registry(const discovery::Snapshot& snapsho
                                               std::string_view network,
                                               std::string_view cluster_domain);
 
+// `cluster` without the endpoints `targets` refuses (counted in `refused`).
+ClusterPtr guarded(const Cluster& cluster, const TargetGuard& targets);
+
 // The cluster for `upstream` from DNS answers (duplicates dropped).
 Cluster upstream_from_addresses(const config::Upstream& upstream,
                                 const std::vector<asio::ip::tcp::endpoint>& addresses);
@@ -67,6 +70,7 @@ class RoutePublisher {
   void set_snapshot(discovery::SnapshotPtr snapshot);
   // Rebuilds the table from the last snapshot when the options changed (reload).
   void set_options(RouteOptions options);
+  // The upstream cluster of an istiod port, less what the guard refuses.
   void set_upstream(ListenerKind kind, ClusterPtr cluster);
   RoutesPtr latest() const;
 
@@ -79,7 +83,9 @@ class RoutePublisher {
   RouteOptions options_;
   discovery::SnapshotPtr snapshot_;
   Routes next_;
+  std::array<ClusterPtr, kListenerKindCount> raw_upstreams_;  // as set, before the guard
   RoutesPtr latest_ = std::make_shared<const Routes>();
+  uint64_t last_refused_ = 0;  // logged when it changes
 };
 
 }  // namespace meshgate::gateway

@@ -55,6 +55,7 @@ class KubeGateway : public ::testing::Test {
       yaml += std::string("  ") + name + ": {address: 127.0.0.1, port: 0}\n";
     yaml += "istiod:\n  xds: {host: localhost, port: 1}\n  webhook: {host: localhost, port: 1}\n";
     yaml += "access_log: {enabled: false}\nreload: {poll_interval: 0s}\n";
+    yaml += "passthrough: {allow_loopback_endpoints: true}\n";  // backends on 127.0.0.1
     return dir_.write("meshgate.yaml", yaml + "discovery:\n" + discovery);
   }
 

@@ -46,7 +46,8 @@ class Lifecycle : public ::testing::Test {
     yaml += "  passthrough: {address: 127.0.0.1, port: " + std::to_string(passthrough_port) + "}\n";
     yaml += "discovery:\n  files: [{path: " + registry_ + ", poll_interval: 50ms}]\n";
     yaml += "istiod:\n  xds: {host: localhost, port: 1}\n  webhook: {host: localhost, port: 1}\n";
-    yaml += "access_log: {enabled: false}\nreload: {poll_interval: 0s}\n" + extra;
+    yaml += "access_log: {enabled: false}\nreload: {poll_interval: 0s}\n";
+    yaml += "passthrough: {allow_loopback_endpoints: true}\n" + extra;  // backends on 127.0.0.1
     return dir_.write("meshgate.yaml", yaml);
   }
 

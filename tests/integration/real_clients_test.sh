@@ -29,6 +29,7 @@ discovery:
   files: [{path: $work/registry.yaml, poll_interval: 100ms}]
 passthrough:
   require_istio_alpn: $2
+  allow_loopback_endpoints: true
 istiod:
   xds: {host: localhost, port: 1}
   webhook: {host: localhost, port: 1}

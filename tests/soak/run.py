@@ -93,6 +93,7 @@ def config(ports, registry_path):
     lines += ["discovery:", "  files:", f"    - path: {registry_path}",
               "      poll_interval: 200ms",
               "access_log: {enabled: false}",
+              "passthrough: {allow_loopback_endpoints: true}",  # the backend is on 127.0.0.1
               "timeouts: {drain_delay: 0s, drain: 1s}"]
     return "\n".join(lines) + "\n"
 

@@ -58,6 +58,8 @@ config::Config test_config() {
     *listener = {"127.0.0.1", 0};
   }
   config.access_log.enabled = false;
+  // The test backends listen on 127.0.0.1.
+  config.passthrough.allow_loopback_endpoints = true;
   // Never ask the network's DNS for istiod; port 1 has no listener.
   config.istiod.xds = {"localhost", 1};
   config.istiod.webhook = {"localhost", 1};

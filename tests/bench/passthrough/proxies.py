@@ -108,7 +108,8 @@ def meshgate_config(ports, registry_path, nofile, splice):
         "access_log: {enabled: false}",
         "dns: {enabled: false}",
         "timeouts: {drain_delay: 0s, drain: 0s}",
-        f"passthrough: {{splice: {'true' if splice else 'false'}}}",
+        # The backend is on 127.0.0.1, which a real gateway never dials.
+        f"passthrough: {{splice: {'true' if splice else 'false'}, allow_loopback_endpoints: true}}",
         f"limits: {{max_connections: {max_connections(nofile)}}}",
     ]
     return "\n".join(lines) + "\n"

@@ -28,7 +28,7 @@ AdminView view_with_cluster() {
       4, std::vector<discovery::Service>{service}, std::vector<discovery::HostAlias>{});
   auto routes = std::make_shared<Routes>();
   routes->version = 9;
-  routes->table = RouteTable::build(*view.snapshot, {"network1", "cluster.local", true});
+  routes->table = RouteTable::build(*view.snapshot, {"network1", "cluster.local", true, {}});
   routes->upstreams[index_of(ListenerKind::kIstiod)] =
       std::make_shared<const Cluster>(Cluster{"outbound|15012||istiod.istio-system.svc",
                                               {{{asio::ip::make_address("10.0.0.9"), 15012}, 1}}});

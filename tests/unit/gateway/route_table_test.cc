@@ -37,7 +37,7 @@ RouteTablePtr table(bool require_mtls = true) {
                                {{"httpbin.bar.global", {"240.240.0.1"}, "httpbin", "bar"},
                                 {"orphan.bar.global", {}, "", ""},
                                 {"*.foo.global", {}, "httpbin", "bar"}});
-  return RouteTable::build(snapshot, {"network1", "cluster.local", require_mtls});
+  return RouteTable::build(snapshot, {"network1", "cluster.local", require_mtls, {}});
 }
 
 RouteLookup find(const RouteTable& routes, std::string_view sni) {
@@ -116,7 +116,7 @@ TEST(RouteTable, PlainHostNeedsASinglePortService) {
   Service single = httpbin();
   single.ports.resize(1);
   discovery::Snapshot snapshot(1, {single}, {});
-  const auto one_port = RouteTable::build(snapshot, {"network1", "cluster.local", true});
+  const auto one_port = RouteTable::build(snapshot, {"network1", "cluster.local", true, {}});
   const RouteLookup plain = find(*one_port, "httpbin.bar.global");
   ASSERT_NE(plain.cluster, nullptr);
   EXPECT_EQ(plain.cluster->name, "outbound|8000||httpbin.bar.svc.cluster.local");
@@ -140,9 +140,40 @@ TEST(RouteTable, NoUsableEndpointIsItsOwnReason) {
   for (auto& e : s.endpoints)
     e.network = "network2";
   discovery::Snapshot snapshot(1, {s}, {});
-  const auto routes = RouteTable::build(snapshot, {"network1", "cluster.local", true});
+  const auto routes = RouteTable::build(snapshot, {"network1", "cluster.local", true, {}});
   EXPECT_EQ(find(*routes, "outbound_.8000_._.httpbin.bar.svc.cluster.local").reason,
             CloseReason::kNoEndpoint);
+}
+
+}  // namespace
+}  // namespace meshgate::gateway
+
+namespace meshgate::gateway {
+namespace {
+
+// An endpoint at one of the gateway's own listeners is never in a cluster,
+// and is counted once per service port (not once per subset).
+TEST(RouteTable, TheTargetGuardKeepsRefusedEndpointsOut) {
+  Service s = httpbin();
+  s.endpoints.push_back(endpoint("10.0.0.9", "v1"));
+  s.endpoints.back().ports = {{"tls", 15443}};
+  s.endpoints.push_back(endpoint("127.0.0.1", "v2"));
+  const TargetGuard guard(false, {{asio::ip::make_address("10.0.0.9"), 15443}}, {}, {});
+  const discovery::Snapshot snapshot(7, {s}, {});
+  const auto routes = RouteTable::build(snapshot, {"network1", "cluster.local", true, guard});
+  const RouteLookup all = find(*routes, "outbound_.8000_._.httpbin.bar.svc.cluster.local");
+  ASSERT_NE(all.cluster, nullptr);
+  for (const UpstreamEndpoint& e : all.cluster->endpoints) {
+    EXPECT_NE(e.address.address().to_string(), "10.0.0.9");
+    EXPECT_NE(e.address.address().to_string(), "127.0.0.1");
+  }
+  EXPECT_EQ(all.cluster->refused[static_cast<std::size_t>(TargetRefusal::kSelf)], 1u);
+  EXPECT_EQ(all.cluster->refused[static_cast<std::size_t>(TargetRefusal::kLoopback)], 1u);
+  // Port 9000 has no target port: its endpoints listen on 9000, none refused as self.
+  EXPECT_EQ(routes->refused(TargetRefusal::kSelf), 1u);
+  EXPECT_EQ(routes->refused(TargetRefusal::kLoopback), 2u);  // on both service ports
+  ASSERT_FALSE(routes->refused_examples().empty());
+  EXPECT_EQ(routes->refused_examples().front(), "10.0.0.9:15443 of httpbin.bar: self");
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ TEST(UpstreamFromAddresses, DropsDuplicates) {
 }
 
 TEST(RoutePublisher, EveryChangePublishesANewVersion) {
-  RoutePublisher publisher({"network1", "cluster.local", true});
+  RoutePublisher publisher({"network1", "cluster.local", true, {}});
   const uint64_t first = publisher.latest()->version;
   EXPECT_EQ(publisher.latest()->table, nullptr);
   publisher.set_snapshot(std::make_shared<const discovery::Snapshot>(
@@ -90,7 +90,7 @@ TEST(RoutePublisher, EveryChangePublishesANewVersion) {
 }
 
 TEST(RoutePublisher, NewOptionsRebuildTheTableFromTheLastSnapshot) {
-  RoutePublisher publisher({"network1", "cluster.local", true});
+  RoutePublisher publisher({"network1", "cluster.local", true, {}});
   publisher.set_snapshot(std::make_shared<const discovery::Snapshot>(
       1, std::vector<discovery::Service>{istiod()}, std::vector<discovery::HostAlias>{}));
   sni::IstioName name;
@@ -100,9 +100,9 @@ TEST(RoutePublisher, NewOptionsRebuildTheTableFromTheLastSnapshot) {
   // mTLS required: istiod's endpoints are not usable on 15443.
   EXPECT_EQ(publisher.latest()->table->find(name).reason, CloseReason::kNoEndpoint);
   const uint64_t before = publisher.latest()->version;
-  publisher.set_options({"network1", "cluster.local", true});  // same options: no publish
+  publisher.set_options({"network1", "cluster.local", true, {}});  // same options: no publish
   EXPECT_EQ(publisher.latest()->version, before);
-  publisher.set_options({"network1", "cluster.local", false});
+  publisher.set_options({"network1", "cluster.local", false, {}});
   EXPECT_NE(publisher.latest()->table->find(name).cluster, nullptr);
 }
 
