@@ -93,7 +93,7 @@ void write_dns_metrics(const DnsStatsSnapshot& stats, gateway::PrometheusWriter&
   writer.family("meshgate_dns_tcp_connections_total", Type::kCounter,
                 "DNS TCP connections, accepted or rejected over dns.max_tcp_connections.");
   writer.sample("meshgate_dns_tcp_connections_total", {{"result", "accepted"}}, stats.tcp_accepted);
-  writer.sample("meshgate_dns_tcp_connections_total", {{"result", "rejected"}}, stats.tcp_rejected);
+  writer.sample("meshgate_dns_tcp_connections_total", {{"result", "evicted"}}, stats.tcp_rejected);
   writer.family("meshgate_dns_tcp_connections_active", Type::kGauge,
                 "DNS TCP connections open now.");
   writer.sample("meshgate_dns_tcp_connections_active", {}, stats.tcp_active);

@@ -57,7 +57,7 @@ struct DnsStats {
   std::array<Counter, kDropReasonNames.size()> dropped;
   Counter tcp_accepted;
   Counter tcp_active;
-  Counter tcp_rejected;                                            // over dns.max_tcp_connections
+  Counter tcp_rejected;  // closed to make room: dns.max_tcp_connections were open
   std::array<Counter, kRateLimitActionNames.size()> rate_limited;  // dns.rate_limit
   gateway::LatencyHistogram latency;  // receipt to reply sent, forwarded ones included
 

@@ -14,13 +14,15 @@ namespace meshgate::dns {
 // closes the socket when a read or a write takes longer than the idle time.
 class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
  public:
+  // `answered` is called after each reply is written.
   TcpConnection(asio::ip::tcp::socket socket, const Resolve& resolve, DnsStats& stats,
-                config::Duration idle)
+                config::Duration idle, std::function<void()> answered)
       : socket_(std::move(socket)),
         watchdog_(socket_.get_executor()),
         resolve_(resolve),
         stats_(stats),
-        idle_(idle) {}
+        idle_(idle),
+        answered_(std::move(answered)) {}
 
   asio::awaitable<void> run();
   void stop() {
@@ -43,6 +45,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   const Resolve& resolve_;
   DnsStats& stats_;
   config::Duration idle_;
+  std::function<void()> answered_;
 };
 
 asio::awaitable<std::optional<std::vector<uint8_t>>> TcpConnection::answer(
@@ -97,6 +100,7 @@ asio::awaitable<void> TcpConnection::run() {
         asio::redirect_error(asio::use_awaitable, error));
     watchdog_.cancel();
     if (error) co_return;
+    answered_();
   }
 }
 
@@ -106,7 +110,7 @@ TcpServer::TcpServer(asio::io_context& io, const asio::ip::tcp::endpoint& at, Re
       resolve_(std::move(resolve)),
       stats_(stats),
       idle_(idle),
-      max_connections_(max_connections) {
+      table_(max_connections, 0) {
   acceptor_.open(at.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(at);
@@ -126,7 +130,7 @@ void TcpServer::stop() {
   stopped_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  for (const auto& connection : connections_)
+  for (const auto& [id, connection] : connections_)
     connection->stop();
   connections_.clear();
 }
@@ -134,8 +138,9 @@ void TcpServer::stop() {
 asio::awaitable<void> TcpServer::accept_loop() {
   while (!stopped_) {
     boost::system::error_code error;
-    asio::ip::tcp::socket socket =
-        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, error));
+    asio::ip::tcp::endpoint peer;
+    asio::ip::tcp::socket socket(acceptor_.get_executor());
+    co_await acceptor_.async_accept(socket, peer, asio::redirect_error(asio::use_awaitable, error));
     if (stopped_ || error == asio::error::operation_aborted) co_return;
     if (error) {
       // EMFILE and friends: pause briefly instead of spinning.
@@ -143,25 +148,45 @@ asio::awaitable<void> TcpServer::accept_loop() {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, error));
       continue;
     }
-    serve(std::move(socket));
+    serve(std::move(socket), peer);
   }
 }
 
-void TcpServer::serve(asio::ip::tcp::socket socket) {
-  if (connections_.size() >= max_connections_) {
-    stats_.tcp_rejected.add();
-    return;  // the socket closes as it goes out of scope
-  }
+// The peer's IPv4 address or IPv6 /64 (the table has no per-client cap here,
+// but keeps the key).
+base::PrefixKey client_of(const asio::ip::address& address) {
+  if (address.is_v4()) return base::prefix_key(address.to_v4().to_bytes(), 32, 64);
+  return base::prefix_key(address.to_v6().to_bytes(), 32, 64);
+}
+
+void TcpServer::serve(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& peer) {
+  const base::PrefixKey client = client_of(peer.address());
+  make_room(client);
   stats_.tcp_accepted.add();
   stats_.tcp_active.add();
-  auto connection = std::make_shared<TcpConnection>(std::move(socket), resolve_, stats_, idle_);
-  connections_.insert(connection);
-  asio::co_spawn(acceptor_.get_executor(), connection->run(),
-                 [this, connection](std::exception_ptr error) {
-                   stats_.tcp_active.sub();
-                   if (!stopped_) connections_.erase(connection);
-                   if (error) spdlog::debug("dns: a TCP connection ended with an exception");
-                 });
+  const uint64_t id = ++next_id_;
+  auto connection = std::make_shared<TcpConnection>(std::move(socket), resolve_, stats_, idle_,
+                                                    [this, id] { table_.touch(id); });
+  connections_.emplace(id, connection);
+  table_.add(id, client);
+  asio::co_spawn(acceptor_.get_executor(), connection->run(), [this, id](std::exception_ptr error) {
+    stats_.tcp_active.sub();
+    if (!stopped_) {
+      table_.remove(id);
+      connections_.erase(id);
+    }
+    if (error) spdlog::debug("dns: a TCP connection ended with an exception");
+  });
+}
+
+// Closes whoever must give up a slot for one more connection.
+void TcpServer::make_room(const base::PrefixKey& client) {
+  for (auto room = table_.make_room(client); room.evict != 0; room = table_.make_room(client)) {
+    stats_.tcp_rejected.add();
+    if (const auto found = connections_.find(room.evict); found != connections_.end()) {
+      found->second->stop();
+    }
+  }
 }
 
 }  // namespace meshgate::dns

@@ -1,14 +1,17 @@
 // DNS over TCP (RFC 7766): each message behind a 2-byte length, several
 // queries per connection, answered in order. A connection is closed after
 // dns.tcp_idle without a complete query, or when a reply cannot be written
-// within that time; connections over dns.max_tcp_connections are closed at
-// once. The server owns its connections and closes them all on stop().
+// within that time. Port 53 faces the internet, so nobody can hold it: a new
+// connection past dns.max_tcp_connections closes the one that has gone
+// longest without an answered query (base/connection_table.h) and is served.
+// The server owns its connections and closes them all on stop().
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <set>
+#include <unordered_map>
 
+#include "base/connection_table.h"
 #include "config/config.h"
 #include "dns-global/resolve.h"
 #include "dns-global/stats.h"
@@ -35,15 +38,17 @@ class TcpServer {
 
  private:
   asio::awaitable<void> accept_loop();
-  void serve(asio::ip::tcp::socket socket);
+  void serve(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& peer);
+  void make_room(const base::PrefixKey& client);
 
   asio::ip::tcp::acceptor acceptor_;
   asio::ip::tcp::endpoint local_;
   Resolve resolve_;
   DnsStats& stats_;
   config::Duration idle_;
-  uint32_t max_connections_;
-  std::set<std::shared_ptr<TcpConnection>> connections_;
+  base::ConnectionTable table_;  // open connections, stalest first
+  std::unordered_map<uint64_t, std::shared_ptr<TcpConnection>> connections_;
+  uint64_t next_id_ = 0;
   bool stopped_ = false;
 };
 

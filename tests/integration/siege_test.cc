@@ -99,5 +99,48 @@ INSTANTIATE_TEST_SUITE_P(Ports, HttpUnderSiege,
                                                   "/stats/prometheus"}),
                          [](const auto& p) { return std::string(p.param.name); });
 
+// The health server has a thread of its own: while the control thread
+// parses a registry file of 40,000 services (refused in the end: over 10,000
+// items), probes are answered within the kubelet's timeout, though the
+// metrics page, served by the busy control thread, waits.
+TEST(HealthThread, ProbesAreAnsweredWhileTheControlThreadParsesAHugeRegistry) {
+  TempDir dir;
+  config::Config config = test_config();
+  config.dns.enabled = false;
+  config.discovery.files = {{dir.write("registry.yaml", "services: []\n"), milliseconds(20)}};
+  AppUnderTest app(std::move(config));
+  ASSERT_TRUE(
+      poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; }));
+  std::string huge = "services:\n";
+  for (int i = 0; i < 40'000; ++i) {
+    huge += "  - {name: s" + std::to_string(i) + ", namespace: bar, ports: [{port: 8000}], " +
+            "endpoints: [{address: 10.0." + std::to_string(i / 256 % 256) + "." +
+            std::to_string(i % 256) + "}]}\n";
+  }
+  dir.write("registry.yaml", huge);
+  milliseconds slowest_health{0};
+  milliseconds slowest_metrics{0};
+  int answered = 0;
+  int probes = 0;
+  const auto failed = [&] {
+    return app.metric("meshgate_discovery_file_reloads_total{result=\"failed\"}") >= 1;
+  };
+  while (probes < 200) {
+    const ProbeResult health = probe(app.port(HttpPort::kHealth), "/healthz/live", kProbeTimeout);
+    ++probes;
+    if (health.status == 200) ++answered;
+    slowest_health = std::max(slowest_health, health.took);
+    const ProbeResult metrics =
+        probe(app.port(HttpPort::kMetrics), "/stats/prometheus", milliseconds(30'000));
+    slowest_metrics = std::max(slowest_metrics, metrics.took);
+    if (failed()) break;
+  }
+  std::printf("[  thread  ] %d of %d probes answered, slowest %lld ms; metrics slowest %lld ms\n",
+              answered, probes, static_cast<long long>(slowest_health.count()),
+              static_cast<long long>(slowest_metrics.count()));
+  EXPECT_TRUE(failed()) << "the huge registry was never refused";
+  EXPECT_EQ(answered, probes);
+}
+
 }  // namespace
 }  // namespace meshgate::testing

@@ -81,6 +81,19 @@ std::vector<std::vector<uint8_t>> tcp_exchange(uint16_t port,
   return replies;
 }
 
+std::optional<std::vector<uint8_t>> tcp_exchange(Socket& socket,
+                                                 const std::vector<uint8_t>& query) {
+  std::vector<uint8_t> out{static_cast<uint8_t>(query.size() >> 8),
+                           static_cast<uint8_t>(query.size() & 0xff)};
+  out.insert(out.end(), query.begin(), query.end());
+  if (!socket.send_all(out)) return std::nullopt;
+  uint8_t prefix[2];
+  if (!read_exact(socket.fd(), prefix, 2)) return std::nullopt;
+  std::vector<uint8_t> reply(static_cast<std::size_t>(prefix[0]) << 8 | prefix[1]);
+  if (!read_exact(socket.fd(), reply.data(), reply.size())) return std::nullopt;
+  return reply;
+}
+
 dns::Message parse_reply(const std::vector<uint8_t>& reply) {
   dns::ReadResult result = dns::read_message(reply);
   EXPECT_TRUE(result.ok()) << dns::to_string(result.error);

@@ -25,6 +25,12 @@ std::optional<std::vector<uint8_t>> udp_exchange(uint16_t port, const std::vecto
 std::vector<std::vector<uint8_t>> tcp_exchange(uint16_t port,
                                                const std::vector<std::vector<uint8_t>>& queries);
 
+class Socket;
+
+// One query, length-prefixed, on an open TCP connection; its reply, or
+// nothing if the server closed or did not answer in time.
+std::optional<std::vector<uint8_t>> tcp_exchange(Socket& socket, const std::vector<uint8_t>& query);
+
 // The reply read back; fails the test if it does not parse.
 dns::Message parse_reply(const std::vector<uint8_t>& reply);
 
