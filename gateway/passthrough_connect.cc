@@ -9,13 +9,12 @@
 // sends meanwhile is passed on and kept with the hello (up to
 // limits.max_client_hello_bytes in all) for the next endpoint, so a protocol
 // whose server waits for more than the hello cannot stall on the wait.
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 
+#include "gateway/keepalive.h"
 #include "gateway/passthrough_session.h"
 
 namespace meshgate::gateway {
@@ -34,10 +33,6 @@ bool local_exhaustion(const error_code& ec) {
 
 error_code last_error() {
   return error_code(errno, asio::error::get_system_category());
-}
-
-int whole_seconds(std::chrono::milliseconds d) {
-  return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
 }
 
 // Waits until `first` or `second` has something to read (or its wait
@@ -134,7 +129,10 @@ asio::awaitable<error_code> PassthroughSession::connect_to(const asio::ip::tcp::
   if (!ec) upstream_.native_non_blocking(true, ec);
   if (!ec) upstream_.set_option(asio::ip::tcp::no_delay(true), ec);
   if (ec) co_return ec;
-  set_keepalive(upstream_);
+  // Linux hands an accepted socket the listener's keepalive settings
+  // (open_acceptor() sets them); an upstream socket needs its own.
+  if (config_->tcp_keepalive.enabled)
+    set_tcp_keepalive(upstream_.native_handle(), config_->tcp_keepalive);
   const int fd = upstream_.native_handle();
   if (::connect(fd, target.data(), static_cast<socklen_t>(target.size())) != 0 &&
       errno != EINPROGRESS) {
@@ -224,22 +222,6 @@ asio::awaitable<PassthroughSession::Passed> PassthroughSession::pass_on_client_b
   if (stopped_) co_return Passed::kStopped;
   if (!upstream_.is_open()) error = asio::error::timed_out;  // the deadline closed it
   co_return error ? Passed::kUpstreamFailed : Passed::kWaitAgain;
-}
-
-// Linux hands an accepted socket the listener's keepalive settings
-// (open_acceptor() sets them); an upstream socket needs its own.
-void PassthroughSession::set_keepalive(asio::ip::tcp::socket& socket) {
-  const config::TcpKeepalive& keepalive = config_->tcp_keepalive;
-  if (!keepalive.enabled) return;
-  const int fd = socket.native_handle();
-  const int on = 1;
-  const int idle = whole_seconds(keepalive.idle);
-  const int interval = whole_seconds(keepalive.interval);
-  const int probes = static_cast<int>(keepalive.probes);
-  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
 }
 
 void PassthroughSession::on_connected(const asio::ip::tcp::endpoint& target) {

@@ -65,7 +65,6 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   asio::awaitable<Attempt> first_byte_arrived(boost::system::error_code& error);
   enum class Passed { kWaitAgain, kRelayNow, kUpstreamFailed, kStopped };
   asio::awaitable<Passed> pass_on_client_bytes(boost::system::error_code& error);
-  void set_keepalive(asio::ip::tcp::socket& socket);
   void on_connected(const asio::ip::tcp::endpoint& target);
   void on_connect_failure(const Cluster& cluster, const asio::ip::tcp::endpoint& target,
                           const boost::system::error_code& ec);

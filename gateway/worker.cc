@@ -2,14 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <csignal>
 #include <system_error>
 #include <vector>
 
+#include "gateway/keepalive.h"
 #include "gateway/passthrough_session.h"
 
 namespace meshgate::gateway {
@@ -57,19 +54,7 @@ asio::ip::tcp::acceptor open_acceptor(asio::io_context& io, const asio::ip::tcp:
 
 void set_listener_keepalive(asio::ip::tcp::acceptor& acceptor,
                             const config::TcpKeepalive& keepalive) {
-  const int fd = acceptor.native_handle();
-  const int on = keepalive.enabled ? 1 : 0;
-  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-  if (!keepalive.enabled) return;
-  const auto seconds = [](std::chrono::milliseconds d) {
-    return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
-  };
-  const int idle = seconds(keepalive.idle);
-  const int interval = seconds(keepalive.interval);
-  const int probes = static_cast<int>(keepalive.probes);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+  set_tcp_keepalive(acceptor.native_handle(), keepalive);
 }
 
 Worker::Worker(ConfigPtr config, Admission& admission) : ctx_(std::move(config), admission) {

@@ -44,12 +44,7 @@ class AdmissionTest : public ::testing::Test {
   }
 
   bool serves() const {
-    TlsClientOptions options;
-    options.sni = kSni;
-    options.alpn = {"istio"};
-    options.ca_pem = pki_.ca.cert_pem;
-    options.verify_host = "httpbin.bar.svc.cluster.local";
-    TlsClient tls(app_->port(ListenerKind::kPassthrough), options);
+    TlsClient tls(app_->port(ListenerKind::kPassthrough), httpbin_client(pki_, kSni));
     const bool ok = tls.handshake_ok() && tls.http_get().find("hello from v1") != std::string::npos;
     tls.close();
     return ok;

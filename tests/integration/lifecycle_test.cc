@@ -51,14 +51,7 @@ class Lifecycle : public ::testing::Test {
     return dir_.write("meshgate.yaml", yaml);
   }
 
-  TlsClientOptions client() const {
-    TlsClientOptions options;
-    options.sni = kSni;
-    options.alpn = {"istio"};
-    options.ca_pem = pki_.ca.cert_pem;
-    options.verify_host = "httpbin.bar.svc.cluster.local";
-    return options;
-  }
+  TlsClientOptions client() const { return httpbin_client(pki_, kSni); }
 
   static bool ready(const AppUnderTest& app) {
     return poll_until([&] { return app.get(HttpPort::kHealth, "/healthz/ready").status == 200; });

@@ -48,16 +48,32 @@ class SilentEndpoint : public ::testing::Test {
     ASSERT_TRUE(poll_until([&] { return app_->app().gateway().routes()->table != nullptr; }));
   }
 
-  TlsClientOptions client() const {
-    TlsClientOptions options;
-    options.sni = kSni;
-    options.alpn = {"istio"};
-    options.ca_pem = pki_.ca.cert_pem;
-    options.verify_host = "httpbin.bar.svc.cluster.local";
-    return options;
+  TlsClientOptions client() const { return httpbin_client(pki_, kSni); }
+
+  // The ClientHello a client sent, as the endpoint `upstream` reads it.
+  static std::vector<uint8_t> read_hello(Socket& upstream, std::size_t size) {
+    std::vector<uint8_t> got(size);
+    const ssize_t n = ::recv(upstream.fd(), got.data(), got.size(), MSG_WAITALL);
+    got.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return got;
   }
 
   double metric(const std::string& series) const { return app_->metric(series); }
+  double closed(const std::string& reason) const {
+    return metric("meshgate_connections_closed_total{listener=\"passthrough\",reason=\"" + reason +
+                  "\"}");
+  }
+
+  // The gateway closes `socket` no sooner than `bound` (less a little slack)
+  // after `since`, and long before any other timeout, counted as `reason`.
+  void expect_closed_at(Socket& socket, Clock::time_point since, milliseconds bound,
+                        const std::string& reason) const {
+    EXPECT_TRUE(socket.wait_closed());
+    const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - since);
+    EXPECT_GE(took, bound - milliseconds(50));
+    EXPECT_LT(took, bound + milliseconds(1700));
+    EXPECT_TRUE(poll_until([&] { return closed(reason) == 1; })) << reason;
+  }
 
   TestPki pki_;
   Backends backends_;
@@ -93,9 +109,7 @@ TEST_F(SilentEndpoint, IsRetriedWithTheSameHelloAndEjected) {
   EXPECT_GT(silent.bytes_received(), 0u);  // it did get the hello each time
   EXPECT_EQ(metric("meshgate_upstream_first_byte_timeouts_total{listener=\"passthrough\"}"), 2);
   EXPECT_EQ(metric("meshgate_outlier_ejections_total{listener=\"passthrough\"}"), 1);
-  EXPECT_EQ(metric("meshgate_connections_closed_total{listener=\"passthrough\",reason="
-                   "\"connect_failed\"}"),
-            0);
+  EXPECT_EQ(closed("connect_failed"), 0);
   const std::string clusters = app_->get(HttpPort::kAdmin, "/clusters").body;
   EXPECT_NE(clusters.find("\"ejected\""), std::string::npos) << clusters;
 }
@@ -126,12 +140,9 @@ TEST_F(SilentEndpoint, BytesSentDuringTheWaitReachTheNextEndpointToo) {
     EXPECT_TRUE(poll_until([&] { return silent.bytes_received() >= before + hello.size() + 4; }));
     upstream = backend.accept();
     ASSERT_TRUE(upstream.valid());
-    std::vector<uint8_t> got(hello.size() + 4);
-    ASSERT_EQ(::recv(upstream.fd(), got.data(), got.size(), MSG_WAITALL),
-              static_cast<ssize_t>(got.size()));
     std::vector<uint8_t> expected = hello;
     expected.insert(expected.end(), {'m', 'o', 'r', 'e'});
-    EXPECT_EQ(got, expected);
+    EXPECT_EQ(read_hello(upstream, expected.size()), expected);
     return;
   }
   FAIL() << "the silent endpoint was never picked first";
@@ -149,9 +160,7 @@ TEST_F(SilentEndpoint, AnEndpointThatWaitsForMoreThanTheHelloIsNotStalled) {
   ASSERT_TRUE(socket.send_all(hello));
   Socket upstream = backend.accept();
   ASSERT_TRUE(upstream.valid());
-  std::vector<uint8_t> got(hello.size());
-  ASSERT_EQ(::recv(upstream.fd(), got.data(), got.size(), MSG_WAITALL),
-            static_cast<ssize_t>(got.size()));
+  ASSERT_EQ(read_hello(upstream, hello.size()), hello);
   const Clock::time_point began = Clock::now();
   ASSERT_TRUE(socket.send_all("ping"));
   char ping[4];
@@ -172,16 +181,7 @@ TEST_F(SilentEndpoint, AloneItEndsTheConnectionAsConnectFailed) {
   ASSERT_NO_FATAL_FAILURE(start(config, {silent.port()}));
   Socket socket = Socket::connect("127.0.0.1", app_->port(ListenerKind::kPassthrough));
   ASSERT_TRUE(socket.send_all(openssl_client_hello({.server_name = kSni, .alpn = {"istio"}})));
-  const Clock::time_point began = Clock::now();
-  EXPECT_TRUE(socket.wait_closed());
-  const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - began);
-  EXPECT_GE(took, milliseconds(250));
-  EXPECT_LT(took, milliseconds(2000));
-  EXPECT_TRUE(poll_until([&] {
-    return metric(
-               "meshgate_connections_closed_total{listener=\"passthrough\",reason="
-               "\"connect_failed\"}") == 1;
-  }));
+  expect_closed_at(socket, Clock::now(), milliseconds(300), "connect_failed");
 }
 
 // The client finished its side (FIN) and the endpoint never answers nor
@@ -198,15 +198,7 @@ TEST_F(SilentEndpoint, AHalfClosedConnectionEndsAtTheHalfClosedBound) {
   ASSERT_TRUE(poll_until([&] { return silent.bytes_received() > 0; }));
   const Clock::time_point began = Clock::now();
   socket.shutdown_write();
-  EXPECT_TRUE(socket.wait_closed());
-  const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - began);
-  EXPECT_GE(took, milliseconds(250));
-  EXPECT_LT(took, milliseconds(2000));
-  EXPECT_TRUE(poll_until([&] {
-    return metric(
-               "meshgate_connections_closed_total{listener=\"passthrough\",reason="
-               "\"half_closed_timeout\"}") == 1;
-  }));
+  expect_closed_at(socket, began, milliseconds(300), "half_closed_timeout");
 }
 
 // A backend restart: the endpoint answers, then its process goes away and
@@ -227,16 +219,12 @@ TEST_F(SilentEndpoint, AnEndpointThatClosesFirstLeavesNothingBehind) {
   {
     Socket upstream = backend.accept();
     ASSERT_TRUE(upstream.valid());
-    std::vector<uint8_t> got(hello.size());
-    ASSERT_EQ(::recv(upstream.fd(), got.data(), got.size(), MSG_WAITALL),
-              static_cast<ssize_t>(got.size()));
+    ASSERT_EQ(read_hello(upstream, hello.size()), hello);
     ASSERT_TRUE(upstream.send_all("server bytes"));
   }  // the endpoint's process ends, having read everything: FIN, not RST
   EXPECT_EQ(socket.read_to_eof(), "server bytes");  // ...and EOF, carried across
   EXPECT_TRUE(poll_until([&] { return app_->app().gateway().open_connections() == 0; }));
-  EXPECT_EQ(metric("meshgate_connections_closed_total{listener=\"passthrough\",reason="
-                   "\"half_closed_timeout\"}"),
-            1);
+  EXPECT_EQ(closed("half_closed_timeout"), 1);
 }
 
 // Keepalive: both of the gateway's sockets of a relayed connection run the

@@ -29,6 +29,15 @@ void Backends::stop(std::size_t index) {
   asio::post(io_, [backend = backends_[index].get()] { backend->stop(); });
 }
 
+TlsClientOptions httpbin_client(const TestPki& pki, std::string sni) {
+  TlsClientOptions options;
+  options.sni = std::move(sni);
+  options.alpn = {"istio"};
+  options.ca_pem = pki.ca.cert_pem;
+  options.verify_host = "httpbin.bar.svc.cluster.local";
+  return options;
+}
+
 discovery::Endpoint local_endpoint(uint16_t port, std::string version) {
   discovery::Endpoint endpoint;
   endpoint.address = "127.0.0.1";

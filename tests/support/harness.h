@@ -14,6 +14,7 @@
 #include "deploy/demo/tls_backend.h"
 #include "discovery/registry.h"
 #include "gateway/gateway.h"
+#include "tests/support/tls_client.h"
 
 namespace meshgate::testing {
 
@@ -42,6 +43,10 @@ class Backends {
   std::vector<std::unique_ptr<demo::TlsBackend>> backends_;
   std::thread thread_;
 };
+
+// A client of httpbin.bar through the gateway: `sni`, ALPN istio, the
+// backend's certificate verified against the test CA.
+TlsClientOptions httpbin_client(const TestPki& pki, std::string sni);
 
 // A service endpoint on 127.0.0.1 with labels, on network1, mTLS-capable.
 discovery::Endpoint local_endpoint(uint16_t port, std::string version);
