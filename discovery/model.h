@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace meshgate::discovery {
@@ -23,11 +25,16 @@ struct ServicePort {
 
 struct Endpoint {
   std::string address;                    // an IPv4 or IPv6 literal
-  std::map<std::string, uint16_t> ports;  // port name -> endpoint port override
+  std::map<std::string, uint16_t> ports;  // service port name -> endpoint port
   Labels labels;
   std::string network;        // "" : the gateway's own network
   uint32_t weight = 1;        // 1..1000
   bool mtls_capable = false;  // sidecar takes Istio mTLS
+  // True: the endpoint serves exactly the service ports named in `ports`
+  // (Kubernetes: an EndpointSlice's ports, a WorkloadEntry's resolved
+  // targetPorts), as istiod matches them by name, the unnamed port "" too.
+  // False: `ports` only overrides, by a non-empty name (registry files).
+  bool ports_exact = false;
   bool operator==(const Endpoint&) const = default;
 };
 
@@ -37,15 +44,31 @@ struct Subset {
   bool operator==(const Subset&) const = default;
 };
 
+// A (port, subset) whose DestinationRule sets a TLS mode other than
+// ISTIO_MUTUAL: istiod sends that SNI cluster no endpoint at all, since the
+// gateway could not tell the traffic is Istio mTLS.
+struct PlaintextCluster {
+  uint16_t port = 0;   // the service port
+  std::string subset;  // "" : the port's cluster of the whole service
+  bool operator==(const PlaintextCluster&) const = default;
+};
+
 struct Service {
   std::string name;
   std::string ns;                      // namespace
-  std::vector<std::string> hostnames;  // extra hosts; <name>.<ns>.svc.<domain> is implied
+  std::vector<std::string> hostnames;  // extra hosts
   std::vector<ServicePort> ports;
   std::vector<Subset> subsets;
   std::vector<Endpoint> endpoints;
+  std::vector<PlaintextCluster> plaintext;
+  // The service's own host: "" for a Kubernetes Service, whose host is
+  // <name>.<ns>.svc.<domain>; a ServiceEntry's host otherwise.
+  std::string host;
   bool operator==(const Service&) const = default;
 };
+
+// The service's host: Service::host, else <name>.<ns>.svc.<cluster_domain>.
+std::string service_host(const Service& service, std::string_view cluster_domain);
 
 // A ServiceEntry-style host (e.g. httpbin.bar.global, *.foo.global) with the
 // addresses (VIPs) DNS answers for it and, optionally, the service it routes to.
@@ -64,9 +87,10 @@ struct SourceState {
   bool operator==(const SourceState&) const = default;
 };
 
-// The endpoint port for a service port: the endpoint's override by port name,
-// else target_port, else the service port number.
-uint16_t endpoint_port(const Endpoint& endpoint, const ServicePort& port);
+// The endpoint port for a service port: the endpoint's port by the service
+// port's name; with ports_exact, nothing when the endpoint has no such port;
+// otherwise (an override by a non-empty name) target_port, else the number.
+std::optional<uint16_t> endpoint_port(const Endpoint& endpoint, const ServicePort& port);
 
 // True if the endpoint carries every label of the subset.
 bool in_subset(const Endpoint& endpoint, const Subset& subset);

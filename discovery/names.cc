@@ -57,4 +57,12 @@ bool is_label_value(std::string_view value) {
   return value.empty() || is_qualified_name(value);
 }
 
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 }  // namespace meshgate::discovery

@@ -2,6 +2,7 @@
 // label keys and values, IP literals. Pure functions, any input accepted.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace meshgate::discovery {
@@ -24,5 +25,8 @@ bool is_label_key(std::string_view key);
 
 // Kubernetes label value: empty, or a name as in the key (at most 63).
 bool is_label_value(std::string_view value);
+
+// ASCII lower case (host names compare case-insensitively).
+std::string to_lower(std::string_view text);
 
 }  // namespace meshgate::discovery

@@ -126,6 +126,7 @@ void collect_services(const discovery::Snapshot& snapshot, std::vector<ZoneBuild
     if (!zone.config->services) continue;
     const std::string suffix = "." + zone.data.origin.plain();
     for (const auto& service : snapshot.services()) {
+      if (!service.host.empty()) continue;  // a ServiceEntry's host has no .global name
       const auto name = Name::parse(service.name + "." + service.ns + suffix);
       if (!name || owner_of(*name, zones) != &zone) continue;
       zone.entries.try_emplace(name->key(), Entry{*name, Node{}});

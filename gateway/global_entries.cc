@@ -113,6 +113,7 @@ dns::ZoneIndexPtr build_zone(const config::Config& config, const discovery::Snap
 void collect_services(const dns::ZoneIndex& zone, const discovery::Snapshot& snapshot,
                       Collected& out) {
   for (const discovery::Service& service : snapshot.services()) {
+    if (!service.host.empty()) continue;  // a ServiceEntry's host: no .global name
     GlobalEntry entry;
     entry.host = fmt::format("{}.{}.{}", service.name, service.ns, kGlobalZone);
     entry.service = &service;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace meshgate::gateway {
 namespace {
 
@@ -15,6 +17,15 @@ std::string cluster_name(uint16_t port, std::string_view subset, std::string_vie
   std::string name = "outbound|" + std::to_string(port) + "|";
   name.append(subset).append("|").append(fqdn);
   return name;
+}
+
+// True when a DestinationRule's TLS mode leaves this cluster no endpoint
+// (istiod: EndpointsWithMTLSFilter over mtls_checker's verdict).
+bool plaintext(const discovery::Service& service, const discovery::ServicePort& port,
+               const discovery::Subset* subset) {
+  const discovery::PlaintextCluster wanted{port.number, subset ? subset->name : ""};
+  return std::find(service.plaintext.begin(), service.plaintext.end(), wanted) !=
+         service.plaintext.end();
 }
 
 }  // namespace
@@ -38,34 +49,36 @@ std::shared_ptr<const RouteTable> RouteTable::build(const discovery::Snapshot& s
 
 void RouteTable::add_service(const discovery::Service& service) {
   HostRoutes& routes = services_.emplace_back();
+  const std::string host = discovery::service_host(service, options_.cluster_domain);
   for (const discovery::ServicePort& port : service.ports) {
     PortRoutes& port_routes = routes.ports[port.number];
-    port_routes.all = add_cluster(service, port, nullptr);
+    port_routes.all = add_cluster(service, host, port, nullptr);
     for (const discovery::Subset& subset : service.subsets) {
-      port_routes.subsets.emplace(subset.name, add_cluster(service, port, &subset));
+      port_routes.subsets.emplace(subset.name, add_cluster(service, host, port, &subset));
     }
   }
-  const std::string canonical = canonical_host(service.name, service.ns, options_.cluster_domain);
-  if (!hosts_.try_emplace(canonical, &routes).second) {
-    spdlog::warn("routes: host {} is defined twice; keeping the first", canonical);
+  if (!hosts_.try_emplace(host, &routes).second) {
+    spdlog::warn("routes: host {} is defined twice; keeping the first", host);
   }
-  for (const std::string& host : service.hostnames)
-    hosts_.try_emplace(host, &routes);
+  for (const std::string& extra : service.hostnames)
+    hosts_.try_emplace(extra, &routes);
 }
 
-const Cluster* RouteTable::add_cluster(const discovery::Service& service,
+const Cluster* RouteTable::add_cluster(const discovery::Service& service, const std::string& host,
                                        const discovery::ServicePort& port,
                                        const discovery::Subset* subset) {
   Cluster& cluster = clusters_.emplace_back();
-  cluster.name = cluster_name(port.number, subset ? std::string_view(subset->name) : "",
-                              canonical_host(service.name, service.ns, options_.cluster_domain));
+  cluster.name = cluster_name(port.number, subset ? std::string_view(subset->name) : "", host);
+  if (options_.require_mtls_endpoints && plaintext(service, port, subset)) return &cluster;
   for (const discovery::Endpoint& endpoint : service.endpoints) {
     if (!endpoint_usable(endpoint)) continue;
     if (subset != nullptr && !discovery::in_subset(endpoint, *subset)) continue;
+    const std::optional<uint16_t> endpoint_port = discovery::endpoint_port(endpoint, port);
+    if (!endpoint_port) continue;  // the endpoint does not serve this port
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(endpoint.address, ec);
     if (ec) continue;  // sources validate addresses; never dial a non-IP
-    const asio::ip::tcp::endpoint target{address, discovery::endpoint_port(endpoint, port)};
+    const asio::ip::tcp::endpoint target{address, *endpoint_port};
     const TargetRefusal refusal = options_.targets.check(target);
     if (refusal != TargetRefusal::kNone) {
       ++cluster.refused[static_cast<std::size_t>(refusal)];

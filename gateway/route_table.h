@@ -80,8 +80,8 @@ class RouteTable {
   };
 
   void add_service(const discovery::Service& service);
-  const Cluster* add_cluster(const discovery::Service& service, const discovery::ServicePort& port,
-                             const discovery::Subset* subset);
+  const Cluster* add_cluster(const discovery::Service& service, const std::string& host,
+                             const discovery::ServicePort& port, const discovery::Subset* subset);
   bool endpoint_usable(const discovery::Endpoint& endpoint) const;
   void note_refused(const asio::ip::tcp::endpoint& target, const discovery::Service& service,
                     TargetRefusal refusal);

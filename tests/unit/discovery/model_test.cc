@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -40,6 +41,32 @@ TEST(EndpointPort, UnnamedPortIgnoresOverrides) {
 TEST(EndpointPort, ZeroOverrideIsIgnored) {
   const Endpoint ep = endpoint({{"tls", 0}});
   EXPECT_EQ(endpoint_port(ep, ServicePort{"tls", 8000, 8443}), 8443);
+}
+
+// Kubernetes endpoints list exactly the ports they serve, matched by the
+// service port's name as istiod does (pilot/pkg/xds/endpoints/endpoint_builder.go).
+TEST(EndpointPort, ExactPortsMatchByNameTheUnnamedPortToo) {
+  Endpoint ep = endpoint({{"", 9000}, {"tls", 9443}});
+  ep.ports_exact = true;
+  EXPECT_EQ(endpoint_port(ep, ServicePort{"", 8000, 8001}), 9000);
+  EXPECT_EQ(endpoint_port(ep, ServicePort{"tls", 8443, 0}), 9443);
+}
+
+TEST(EndpointPort, ExactPortsWithoutTheNameServeNothing) {
+  Endpoint ep = endpoint({{"tls", 9443}});
+  ep.ports_exact = true;
+  EXPECT_EQ(endpoint_port(ep, ServicePort{"grpc", 8000, 8001}), std::nullopt);
+  ep.ports = {{"grpc", 0}};
+  EXPECT_EQ(endpoint_port(ep, ServicePort{"grpc", 8000, 8001}), std::nullopt);
+}
+
+TEST(ServiceHost, OwnHostElseTheKubernetesName) {
+  Service service;
+  service.name = "httpbin";
+  service.ns = "bar";
+  EXPECT_EQ(service_host(service, "cluster.local"), "httpbin.bar.svc.cluster.local");
+  service.host = "db.example.internal";
+  EXPECT_EQ(service_host(service, "cluster.local"), "db.example.internal");
 }
 
 TEST(InSubset, EndpointCarryingEveryLabelIsIn) {

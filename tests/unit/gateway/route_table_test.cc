@@ -178,3 +178,54 @@ TEST(RouteTable, TheTargetGuardKeepsRefusedEndpointsOut) {
 
 }  // namespace
 }  // namespace meshgate::gateway
+
+namespace meshgate::gateway {
+namespace {
+
+// A DestinationRule TLS mode other than ISTIO_MUTUAL (discovery::
+// PlaintextCluster): istiod sends that cluster no endpoint
+// (xds/endpoints/ep_filters.go EndpointsWithMTLSFilter).
+TEST(RouteTable, APlaintextClusterHasNoEndpoint) {
+  Service s = httpbin();
+  s.plaintext = {{8000, "v1"}};
+  const discovery::Snapshot snapshot(7, {s}, {});
+  const auto strict = RouteTable::build(snapshot, {"network1", "cluster.local", true, {}});
+  EXPECT_EQ(find(*strict, "outbound_.8000_.v1_.httpbin.bar.svc.cluster.local").reason,
+            CloseReason::kNoEndpoint);
+  EXPECT_NE(find(*strict, "outbound_.8000_._.httpbin.bar.svc.cluster.local").cluster, nullptr);
+  // Without the mTLS rule meshgate does not filter at all.
+  const auto relaxed = RouteTable::build(snapshot, {"network1", "cluster.local", false, {}});
+  EXPECT_NE(find(*relaxed, "outbound_.8000_.v1_.httpbin.bar.svc.cluster.local").cluster, nullptr);
+}
+
+// An endpoint with exact ports serves only those (istiod matches ports by name).
+TEST(RouteTable, AnEndpointWithExactPortsIsOnlyInTheClustersOfItsPorts) {
+  Service s = httpbin();
+  s.endpoints = {endpoint("10.0.0.1", "v1")};
+  s.endpoints[0].ports = {{"admin", 9001}};
+  s.endpoints[0].ports_exact = true;
+  const discovery::Snapshot snapshot(7, {s}, {});
+  const auto routes = RouteTable::build(snapshot, {"network1", "cluster.local", true, {}});
+  EXPECT_EQ(find(*routes, "outbound_.8000_._.httpbin.bar.svc.cluster.local").reason,
+            CloseReason::kNoEndpoint);
+  const RouteLookup admin = find(*routes, "outbound_.9000_._.httpbin.bar.svc.cluster.local");
+  ASSERT_NE(admin.cluster, nullptr);
+  EXPECT_EQ(admin.cluster->endpoints.at(0).address.port(), 9001);
+}
+
+// A ServiceEntry's service is known by its own host.
+TEST(RouteTable, AServiceWithItsOwnHostRoutesByIt) {
+  Service s = httpbin();
+  s.name = "db.internal.example";
+  s.host = "db.internal.example";
+  const discovery::Snapshot snapshot(7, {s}, {});
+  const auto routes = RouteTable::build(snapshot, {"network1", "cluster.local", true, {}});
+  const RouteLookup found = find(*routes, "outbound_.8000_._.db.internal.example");
+  ASSERT_NE(found.cluster, nullptr);
+  EXPECT_EQ(found.cluster->name, "outbound|8000||db.internal.example");
+  EXPECT_EQ(find(*routes, "outbound_.8000_._.db.internal.example.bar.svc.cluster.local").reason,
+            CloseReason::kUnknownService);
+}
+
+}  // namespace
+}  // namespace meshgate::gateway
