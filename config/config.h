@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,15 @@ struct KubernetesSource {
   // Hosts exported through the gateway, as Istio's expose-services.yaml: an
   // exact host or "*.<suffix>".
   std::vector<std::string> export_hosts{"*.local"};
-  std::vector<std::string> include_namespaces;  // empty: every namespace
+  // The gateway's pod labels (e.g. istio: eastwestgateway). Not empty: the
+  // Gateway resources selecting them (tls.mode AUTO_PASSTHROUGH on the
+  // passthrough port) decide the exported hosts instead of export_hosts, as
+  // istiod's do; Gateways are then watched too.
+  std::map<std::string, std::string> gateway_selector;
+  std::string gateway_namespace = "istio-system";  // where this gateway runs (exportTo)
+  std::string system_namespace = "istio-system";   // istiod's, the mesh root namespace
+  std::string cluster_id = "Kubernetes";           // istiod's CLUSTER_ID (endpoint labels)
+  std::vector<std::string> include_namespaces;     // empty: every namespace
   std::vector<std::string> exclude_namespaces;
   bool istio_resources = true;  // also watch ServiceEntries, WorkloadEntries, DestinationRules
   Duration coalesce{100};       // a burst of changes makes one snapshot within this

@@ -70,14 +70,29 @@ std::optional<IpPort> parse_ip_port(std::string_view text, uint16_t default_port
 
 namespace {
 
-bool is_lower_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
 bool is_alnum(char c) {
-  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+}
+
+// The name part of a label key, and a non-empty label value.
+bool is_qualified_name(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  if (!is_alnum(name.front()) || !is_alnum(name.back())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
 }
 
 }  // namespace
+
+bool is_label_key(std::string_view key) {
+  const size_t slash = key.find('/');
+  if (slash == std::string_view::npos) return is_qualified_name(key);
+  return sni::is_lowercase_host(key.substr(0, slash)) && is_qualified_name(key.substr(slash + 1));
+}
+
+bool is_label_value(std::string_view value) {
+  return value.empty() || is_qualified_name(value);
+}
 
 // RFC 1123 labels, lowercase as Kubernetes requires of a cluster domain and of
 // service hosts.
@@ -90,16 +105,22 @@ std::optional<std::string> check_dns_name(std::string_view name) {
 
 // A Kubernetes label value, as topology.istio.io/network is one. Empty is
 // allowed: an unnamed network.
-std::optional<std::string> check_network_name(std::string_view name) {
-  if (name.empty()) return std::nullopt;
-  const bool valid = name.size() <= 63 && is_alnum(name.front()) && is_alnum(name.back()) &&
-                     std::all_of(name.begin(), name.end(), [](char c) {
-                       return is_alnum(c) || c == '-' || c == '_' || c == '.';
-                     });
-  if (valid) return std::nullopt;
-  return "not a valid network name: " + detail::in_quotes(name) +
+std::optional<std::string> check_label_value(std::string_view value, std::string_view what) {
+  if (is_label_value(value)) return std::nullopt;
+  return "not a valid " + std::string(what) + ": " + detail::in_quotes(value) +
          " (a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.', starting and "
          "ending with a letter or digit)";
+}
+
+std::optional<std::string> check_label_key(std::string_view key) {
+  if (is_label_key(key)) return std::nullopt;
+  return "not a valid label key: " + detail::in_quotes(key) +
+         " (a name of up to 63 letters, digits, '-', '_' or '.', optionally after a DNS "
+         "name prefix and '/')";
+}
+
+std::optional<std::string> check_network_name(std::string_view name) {
+  return check_label_value(name, "network name");
 }
 
 }  // namespace meshgate::config

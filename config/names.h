@@ -1,5 +1,5 @@
-// IP literal parsing: the config validators and discovery's registry file
-// check addresses with this one function.
+// IP literals and Kubernetes label names: the config validators and
+// discovery's registry file check them with these functions.
 #pragma once
 
 #include <array>
@@ -29,5 +29,10 @@ struct IpPort {
 // "10.0.0.10", "10.0.0.10:5353", "fd00::10", "[fd00::10]", "[fd00::10]:5353": an IP
 // literal with an optional port (1..65535), else `default_port`.
 std::optional<IpPort> parse_ip_port(std::string_view text, uint16_t default_port);
+
+// A Kubernetes label key ("app", "topology.istio.io/network") and value
+// (empty, or up to 63 characters), as the API server checks them.
+bool is_label_key(std::string_view key);
+bool is_label_value(std::string_view value);
 
 }  // namespace meshgate::config

@@ -97,6 +97,13 @@ void validate_kubernetes(const KubernetesSource& kube, Problems& problems) {
     problems.add_if(detail::join_index(path + ".export_hosts", i),
                     check_export_host(kube.export_hosts[i]));
   }
+  problems.add_if(path + ".gateway_namespace", check_namespace_name(kube.gateway_namespace));
+  problems.add_if(path + ".system_namespace", check_namespace_name(kube.system_namespace));
+  problems.add_if(path + ".cluster_id", check_label_value(kube.cluster_id, "cluster ID"));
+  for (const auto& [key, value] : kube.gateway_selector) {
+    problems.add_if(path + ".gateway_selector", check_label_key(key));
+    problems.add_if(path + ".gateway_selector." + key, check_label_value(value, "label value"));
+  }
   validate_namespaces(kube.include_namespaces, path + ".include_namespaces", problems);
   validate_namespaces(kube.exclude_namespaces, path + ".exclude_namespaces", problems);
   validate_namespace_overlap(kube, path, problems);

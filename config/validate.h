@@ -50,6 +50,9 @@ std::string range_message(IntRange range, std::string_view what = "value");
 std::optional<std::string> check_range(int64_t value, IntRange range);
 std::optional<std::string> check_ip_address(std::string_view address);
 std::optional<std::string> check_network_name(std::string_view name);
+// A Kubernetes label value ("" allowed); `what` names it in the message.
+std::optional<std::string> check_label_value(std::string_view value, std::string_view what);
+std::optional<std::string> check_label_key(std::string_view key);
 std::optional<std::string> check_dns_name(std::string_view name);
 std::optional<std::string> check_duration(Duration d, bool allow_zero);
 

@@ -101,4 +101,23 @@ void Walker::read_string_list(const YAML::Node& node, const std::string& path,
   target = std::move(values);
 }
 
+// A mapping of strings to strings (labels): every key and value a scalar.
+void Walker::read_string_map(const YAML::Node& node, const std::string& path,
+                             std::map<std::string, std::string>& target) {
+  if (!expect(node, path, YAML::NodeType::Map)) return;
+  std::map<std::string, std::string> values;
+  for (const auto& entry : node) {
+    const int line = line_of_mark(entry.first.Mark());
+    if (!entry.first.IsScalar()) {
+      refuse_at(path, line, "expected a string key, found " + describe(entry.first));
+      return;
+    }
+    const std::string child = join_key(path, printable(entry.first.Scalar()));
+    out_.lines.emplace(child, line);
+    if (!expect(entry.second, child, YAML::NodeType::Scalar)) return;
+    values.insert_or_assign(entry.first.Scalar(), entry.second.Scalar());
+  }
+  target = std::move(values);
+}
+
 }  // namespace meshgate::config::detail

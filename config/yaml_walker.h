@@ -75,6 +75,8 @@ class Walker {
   // Also read by discovery.kubernetes.
   void read_string_list(const YAML::Node& node, const std::string& path,
                         std::vector<std::string>& target);
+  void read_string_map(const YAML::Node& node, const std::string& path,
+                       std::map<std::string, std::string>& target);
 
   void read_string(const YAML::Node& node, const std::string& path, std::string& target);
   void read_bool(const YAML::Node& node, const std::string& path, bool& target);

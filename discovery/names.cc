@@ -3,32 +3,7 @@
 #include "config/names.h"
 #include "sni/istio_name.h"
 
-#include <cstddef>
-
 namespace meshgate::discovery {
-namespace {
-
-constexpr size_t kMaxLabel = 63;
-
-bool is_lower_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-bool is_alnum(char c) {
-  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-// The name part of a label key, and a non-empty label value.
-bool is_qualified_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxLabel) return false;
-  if (!is_alnum(name.front()) || !is_alnum(name.back())) return false;
-  for (char c : name) {
-    if (!is_alnum(c) && c != '-' && c != '_' && c != '.') return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 bool is_dns1123_label(std::string_view name) {
   return name.find('.') == std::string_view::npos && sni::is_lowercase_host(name);
@@ -48,13 +23,11 @@ bool is_ip_literal(std::string_view address) {
 }
 
 bool is_label_key(std::string_view key) {
-  size_t slash = key.find('/');
-  if (slash == std::string_view::npos) return is_qualified_name(key);
-  return is_dns_name(key.substr(0, slash)) && is_qualified_name(key.substr(slash + 1));
+  return config::is_label_key(key);
 }
 
 bool is_label_value(std::string_view value) {
-  return value.empty() || is_qualified_name(value);
+  return config::is_label_value(value);
 }
 
 std::string to_lower(std::string_view text) {

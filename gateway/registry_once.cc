@@ -73,6 +73,11 @@ std::optional<discovery::kube::KubernetesSourceOptions> kubernetes_options(
   options.access = std::move(*access.access);
   options.translate.cluster_domain = config.cluster_domain;
   options.translate.export_hosts = kube.export_hosts;
+  options.translate.gateway_labels = {kube.gateway_selector.begin(), kube.gateway_selector.end()};
+  options.translate.passthrough_port = config.listeners.passthrough.port;
+  options.translate.gateway_namespace = kube.gateway_namespace;
+  options.translate.system_namespace = kube.system_namespace;
+  options.translate.cluster_id = kube.cluster_id;
   options.translate.include_namespaces = kube.include_namespaces;
   options.translate.exclude_namespaces = kube.exclude_namespaces;
   options.istio = kube.istio_resources;

@@ -19,6 +19,7 @@ bool read_meta(const json& o, std::string_view path, ObjectMeta& m, std::string&
   std::string p = at(path, "metadata");
   if (!read_string(*md, "name", p, m.name, err) || !read_string(*md, "namespace", p, m.ns, err) ||
       !read_string(*md, "resourceVersion", p, m.resource_version, err) ||
+      !read_string(*md, "creationTimestamp", p, m.creation_timestamp, err) ||
       !read_labels(*md, "labels", p, m.labels, err)) {
     return false;
   }
@@ -115,16 +116,63 @@ bool decode(const json& o, std::string_view path, WorkloadEntrySpec& out, std::s
       !read_labels(o, "labels", path, out.labels, err) ||
       !read_string(o, "network", path, out.network, err) ||
       !read_uint(o, "weight", path, 0, kMaxUint32, /*required=*/false, weight, err) ||
-      !read_string(o, "serviceAccount", path, out.service_account, err)) {
+      !read_string(o, "serviceAccount", path, out.service_account, err) ||
+      !read_string(o, "locality", path, out.locality, err)) {
     return false;
   }
   out.weight = static_cast<uint32_t>(weight.value_or(0));
   return true;
 }
 
+bool decode(const json& o, std::string_view path, PortTls& out, std::string& err) {
+  const json* port = nullptr;
+  if (!read_object(o, "port", path, port, err) ||
+      !read_port(*port, "number", at(path, "port"), /*required=*/false, out.port, err)) {
+    return false;
+  }
+  const json* tls = find(o, "tls");
+  if (tls == nullptr) return true;
+  if (!tls->is_object()) return fail(err, at(path, "tls"), "expected an object");
+  return read_string(*tls, "mode", at(path, "tls"), out.mode, err);
+}
+
+template <typename T>
+bool read_list(const json& obj, const char* key, std::string_view path, std::vector<T>& out,
+               std::string& err);
+
+// The TLS modes of a trafficPolicy (absent: none set).
+bool read_tls_policy(const json& o, std::string_view path, TlsPolicy& out, std::string& err) {
+  const json* policy = find(o, "trafficPolicy");
+  if (policy == nullptr) return true;
+  std::string p = at(path, "trafficPolicy");
+  if (!policy->is_object()) return fail(err, p, "expected an object");
+  out.set = true;
+  if (const json* tls = find(*policy, "tls"); tls != nullptr) {
+    if (!tls->is_object()) return fail(err, at(p, "tls"), "expected an object");
+    if (!read_string(*tls, "mode", at(p, "tls"), out.mode, err)) return false;
+  }
+  return read_list(*policy, "portLevelSettings", p, out.ports, err);
+}
+
 bool decode(const json& o, std::string_view path, Subset& out, std::string& err) {
   return read_string(o, "name", path, out.name, err) &&
-         read_labels(o, "labels", path, out.labels, err);
+         read_labels(o, "labels", path, out.labels, err) && read_tls_policy(o, path, out.tls, err);
+}
+
+bool decode(const json& o, std::string_view path, GatewayServer& out, std::string& err) {
+  const json* port = nullptr;
+  if (!read_object(o, "port", path, port, err)) return false;
+  std::string p = at(path, "port");
+  if (!read_port(*port, "number", p, /*required=*/true, out.port, err) ||
+      !read_string(*port, "name", p, out.port_name, err) ||
+      !read_string(*port, "protocol", p, out.protocol, err) ||
+      !read_strings(o, "hosts", path, out.hosts, err)) {
+    return false;
+  }
+  const json* tls = find(o, "tls");
+  if (tls == nullptr) return true;
+  if (!tls->is_object()) return fail(err, at(path, "tls"), "expected an object");
+  return read_string(*tls, "mode", at(path, "tls"), out.tls_mode, err);
 }
 
 // The objects, declared for read_list (their parts are defined above it).
@@ -135,6 +183,7 @@ bool decode(const json& o, std::string_view path, Namespace& out, std::string& e
 bool decode(const json& o, std::string_view path, ServiceEntry& out, std::string& err);
 bool decode(const json& o, std::string_view path, WorkloadEntry& out, std::string& err);
 bool decode(const json& o, std::string_view path, DestinationRule& out, std::string& err);
+bool decode(const json& o, std::string_view path, Gateway& out, std::string& err);
 
 // An array of objects, each decoded into a T; the first bad one fails it all.
 template <typename T>
@@ -155,9 +204,23 @@ bool read_list(const json& obj, const char* key, std::string_view path, std::vec
   return true;
 }
 
+// One annotation's value; the others (a pod's can be kilobytes) are not kept.
+bool read_annotation(const json& o, std::string_view path, const char* key, std::string& out,
+                     std::string& err) {
+  const json* md = find(o, "metadata");
+  const json* annotations = md == nullptr ? nullptr : find(*md, "annotations");
+  if (annotations == nullptr) return true;
+  std::string p = at(path, "metadata.annotations");
+  if (!annotations->is_object()) return fail(err, p, "expected an object");
+  return read_string(*annotations, key, p, out, err);
+}
+
 bool decode(const json& o, std::string_view path, Service& out, std::string& err) {
   const json* spec = nullptr;
-  if (!read_meta(o, path, out.meta, err) || !read_object(o, "spec", path, spec, err)) return false;
+  if (!read_meta(o, path, out.meta, err) || !read_object(o, "spec", path, spec, err) ||
+      !read_annotation(o, path, "networking.istio.io/exportTo", out.export_to, err)) {
+    return false;
+  }
   std::string p = at(path, "spec");
   return read_string(*spec, "type", p, out.type, err) &&
          read_string(*spec, "clusterIP", p, out.cluster_ip, err) &&
@@ -191,14 +254,74 @@ bool read_pod_ips(const json& status, std::string_view path, std::vector<std::st
   return true;
 }
 
+// status.conditions: true when the one of type Ready has status "True".
+bool read_ready_condition(const json& status, std::string_view path, bool& out, std::string& err) {
+  const json* conditions = find(status, "conditions");
+  if (conditions == nullptr) return true;
+  std::string p = at(path, "conditions");
+  if (!conditions->is_array()) return fail(err, p, "expected an array");
+  for (size_t i = 0; i < conditions->size(); ++i) {
+    const json& condition = (*conditions)[i];
+    if (!condition.is_object()) return fail(err, index(p, i), "expected an object");
+    std::string type;
+    std::string value;
+    if (!read_string(condition, "type", index(p, i), type, err) ||
+        !read_string(condition, "status", index(p, i), value, err)) {
+      return false;
+    }
+    if (type == "Ready") out = value == "True";
+  }
+  return true;
+}
+
+// The named TCP container ports; the first container naming a port wins.
+bool read_container_ports(const json& spec, std::string_view path,
+                          std::map<std::string, uint32_t>& out, std::string& err) {
+  const json* containers = find(spec, "containers");
+  if (containers == nullptr) return true;
+  std::string p = at(path, "containers");
+  if (!containers->is_array()) return fail(err, p, "expected an array");
+  for (size_t i = 0; i < containers->size(); ++i) {
+    const json& container = (*containers)[i];
+    const json* ports = container.is_object() ? find(container, "ports") : nullptr;
+    if (ports == nullptr) continue;
+    std::string pp = at(index(p, i), "ports");
+    if (!ports->is_array()) return fail(err, pp, "expected an array");
+    for (size_t j = 0; j < ports->size(); ++j) {
+      const json& port = (*ports)[j];
+      if (!port.is_object()) return fail(err, index(pp, j), "expected an object");
+      std::string name;
+      std::string protocol;
+      uint32_t number = 0;
+      if (!read_string(port, "name", index(pp, j), name, err) ||
+          !read_string(port, "protocol", index(pp, j), protocol, err) ||
+          !read_port(port, "containerPort", index(pp, j), /*required=*/false, number, err)) {
+        return false;
+      }
+      if (!name.empty() && number != 0 && (protocol.empty() || protocol == "TCP")) {
+        out.try_emplace(name, number);
+      }
+    }
+  }
+  return true;
+}
+
 bool decode(const json& o, std::string_view path, Pod& out, std::string& err) {
   const json* status = nullptr;
   if (!read_meta(o, path, out.meta, err) || !read_object(o, "status", path, status, err)) {
     return false;
   }
+  if (const json* spec = find(o, "spec"); spec != nullptr) {
+    if (!spec->is_object()) return fail(err, at(path, "spec"), "expected an object");
+    if (!read_string(*spec, "nodeName", at(path, "spec"), out.node_name, err) ||
+        !read_container_ports(*spec, at(path, "spec"), out.named_ports, err)) {
+      return false;
+    }
+  }
   std::string p = at(path, "status");
   return read_pod_ips(*status, p, out.pod_ips, err) &&
-         read_string(*status, "phase", p, out.phase, err);
+         read_string(*status, "phase", p, out.phase, err) &&
+         read_ready_condition(*status, p, out.ready, err);
 }
 
 bool decode(const json& o, std::string_view path, Namespace& out, std::string& err) {
@@ -242,9 +365,19 @@ bool decode(const json& o, std::string_view path, DestinationRule& out, std::str
   const json* spec = nullptr;
   if (!read_meta(o, path, out.meta, err) || !read_object(o, "spec", path, spec, err)) return false;
   std::string p = at(path, "spec");
+  out.workload_selector = find(*spec, "workloadSelector") != nullptr;
   return read_string(*spec, "host", p, out.host, err) &&
          read_list(*spec, "subsets", p, out.subsets, err) &&
-         read_strings(*spec, "exportTo", p, out.export_to, err);
+         read_strings(*spec, "exportTo", p, out.export_to, err) &&
+         read_tls_policy(*spec, p, out.tls, err);
+}
+
+bool decode(const json& o, std::string_view path, Gateway& out, std::string& err) {
+  const json* spec = nullptr;
+  if (!read_meta(o, path, out.meta, err) || !read_object(o, "spec", path, spec, err)) return false;
+  std::string p = at(path, "spec");
+  return read_labels(*spec, "selector", p, out.selector, err) &&
+         read_list(*spec, "servers", p, out.servers, err);
 }
 
 bool decode_status_at(const json& o, std::string_view path, Status& out, std::string& err) {
@@ -381,6 +514,7 @@ MESHGATE_KUBE_DECODERS(Namespace)
 MESHGATE_KUBE_DECODERS(ServiceEntry)
 MESHGATE_KUBE_DECODERS(WorkloadEntry)
 MESHGATE_KUBE_DECODERS(DestinationRule)
+MESHGATE_KUBE_DECODERS(Gateway)
 
 #undef MESHGATE_KUBE_DECODERS
 

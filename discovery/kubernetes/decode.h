@@ -56,7 +56,7 @@ struct Decoded {
 };
 
 // T is one of Service, EndpointSlice, Pod, Namespace, ServiceEntry,
-// WorkloadEntry, DestinationRule.
+// WorkloadEntry, DestinationRule, Gateway.
 template <typename T>
 Decoded<T> decode_object(std::string_view json);
 template <typename T>

@@ -18,6 +18,7 @@ constexpr const char* kNamespaces = "/api/v1/namespaces";
 constexpr const char* kServiceEntries = "/apis/networking.istio.io/v1beta1/serviceentries";
 constexpr const char* kWorkloadEntries = "/apis/networking.istio.io/v1beta1/workloadentries";
 constexpr const char* kDestinationRules = "/apis/networking.istio.io/v1beta1/destinationrules";
+constexpr const char* kGateways = "/apis/networking.istio.io/v1beta1/gateways";
 
 std::string resource_of(const std::string& collection) {
   return collection.substr(collection.rfind('/') + 1);
@@ -25,11 +26,12 @@ std::string resource_of(const std::string& collection) {
 
 }  // namespace
 
-std::vector<std::string> watched_collections(bool istio) {
+std::vector<std::string> watched_collections(bool istio, bool gateways) {
   std::vector<std::string> collections{kServices, kEndpointSlices, kPods, kNamespaces};
   if (istio) {
     collections.insert(collections.end(), {kServiceEntries, kWorkloadEntries, kDestinationRules});
   }
+  if (gateways) collections.push_back(kGateways);
   return collections;
 }
 
@@ -63,6 +65,7 @@ void KubernetesSource::add_reflectors() {
   add.operator()<EndpointSlice>(kEndpointSlices);
   add.operator()<Pod>(kPods);
   add.operator()<Namespace>(kNamespaces);
+  if (!options_.translate.gateway_labels.empty()) add.operator()<Gateway>(kGateways);
   if (!options_.istio) return;
   add.operator()<ServiceEntry>(kServiceEntries);
   add.operator()<WorkloadEntry>(kWorkloadEntries);

@@ -43,9 +43,10 @@ struct KubernetesStats {
   double last_translate_seconds = 0;
 };
 
-// The collections watched, cluster-wide: core/v1, discovery.k8s.io/v1 and,
-// with `istio`, networking.istio.io/v1beta1.
-std::vector<std::string> watched_collections(bool istio);
+// The collections watched, cluster-wide: core/v1, discovery.k8s.io/v1, with
+// `istio` networking.istio.io/v1beta1's ServiceEntries, WorkloadEntries and
+// DestinationRules, and with `gateways` its Gateways.
+std::vector<std::string> watched_collections(bool istio, bool gateways);
 
 class KubernetesSource {
  public:

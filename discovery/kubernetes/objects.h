@@ -19,6 +19,9 @@ struct ObjectMeta {
   std::string name;
   std::string ns;  // metadata.namespace; empty for cluster-scoped objects
   std::string resource_version;
+  // metadata.creationTimestamp, RFC 3339 ("2026-12-07T03:00:00Z"): istiod
+  // orders Istio resources by it, oldest first.
+  std::string creation_timestamp;
   Labels labels;
   bool deleting = false;  // metadata.deletionTimestamp is set
   bool operator==(const ObjectMeta&) const = default;
@@ -41,6 +44,9 @@ struct Service {
   std::string cluster_ip;          // "None" for a headless service
   std::vector<ServicePort> ports;
   Labels selector;
+  // The annotation networking.istio.io/exportTo, as written ("", ".",
+  // "*", "~", namespaces; comma-separated).
+  std::string export_to;
   bool operator==(const Service&) const = default;
 };
 
@@ -88,6 +94,11 @@ struct Pod {
   ObjectMeta meta;
   std::vector<std::string> pod_ips;  // status.podIPs[].ip, else status.podIP
   std::string phase;                 // status.phase
+  bool ready = false;                // status.conditions[Ready] is "True"
+  std::string node_name;             // spec.nodeName
+  // spec.containers[].ports[]: name -> containerPort, TCP ones with a name
+  // (a ServiceEntry selecting the pod maps its ports by these names).
+  std::map<std::string, uint32_t> named_ports;
   bool operator==(const Pod&) const = default;
 };
 
@@ -115,6 +126,7 @@ struct WorkloadEntrySpec {
   std::string network;
   uint32_t weight = 0;  // 0: absent
   std::string service_account;
+  std::string locality;  // region/zone/subzone
   bool operator==(const WorkloadEntrySpec&) const = default;
 };
 
@@ -137,10 +149,27 @@ struct WorkloadEntry {
   bool operator==(const WorkloadEntry&) const = default;
 };
 
-// networking.istio.io DestinationRule: only its subsets matter here.
+// networking.istio.io DestinationRule: its subsets, and the TLS modes of
+// its traffic policies (they decide whether istiod counts the endpoints as
+// Istio mTLS).
+struct PortTls {
+  uint32_t port = 0;  // portLevelSettings[].port.number
+  std::string mode;   // its tls.mode; "" : none set
+  bool operator==(const PortTls&) const = default;
+};
+
+// trafficPolicy.tls.mode and portLevelSettings[].tls.mode.
+struct TlsPolicy {
+  bool set = false;  // the trafficPolicy is there (with or without tls)
+  std::string mode;  // DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL; "" : none set
+  std::vector<PortTls> ports;
+  bool operator==(const TlsPolicy&) const = default;
+};
+
 struct Subset {
   std::string name;
   Labels labels;
+  TlsPolicy tls;  // the subset's own trafficPolicy
   bool operator==(const Subset&) const = default;
 };
 
@@ -149,7 +178,27 @@ struct DestinationRule {
   std::string host;  // may be short ("reviews"), relative to the rule's namespace
   std::vector<Subset> subsets;
   std::vector<std::string> export_to;
+  TlsPolicy tls;
+  bool workload_selector = false;  // applies to selected workloads only
   bool operator==(const DestinationRule&) const = default;
+};
+
+// networking.istio.io Gateway: the servers of the gateways its selector
+// picks (by their pod labels).
+struct GatewayServer {
+  uint32_t port = 0;  // port.number
+  std::string port_name;
+  std::string protocol;
+  std::vector<std::string> hosts;  // "*.local", "ns/host", "./host", "*"
+  std::string tls_mode;            // tls.mode: PASSTHROUGH, AUTO_PASSTHROUGH, ...
+  bool operator==(const GatewayServer&) const = default;
+};
+
+struct Gateway {
+  ObjectMeta meta;
+  Labels selector;
+  std::vector<GatewayServer> servers;
+  bool operator==(const Gateway&) const = default;
 };
 
 }  // namespace meshgate::discovery::kube

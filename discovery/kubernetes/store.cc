@@ -39,6 +39,10 @@ template <>
 struct Slot<DestinationRule> {
   static constexpr auto member = &ClusterState::destination_rules;
 };
+template <>
+struct Slot<Gateway> {
+  static constexpr auto member = &ClusterState::gateways;
+};
 
 template <typename T>
 std::map<std::string, T>& objects_of(ClusterState& state) {
@@ -117,12 +121,14 @@ template bool Store::replace<Namespace>(std::vector<Namespace>);
 template bool Store::replace<ServiceEntry>(std::vector<ServiceEntry>);
 template bool Store::replace<WorkloadEntry>(std::vector<WorkloadEntry>);
 template bool Store::replace<DestinationRule>(std::vector<DestinationRule>);
+template bool Store::replace<Gateway>(std::vector<Gateway>);
 
 template bool Store::apply<Service>(const Event<Service>&);
 template bool Store::apply<EndpointSlice>(const Event<EndpointSlice>&);
 template bool Store::apply<Pod>(const Event<Pod>&);
 template bool Store::apply<Namespace>(const Event<Namespace>&);
 template bool Store::apply<ServiceEntry>(const Event<ServiceEntry>&);
+template bool Store::apply<Gateway>(const Event<Gateway>&);
 template bool Store::apply<WorkloadEntry>(const Event<WorkloadEntry>&);
 template bool Store::apply<DestinationRule>(const Event<DestinationRule>&);
 

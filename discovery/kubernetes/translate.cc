@@ -1,289 +1,196 @@
-// A cluster's objects into the registry's model, as istiod sees the mesh.
-//
-// Rules:
-// - Filtering: Services, EndpointSlices, WorkloadEntries, DestinationRules and
-//   ServiceEntries are skipped when being deleted, when their namespace is
-//   excluded, or when include_namespaces is non-empty and does not list it.
-//   Pods and Namespaces are only looked up (labels) and are used even while
-//   being deleted: a terminating endpoint's pod is being deleted.
-// - Services: every core Service except ExternalName whose host
-//   "<name>.<ns>.svc.<cluster_domain>" matches an export_hosts pattern. Only
-//   TCP ports (protocol "TCP" or empty, number > 0) are kept; targetPort as a
-//   number becomes target_port, a named one stays 0 and resolves per endpoint
-//   through Endpoint::ports. A Service left with no TCP port is dropped.
-// - Endpoints: the EndpointSlices of the Service (same namespace, label
-//   kubernetes.io/service-name), address type IPv4 or IPv6, in key order; the
-//   first address of each endpoint, an IP literal. Ready ones (nil reads as
-//   ready); only when the Service has no ready endpoint at all (slices and
-//   WorkloadEntries) the serving-and-terminating ones. Deduplicated by
-//   address, first wins. Endpoint::ports are the slice's named TCP port
-//   numbers for the Service's port names. Labels are the Pod's (targetRef),
-//   network the label topology.istio.io/network, else the Namespace's, and
-//   mtls_capable is security.istio.io/tlsMode == "istio".
-// - WorkloadEntries whose labels (spec over metadata) carry the Service's
-//   non-empty selector, in its namespace, join as endpoints (VMs); weight
-//   clamped to 1..1000, network spec.network else the Namespace's label.
-// - Subsets: of the first DestinationRule in key order whose host equals the
-//   Service's; a host without dots is short for "<host>.<rule ns>.svc.<domain>".
-// - ServiceEntry hosts become DNS-only HostAliases with the entry's IP-literal
-//   addresses; the first entry in key order wins a host. Routable
-//   ServiceEntries (service_name set, their own endpoints) come later.
+// A cluster's objects into the registry's model, as istiod decides them for
+// its east-west gateway. Rules, each with the Istio source it follows:
+// - Filtering: objects being deleted, in an excluded namespace, or outside
+//   include_namespaces when it is not empty, are skipped (Pods and
+//   Namespaces are only looked up).
+// - Visibility (visibility.h): a Service (annotation
+//   networking.istio.io/exportTo) or ServiceEntry (spec.exportTo) counts
+//   only when exported to the gateway's namespace.
+// - Exposure: its host must match an export_hosts pattern or, with
+//   gateway_labels, a host of the Gateway resources selecting the gateway
+//   (gateway_hosts.h).
+// - Kubernetes Services: every one but ExternalName, host
+//   "<name>.<ns>.svc.<domain>", its TCP ports (istiod skips UDP); endpoints
+//   from workloads.h. A Service left with no TCP port is dropped.
+// - ServiceEntries with location MESH_INTERNAL (networking/core/cluster.go
+//   buildOutboundSniDnatClusters skips MeshExternal, the API's default): one
+//   service per host (not a wildcard; a Kubernetes Service's host stays the
+//   Service's), named after it, its ports but UDP; endpoints from
+//   workloads.h. Entries for one host in one namespace merge their endpoints;
+//   across namespaces the oldest wins.
+// - Subsets and TLS: of the DestinationRule destination_rules.h picks for
+//   the host; a (port, subset) whose TLS mode is not ISTIO_MUTUAL gets no
+//   endpoint (discovery::PlaintextCluster).
+// - Every visible ServiceEntry's hosts also become DNS aliases with its
+//   IP-literal addresses; the oldest entry wins a host.
 // - Output is sorted: services by (namespace, name), aliases by host.
 #include "discovery/kubernetes/translate.h"
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <set>
 #include <string_view>
 #include <tuple>
 #include <utility>
 
+#include "discovery/kubernetes/destination_rules.h"
+#include "discovery/kubernetes/gateway_hosts.h"
+#include "discovery/kubernetes/visibility.h"
+#include "discovery/kubernetes/workloads.h"
 #include "discovery/names.h"
 
 namespace meshgate::discovery::kube {
 namespace {
 
-constexpr std::string_view kServiceNameLabel = "kubernetes.io/service-name";
-constexpr uint32_t kMaxWeight = 1000;
-constexpr uint32_t kMaxPort = 65535;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool contains(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-std::string label_of(const Labels& labels, std::string_view key) {
-  auto it = labels.find(key);
-  return it == labels.end() ? std::string() : it->second;
+bool udp(std::string_view protocol) {
+  return protocol == "UDP";
 }
 
-bool carries(const Labels& labels, const Labels& selector) {
-  for (const auto& [key, value] : selector) {
-    auto it = labels.find(key);
-    if (it == labels.end() || it->second != value) return false;
-  }
-  return true;
+// ServiceEntries oldest first, as istiod orders them.
+std::vector<const ServiceEntry*> by_age(const std::map<std::string, ServiceEntry>& entries) {
+  std::vector<const ServiceEntry*> sorted;
+  for (const auto& [key, entry] : entries)
+    sorted.push_back(&entry);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+    return std::tie(a->meta.creation_timestamp, a->meta.name, a->meta.ns) <
+           std::tie(b->meta.creation_timestamp, b->meta.name, b->meta.ns);
+  });
+  return sorted;
 }
 
-// The inputs of one translation and the lookups every rule needs.
 class Translator {
  public:
   Translator(const ClusterState& state, const TranslateOptions& options)
-      : state_(state), options_(options) {
-    index();
-  }
+      : state_(state),
+        options_(options),
+        wanted_([this](const ObjectMeta& meta) { return wanted(meta); }),
+        exported_hosts_(options.gateway_labels.empty()
+                            ? options.export_hosts
+                            : gateway_hosts(state.gateways, options.gateway_labels,
+                                            options.passthrough_port, wanted_)),
+        rules_(state.destination_rules,
+               {options.gateway_namespace, options.system_namespace, options.cluster_domain},
+               wanted_),
+        workloads_(state, {options.cluster_id, options.system_namespace}, wanted_) {}
 
   SourceState run() const;
 
  private:
   bool wanted(const ObjectMeta& meta) const;
-  std::string service_host(std::string_view name, std::string_view ns) const;
   bool exported(const std::string& host) const;
   std::optional<discovery::Service> service(const Service& svc) const;
-  std::vector<discovery::Endpoint> endpoints(const Service& svc,
-                                             const std::set<std::string>& port_names) const;
-  void add_slice(const EndpointSlice& slice, const std::set<std::string>& port_names,
-                 std::vector<discovery::Endpoint>& ready,
-                 std::vector<discovery::Endpoint>& terminating) const;
-  discovery::Endpoint slice_endpoint(const EndpointSlice& slice, const SliceEndpoint& ep,
-                                     const std::map<std::string, uint16_t>& ports) const;
-  std::vector<discovery::Endpoint> workload_entries(const Service& svc) const;
-  std::optional<discovery::Endpoint> workload_entry(const WorkloadEntry& we,
-                                                    const Labels& selector) const;
-  std::string network(const Labels& labels, const std::string& ns) const;
-  std::vector<discovery::Subset> subsets(const std::string& host) const;
+  void add_entry(const ServiceEntry& entry, const std::set<std::string>& taken,
+                 std::map<std::string, discovery::Service>& by_host) const;
+  void apply_rule(const std::string& host, discovery::Service& out) const;
   std::vector<HostAlias> aliases() const;
-
-  // Built once, so each Service finds its slices, WorkloadEntries and rule
-  // without scanning them all: linear in the cluster, not quadratic.
-  void index();
 
   const ClusterState& state_;
   const TranslateOptions& options_;
-  // "<ns>/<service name>" -> its slices, in key order.
-  std::map<std::string, std::vector<const EndpointSlice*>, std::less<>> slices_;
-  std::map<std::string, std::vector<const WorkloadEntry*>, std::less<>> workload_entries_;  // by ns
-  // By expanded host; several rules for one host in key order.
-  std::map<std::string, std::vector<const DestinationRule*>, std::less<>> rules_;
+  const std::function<bool(const ObjectMeta&)> wanted_;
+  const std::vector<std::string> exported_hosts_;
+  const DestinationRules rules_;
+  const Workloads workloads_;
 };
-
-void Translator::index() {
-  for (const auto& [key, slice] : state_.endpoint_slices) {
-    if (!wanted(slice.meta)) continue;
-    slices_[slice.meta.ns + "/" + label_of(slice.meta.labels, kServiceNameLabel)].push_back(&slice);
-  }
-  for (const auto& [key, we] : state_.workload_entries) {
-    if (wanted(we.meta)) workload_entries_[we.meta.ns].push_back(&we);
-  }
-  // Several rules for one host merge their subsets, as istiod merges them;
-  // on a repeated subset name the first rule in key order ("<ns>/<name>")
-  // wins (istiod: the oldest).
-  for (const auto& [key, rule] : state_.destination_rules) {
-    if (!wanted(rule.meta)) continue;
-    const bool is_short = rule.host.find('.') == std::string::npos;
-    rules_[is_short ? service_host(rule.host, rule.meta.ns) : lower(rule.host)].push_back(&rule);
-  }
-}
 
 bool Translator::wanted(const ObjectMeta& meta) const {
   if (meta.deleting || contains(options_.exclude_namespaces, meta.ns)) return false;
   return options_.include_namespaces.empty() || contains(options_.include_namespaces, meta.ns);
 }
 
-std::string Translator::service_host(std::string_view name, std::string_view ns) const {
-  std::string host;
-  host.append(name).append(".").append(ns).append(".svc.").append(options_.cluster_domain);
-  return lower(host);
-}
-
 bool Translator::exported(const std::string& host) const {
-  return std::any_of(options_.export_hosts.begin(), options_.export_hosts.end(),
+  return std::any_of(exported_hosts_.begin(), exported_hosts_.end(),
                      [&](const std::string& pattern) { return host_matches(host, pattern); });
-}
-
-std::string Translator::network(const Labels& labels, const std::string& ns) const {
-  auto own = labels.find(kNetworkLabel);
-  if (own != labels.end()) return own->second;
-  auto it = state_.namespaces.find(ns);
-  return it == state_.namespaces.end() ? std::string()
-                                       : label_of(it->second.meta.labels, kNetworkLabel);
 }
 
 std::optional<discovery::Service> Translator::service(const Service& svc) const {
   if (!wanted(svc.meta) || svc.type == "ExternalName") return std::nullopt;
-  const std::string host = service_host(svc.meta.name, svc.meta.ns);
-  if (!exported(host)) return std::nullopt;
+  if (!visible_from(parse_export_to(svc.export_to), svc.meta.ns, options_.gateway_namespace)) {
+    return std::nullopt;
+  }
   discovery::Service out;
   out.name = svc.meta.name;
   out.ns = svc.meta.ns;
-  std::set<std::string> port_names;
+  const std::string host = to_lower(discovery::service_host(out, options_.cluster_domain));
+  if (!exported(host)) return std::nullopt;
+  std::vector<ServicePort> routed;
   for (const ServicePort& port : svc.ports) {
-    if ((port.protocol != "TCP" && !port.protocol.empty()) || port.port == 0) continue;
+    if (udp(port.protocol) || port.protocol == "SCTP" || port.port == 0) continue;
+    routed.push_back(port);
     out.ports.push_back(discovery::ServicePort{port.name, port.port, port.target_port});
-    if (!port.name.empty()) port_names.insert(port.name);
   }
   if (out.ports.empty()) return std::nullopt;
-  out.subsets = subsets(host);
-  out.endpoints = endpoints(svc, port_names);
+  out.endpoints = workloads_.of_service(svc, routed);
+  apply_rule(host, out);
   return out;
 }
 
-std::vector<discovery::Endpoint> Translator::endpoints(
-    const Service& svc, const std::set<std::string>& port_names) const {
-  std::vector<discovery::Endpoint> ready;
-  std::vector<discovery::Endpoint> terminating;
-  if (const auto found = slices_.find(svc.meta.ns + "/" + svc.meta.name); found != slices_.end()) {
-    for (const EndpointSlice* slice : found->second) {
-      if (slice->address_type != "IPv4" && slice->address_type != "IPv6") continue;
-      add_slice(*slice, port_names, ready, terminating);
-    }
-  }
-  for (discovery::Endpoint& we : workload_entries(svc))
-    ready.push_back(std::move(we));
-  std::vector<discovery::Endpoint>& chosen = ready.empty() ? terminating : ready;
-  std::vector<discovery::Endpoint> out;
-  std::set<std::string> seen;
-  for (discovery::Endpoint& ep : chosen) {
-    if (seen.insert(ep.address).second) out.push_back(std::move(ep));
-  }
-  return out;
-}
-
-void Translator::add_slice(const EndpointSlice& slice, const std::set<std::string>& port_names,
-                           std::vector<discovery::Endpoint>& ready,
-                           std::vector<discovery::Endpoint>& terminating) const {
-  std::map<std::string, uint16_t> ports;
-  for (const SlicePort& port : slice.ports) {
-    if (port.protocol != "TCP" && !port.protocol.empty()) continue;
-    if (!port.port || *port.port == 0 || port_names.count(port.name) == 0) continue;
-    ports.emplace(port.name, *port.port);
-  }
-  for (const SliceEndpoint& ep : slice.endpoints) {
-    if (ep.addresses.empty() || !is_ip_literal(ep.addresses.front())) continue;
-    const bool is_ready = ep.conditions.ready.value_or(true);
-    const bool serving = ep.conditions.serving.value_or(is_ready);
-    const bool is_terminating = ep.conditions.terminating.value_or(false);
-    if (is_ready) {
-      ready.push_back(slice_endpoint(slice, ep, ports));
-    } else if (serving && is_terminating) {
-      terminating.push_back(slice_endpoint(slice, ep, ports));
-    }
-  }
-}
-
-discovery::Endpoint Translator::slice_endpoint(const EndpointSlice& slice, const SliceEndpoint& ep,
-                                               const std::map<std::string, uint16_t>& ports) const {
-  discovery::Endpoint out;
-  out.address = ep.addresses.front();
-  out.ports = ports;
-  if (ep.target_ref && ep.target_ref->kind == "Pod") {
-    const std::string& ns = ep.target_ref->ns.empty() ? slice.meta.ns : ep.target_ref->ns;
-    auto pod = state_.pods.find(ns + "/" + ep.target_ref->name);
-    if (pod != state_.pods.end()) out.labels = pod->second.meta.labels;
-  }
-  out.network = network(out.labels, slice.meta.ns);
-  out.mtls_capable = label_of(out.labels, kTlsModeLabel) == "istio";
-  return out;
-}
-
-std::vector<discovery::Endpoint> Translator::workload_entries(const Service& svc) const {
-  std::vector<discovery::Endpoint> out;
-  const auto found = workload_entries_.find(svc.meta.ns);
-  if (svc.selector.empty() || found == workload_entries_.end()) return out;
-  for (const WorkloadEntry* we : found->second) {
-    if (auto ep = workload_entry(*we, svc.selector)) out.push_back(std::move(*ep));
-  }
-  return out;
-}
-
-std::optional<discovery::Endpoint> Translator::workload_entry(const WorkloadEntry& we,
-                                                              const Labels& selector) const {
-  Labels labels = we.spec.labels;
-  labels.insert(we.meta.labels.begin(), we.meta.labels.end());  // spec wins
-  if (!carries(labels, selector) || !is_ip_literal(we.spec.address)) return std::nullopt;
-  discovery::Endpoint out;
-  out.address = we.spec.address;
-  for (const auto& [name, number] : we.spec.ports) {
-    if (number != 0 && number <= kMaxPort) out.ports.emplace(name, static_cast<uint16_t>(number));
-  }
-  out.network = we.spec.network.empty() ? network({}, we.meta.ns) : we.spec.network;
-  out.weight = std::clamp<uint32_t>(we.spec.weight, 1, kMaxWeight);
-  out.mtls_capable = label_of(labels, kTlsModeLabel) == "istio";
-  out.labels = std::move(labels);
-  return out;
-}
-
-std::vector<discovery::Subset> Translator::subsets(const std::string& host) const {
-  const auto found = rules_.find(host);
-  if (found == rules_.end()) return {};
-  std::vector<discovery::Subset> out;
-  std::set<std::string> names;
-  for (const DestinationRule* rule : found->second) {
+// Subsets and TLS from the DestinationRule istiod would pick for `host`.
+void Translator::apply_rule(const std::string& host, discovery::Service& out) const {
+  const RuleView* rule = rules_.find(host, out.ns);
+  if (rule == nullptr) return;
+  for (const Subset& subset : rule->subsets)
+    out.subsets.push_back(discovery::Subset{subset.name, subset.labels});
+  for (const discovery::ServicePort& port : out.ports) {
+    if (plaintext_cluster(*rule, port.number, "")) out.plaintext.push_back({port.number, ""});
     for (const Subset& subset : rule->subsets) {
-      if (subset.name.empty() || !names.insert(subset.name).second) continue;
-      out.push_back(discovery::Subset{subset.name, subset.labels});
+      if (plaintext_cluster(*rule, port.number, subset.name)) {
+        out.plaintext.push_back({port.number, subset.name});
+      }
     }
   }
-  return out;
+}
+
+void Translator::add_entry(const ServiceEntry& entry, const std::set<std::string>& taken,
+                           std::map<std::string, discovery::Service>& by_host) const {
+  if (!wanted(entry.meta) || entry.location != "MESH_INTERNAL") return;
+  if (!visible_from(entry.export_to, entry.meta.ns, options_.gateway_namespace)) return;
+  std::vector<IstioPort> ports;
+  for (const IstioPort& port : entry.ports) {
+    if (!udp(port.protocol) && port.number != 0 && port.number <= 65535) ports.push_back(port);
+  }
+  if (ports.empty()) return;
+  const std::vector<discovery::Endpoint> endpoints = workloads_.of_service_entry(entry, ports);
+  for (const std::string& raw : entry.hosts) {
+    const std::string host = to_lower(raw);
+    if (!is_dns_name(host) || taken.count(host) != 0 || !exported(host)) continue;
+    auto [it, fresh] = by_host.try_emplace(host);
+    discovery::Service& out = it->second;
+    if (!fresh) {
+      if (out.ns != entry.meta.ns) continue;  // the oldest namespace keeps the host
+      for (const discovery::Endpoint& ep : endpoints) {
+        const bool seen = std::any_of(out.endpoints.begin(), out.endpoints.end(),
+                                      [&](const auto& e) { return e.address == ep.address; });
+        if (!seen) out.endpoints.push_back(ep);
+      }
+      continue;
+    }
+    out.name = host;
+    out.ns = entry.meta.ns;
+    out.host = host;
+    for (const IstioPort& port : ports) {
+      out.ports.push_back(discovery::ServicePort{port.name, static_cast<uint16_t>(port.number),
+                                                 static_cast<uint16_t>(port.target_port)});
+    }
+    out.endpoints = endpoints;
+    apply_rule(host, out);
+  }
 }
 
 std::vector<HostAlias> Translator::aliases() const {
-  std::map<std::string, HostAlias> by_host;  // sorted; first entry in key order wins
-  for (const auto& [key, entry] : state_.service_entries) {
-    if (!wanted(entry.meta)) continue;
+  std::map<std::string, HostAlias> by_host;  // sorted; the oldest entry wins a host
+  for (const ServiceEntry* entry : by_age(state_.service_entries)) {
+    if (!wanted(entry->meta)) continue;
+    if (!visible_from(entry->export_to, entry->meta.ns, options_.gateway_namespace)) continue;
     std::vector<std::string> addresses;
-    for (const std::string& address : entry.addresses) {
+    for (const std::string& address : entry->addresses) {
       if (is_ip_literal(address) && !contains(addresses, address)) addresses.push_back(address);
     }
-    for (const std::string& raw : entry.hosts) {
-      std::string host = lower(raw);
+    for (const std::string& raw : entry->hosts) {
+      std::string host = to_lower(raw);
       if (host.empty() || by_host.count(host) != 0) continue;
       by_host.emplace(host, HostAlias{host, addresses, "", ""});
     }
@@ -297,9 +204,20 @@ std::vector<HostAlias> Translator::aliases() const {
 
 SourceState Translator::run() const {
   SourceState out;
+  std::set<std::string> kubernetes_hosts;
   for (const auto& [key, svc] : state_.services) {
-    if (auto translated = service(svc)) out.services.push_back(std::move(*translated));
+    if (auto translated = service(svc)) {
+      kubernetes_hosts.insert(discovery::service_host(*translated, options_.cluster_domain));
+      out.services.push_back(std::move(*translated));
+    }
   }
+  // A ServiceEntry for a Kubernetes Service's host: the Service's wins
+  // (istiod: a Kubernetes service replaces another registry's).
+  std::map<std::string, discovery::Service> entries;
+  for (const ServiceEntry* entry : by_age(state_.service_entries))
+    add_entry(*entry, kubernetes_hosts, entries);
+  for (auto& [host, service] : entries)
+    out.services.push_back(std::move(service));
   std::sort(out.services.begin(), out.services.end(),
             [](const discovery::Service& a, const discovery::Service& b) {
               return std::tie(a.ns, a.name) < std::tie(b.ns, b.name);
@@ -315,9 +233,9 @@ SourceState translate(const ClusterState& state, const TranslateOptions& options
 }
 
 bool host_matches(std::string_view host, std::string_view pattern) {
-  const std::string h = lower(host);
-  const std::string p = lower(pattern);
-  if (h == p) return true;
+  const std::string h = to_lower(host);
+  const std::string p = to_lower(pattern);
+  if (h == p || p == "*") return true;
   if (p.size() < 3 || p.compare(0, 2, "*.") != 0) return false;
   const std::string_view suffix = std::string_view(p).substr(1);  // ".<suffix>"
   return h.size() > suffix.size() &&

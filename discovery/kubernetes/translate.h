@@ -17,7 +17,18 @@ struct TranslateOptions {
   std::string cluster_domain = "cluster.local";
   // Hosts this gateway exports, as Istio's expose-services.yaml: an exact
   // host or "*.<suffix>". A Service whose host matches none is left out.
+  // Used while gateway_labels is empty.
   std::vector<std::string> export_hosts{"*.local"};
+  // The gateway's pod labels. Not empty: the Gateway resources selecting
+  // them decide the exported hosts instead (gateway_hosts.h), as istiod's do.
+  Labels gateway_labels;
+  uint16_t passthrough_port = 15443;  // the Gateway servers that count are on this port
+  // Where the gateway runs: it sees what is exported to this namespace.
+  std::string gateway_namespace = "istio-system";
+  // istiod's namespace, the mesh's root namespace: its network label is the
+  // pods' default network, its DestinationRules apply mesh-wide.
+  std::string system_namespace = "istio-system";
+  std::string cluster_id = "Kubernetes";        // istiod's CLUSTER_ID, its default
   std::vector<std::string> include_namespaces;  // empty: every namespace
   std::vector<std::string> exclude_namespaces;
 };
@@ -32,12 +43,13 @@ struct ClusterState {
   std::map<std::string, ServiceEntry> service_entries;
   std::map<std::string, WorkloadEntry> workload_entries;
   std::map<std::string, DestinationRule> destination_rules;
+  std::map<std::string, Gateway> gateways;
 };
 
 SourceState translate(const ClusterState& state, const TranslateOptions& options);
 
-// True if `host` matches `pattern`: equal, or pattern "*.<suffix>" and host
-// ends in ".<suffix>".
+// True if `host` matches `pattern`: equal, pattern "*", or pattern
+// "*.<suffix>" and host ends in ".<suffix>".
 bool host_matches(std::string_view host, std::string_view pattern);
 
 }  // namespace meshgate::discovery::kube

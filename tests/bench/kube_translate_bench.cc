@@ -128,7 +128,10 @@ void add_service(kube::ClusterState& state, int index) {
 
 void add_pod(kube::ClusterState& state, const std::string& svc, const std::string& ns, int ordinal,
              const std::string& address) {
-  kube::Pod pod{meta(svc + "-" + std::to_string(ordinal), ns), {address}, "Running"};
+  kube::Pod pod;
+  pod.meta = meta(svc + "-" + std::to_string(ordinal), ns);
+  pod.pod_ips = {address};
+  pod.phase = "Running";
   pod.meta.labels["app"] = svc;
   pod.meta.labels["version"] = ordinal % 2 == 0 ? "v1" : "v2";
   pod.meta.labels[discovery::kTlsModeLabel] = "istio";
@@ -160,11 +163,12 @@ void add_slices(kube::ClusterState& state, int index, int endpoints, int& next_i
 
 // Half the rules use the short host, half the full one.
 void add_destination_rule(kube::ClusterState& state, int index) {
-  kube::DestinationRule rule{meta(svc_name(index) + "-dr", ns_name(index)), "", {}, {}};
+  kube::DestinationRule rule;
+  rule.meta = meta(svc_name(index) + "-dr", ns_name(index));
   rule.host = index % 2 == 0 ? svc_name(index)
                              : svc_name(index) + "." + ns_name(index) + ".svc.cluster.local";
-  rule.subsets.push_back({"v1", {{"version", "v1"}}});
-  rule.subsets.push_back({"v2", {{"version", "v2"}}});
+  rule.subsets.push_back({"v1", {{"version", "v1"}}, {}});
+  rule.subsets.push_back({"v2", {{"version", "v2"}}, {}});
   state.destination_rules.emplace(rule.meta.ns + "/" + rule.meta.name, std::move(rule));
 }
 

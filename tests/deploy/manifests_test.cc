@@ -341,9 +341,9 @@ TEST_P(Manifests, ProbesAskTheHealthListener) {
 
 using Grant = std::tuple<std::string, std::string, std::string>;  // group, resource, verb
 
-std::set<Grant> watched_grants(bool istio) {
+std::set<Grant> watched_grants(bool istio, bool gateways) {
   std::set<Grant> out;
-  for (const std::string& path : discovery::kube::watched_collections(istio)) {
+  for (const std::string& path : discovery::kube::watched_collections(istio, gateways)) {
     // "/api/v1/services" (core) or "/apis/<group>/<version>/<resource>".
     const std::string resource = path.substr(path.rfind('/') + 1);
     std::string group;
@@ -367,7 +367,8 @@ TEST_P(Manifests, ClusterRoleGrantsExactlyWhatDiscoveryWatches) {
       }
     }
   }
-  EXPECT_EQ(granted, watched_grants(config_.discovery.kubernetes.istio_resources));
+  EXPECT_EQ(granted, watched_grants(config_.discovery.kubernetes.istio_resources,
+                                    !config_.discovery.kubernetes.gateway_selector.empty()));
 }
 
 TEST_P(Manifests, ClusterRoleBindingNamesThePodsServiceAccount) {

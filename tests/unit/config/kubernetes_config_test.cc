@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ TEST(KubernetesConfig, DefaultsAreOffWithIstioExposeServicesHosts) {
     EXPECT_THAT(kube.exclude_namespaces, IsEmpty());
     EXPECT_TRUE(kube.istio_resources);
     EXPECT_EQ(kube.coalesce, Duration{100});
+    EXPECT_THAT(kube.gateway_selector, IsEmpty());  // export_hosts decide
+    EXPECT_EQ(kube.gateway_namespace, "istio-system");
+    EXPECT_EQ(kube.system_namespace, "istio-system");
+    EXPECT_EQ(kube.cluster_id, "Kubernetes");  // istiod's default CLUSTER_ID
   }
 }
 
@@ -48,6 +53,10 @@ TEST(KubernetesConfig, ReadsEveryKey) {
     exclude_namespaces: [kube-system]
     istio_resources: false
     coalesce: 0s
+    gateway_selector: {istio: eastwestgateway, topology.istio.io/network: network1}
+    gateway_namespace: mesh-gw
+    system_namespace: istio-root
+    cluster_id: cluster1
 )");
   ASSERT_TRUE(result.ok()) << ::testing::PrintToString(result.errors);
   const KubernetesSource& kube = result.config->discovery.kubernetes;
@@ -59,6 +68,40 @@ TEST(KubernetesConfig, ReadsEveryKey) {
   EXPECT_EQ(kube.exclude_namespaces, Strings{"kube-system"});
   EXPECT_FALSE(kube.istio_resources);
   EXPECT_EQ(kube.coalesce, Duration{0});
+  EXPECT_EQ(kube.gateway_selector,
+            (std::map<std::string, std::string>{{"istio", "eastwestgateway"},
+                                                {"topology.istio.io/network", "network1"}}));
+  EXPECT_EQ(kube.gateway_namespace, "mesh-gw");
+  EXPECT_EQ(kube.system_namespace, "istio-root");
+  EXPECT_EQ(kube.cluster_id, "cluster1");
+}
+
+TEST(KubernetesConfig, GatewayModeKeysAreCheckedWithTheirLines) {
+  const LoadResult result = load_config_string(R"(discovery:
+  kubernetes:
+    gateway_selector: {"bad key": x, istio: "-eastwest"}
+    gateway_namespace: Istio_System
+    system_namespace: ""
+    cluster_id: "cluster 1"
+)");
+  EXPECT_THAT(
+      result.errors,
+      ElementsAre(
+          ErrorAt("discovery.kubernetes.gateway_selector", 3, "not a valid label key: 'bad key'"),
+          ErrorAt("discovery.kubernetes.gateway_selector.istio", 3,
+                  "not a valid label value: '-eastwest'"),
+          ErrorAt("discovery.kubernetes.gateway_namespace", 4, "'Istio_System'"),
+          ErrorAt("discovery.kubernetes.system_namespace", 5, "namespace name: ''"),
+          ErrorAt("discovery.kubernetes.cluster_id", 6, "not a valid cluster ID: 'cluster 1'")));
+}
+
+TEST(KubernetesConfig, GatewaySelectorMustBeAMapOfStrings) {
+  EXPECT_THAT(
+      load_config_string("discovery:\n  kubernetes:\n    gateway_selector: [istio]\n").errors,
+      ElementsAre(ErrorAt("discovery.kubernetes.gateway_selector", 3, "expected a map")));
+  EXPECT_THAT(
+      load_config_string("discovery:\n  kubernetes:\n    gateway_selector: {istio: [a]}\n").errors,
+      ElementsAre(ErrorAt("discovery.kubernetes.gateway_selector.istio", 3, "expected a string")));
 }
 
 TEST(KubernetesConfig, EnabledWithoutFilesHasNoFileSource) {

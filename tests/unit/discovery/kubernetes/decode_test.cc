@@ -175,7 +175,8 @@ TEST(KubeDecode, WorkloadEntryForAVm) {
                          {{"app", "details"}, {"class", "vm"}, {"version", "v1"}},
                          "vm-network",
                          5,
-                         "bookinfo-details"};
+                         "bookinfo-details",
+                         "us-east-1/us-east-1b"};
   EXPECT_EQ(we.spec, want);
 }
 
@@ -185,8 +186,8 @@ TEST(KubeDecode, DestinationRuleSubsets) {
   const DestinationRule& dr = *d.value;
   EXPECT_EQ(dr.host, "reviews");
   ASSERT_EQ(dr.subsets.size(), 3u);
-  EXPECT_EQ(dr.subsets[0], (Subset{"v1", {{"version", "v1"}}}));
-  EXPECT_EQ(dr.subsets[2], (Subset{"v3", {{"version", "v3"}}}));
+  EXPECT_EQ(dr.subsets[0], (Subset{"v1", {{"version", "v1"}}, {}}));
+  EXPECT_EQ(dr.subsets[2], (Subset{"v3", {{"version", "v3"}}, {}}));
   EXPECT_EQ(dr.export_to, std::vector<std::string>{"*"});
 }
 
@@ -394,6 +395,75 @@ TEST(KubeDecode, UnknownFieldsIgnoredAndNullsReadAsAbsent) {
       decode_object<Pod>(R"({"metadata":{"name":"p","deletionTimestamp":"2026-11-02T10:00:00Z"}})");
   ASSERT_TRUE(deleting.ok()) << deleting.error;
   EXPECT_TRUE(deleting.value->meta.deleting);
+}
+
+}  // namespace
+}  // namespace meshgate::discovery::kube
+
+namespace meshgate::discovery::kube {
+namespace {
+
+TEST(KubeDecode, PodNodeReadinessAndNamedContainerPorts) {
+  std::string json = fixture("pod.json");
+  auto d = decode_object<Pod>(json);
+  ASSERT_TRUE(d.ok()) << d.error;
+  EXPECT_EQ(d.value->node_name, "worker-1");
+  EXPECT_TRUE(d.value->ready);
+  EXPECT_TRUE(d.value->named_ports.empty());  // its one container port has no name
+  json = replace(json, R"("containerPort": 9080, "protocol": "TCP")",
+                 R"("containerPort": 9080, "protocol": "TCP", "name": "http")");
+  json = replace(json, R"("type": "Ready", "status": "True")",
+                 R"("type": "Ready", "status": "False")");
+  d = decode_object<Pod>(json);
+  ASSERT_TRUE(d.ok()) << d.error;
+  EXPECT_EQ(d.value->named_ports, (std::map<std::string, uint32_t>{{"http", 9080}}));
+  EXPECT_FALSE(d.value->ready);
+}
+
+TEST(KubeDecode, ServiceExportToAnnotation) {
+  auto d = decode_object<Service>(R"({"metadata": {"name": "a", "namespace": "b",
+      "creationTimestamp": "2026-11-02T09:21:02Z",
+      "annotations": {"networking.istio.io/exportTo": ".,istio-system", "other": "x"}},
+      "spec": {"ports": [{"port": 80}]}})");
+  ASSERT_TRUE(d.ok()) << d.error;
+  EXPECT_EQ(d.value->export_to, ".,istio-system");
+  EXPECT_EQ(d.value->meta.creation_timestamp, "2026-11-02T09:21:02Z");
+  auto bad =
+      decode_object<Service>(R"({"metadata": {"name": "a", "annotations": []}, "spec": {}})");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.error.find("metadata.annotations"), std::string::npos) << bad.error;
+}
+
+TEST(KubeDecode, DestinationRuleTlsModesAndWorkloadSelector) {
+  auto d = decode_object<DestinationRule>(R"({"metadata": {"name": "r", "namespace": "bar"},
+      "spec": {"host": "httpbin", "workloadSelector": {"matchLabels": {"app": "x"}},
+        "trafficPolicy": {"tls": {"mode": "DISABLE"},
+          "portLevelSettings": [{"port": {"number": 8443}, "tls": {"mode": "ISTIO_MUTUAL"}}]},
+        "subsets": [{"name": "v1", "labels": {"version": "v1"},
+                     "trafficPolicy": {"tls": {"mode": "SIMPLE"}}}]}})");
+  ASSERT_TRUE(d.ok()) << d.error;
+  const DestinationRule& dr = *d.value;
+  EXPECT_TRUE(dr.workload_selector);
+  EXPECT_EQ(dr.tls, (TlsPolicy{true, "DISABLE", {PortTls{8443, "ISTIO_MUTUAL"}}}));
+  EXPECT_EQ(dr.subsets.at(0).tls, (TlsPolicy{true, "SIMPLE", {}}));
+}
+
+// samples/multicluster/expose-services.yaml as the API server returns it.
+TEST(KubeDecode, GatewayOfExposeServices) {
+  auto d = decode_object<Gateway>(R"({"apiVersion": "networking.istio.io/v1",
+      "kind": "Gateway", "metadata": {"name": "cross-network-gateway", "namespace": "istio-system"},
+      "spec": {"selector": {"istio": "eastwestgateway"},
+        "servers": [{"port": {"number": 15443, "name": "tls", "protocol": "TLS"},
+                     "tls": {"mode": "AUTO_PASSTHROUGH"}, "hosts": ["*.local"]}]}})");
+  ASSERT_TRUE(d.ok()) << d.error;
+  EXPECT_EQ(d.value->selector, (Labels{{"istio", "eastwestgateway"}}));
+  ASSERT_EQ(d.value->servers.size(), 1u);
+  EXPECT_EQ(d.value->servers[0],
+            (GatewayServer{15443, "tls", "TLS", {"*.local"}, "AUTO_PASSTHROUGH"}));
+  auto bad = decode_object<Gateway>(R"({"metadata": {"name": "g"},
+      "spec": {"servers": [{"port": {"number": 70000}}]}})");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.error.find("spec.servers[0].port.number"), std::string::npos) << bad.error;
 }
 
 }  // namespace

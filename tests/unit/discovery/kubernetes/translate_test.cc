@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/discovery/kubernetes/translate_fixture.h"
+
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,138 +12,7 @@
 namespace meshgate::discovery::kube {
 namespace {
 
-using DService = discovery::Service;
-using DEndpoint = discovery::Endpoint;
-
-constexpr const char* kServiceName = "kubernetes.io/service-name";
-
-ObjectMeta meta(std::string ns, std::string name, Labels labels = {}) {
-  ObjectMeta m;
-  m.ns = std::move(ns);
-  m.name = std::move(name);
-  m.resource_version = "4242";
-  m.labels = std::move(labels);
-  return m;
-}
-
-std::string key(const ObjectMeta& m) {
-  return m.ns + "/" + m.name;
-}
-
-Pod pod(std::string ns, std::string name, std::string ip, Labels labels) {
-  Pod p;
-  p.meta = meta(std::move(ns), std::move(name), std::move(labels));
-  p.pod_ips = {std::move(ip)};
-  p.phase = "Running";
-  return p;
-}
-
-SliceEndpoint slice_endpoint(std::string address, std::optional<std::string> pod_name,
-                             EndpointConditions conditions = {true, true, false}) {
-  SliceEndpoint ep;
-  ep.addresses = {std::move(address)};
-  ep.conditions = conditions;
-  if (pod_name) ep.target_ref = ObjectReference{"Pod", *pod_name, "bar"};
-  return ep;
-}
-
-EndpointSlice slice(std::string ns, std::string name, std::string service,
-                    std::vector<SliceEndpoint> endpoints, std::string type = "IPv4") {
-  EndpointSlice s;
-  s.meta = meta(std::move(ns), std::move(name),
-                {{kServiceName, std::move(service)},
-                 {"endpointslice.kubernetes.io/managed-by", "endpointslice-controller.k8s.io"}});
-  s.address_type = std::move(type);
-  s.endpoints = std::move(endpoints);
-  // As the controller writes them: the named targetPort "http-web" resolved
-  // to the container port under the Service port's name.
-  s.ports = {SlicePort{"http", "TCP", 8080}, SlicePort{"tls", "TCP", 9443},
-             SlicePort{"dns", "UDP", 5353}};
-  return s;
-}
-
-Labels httpbin_labels(std::string version) {
-  return {{"app", "httpbin"},
-          {"version", std::move(version)},
-          {"pod-template-hash", "7d9f8c6b5"},
-          {"security.istio.io/tlsMode", "istio"},
-          {"service.istio.io/canonical-name", "httpbin"}};
-}
-
-Service httpbin_service(std::string ns = "bar") {
-  Service svc;
-  svc.meta = meta(std::move(ns), "httpbin", {{"app", "httpbin"}});
-  svc.cluster_ip = "10.96.12.34";
-  svc.ports = {ServicePort{"http", "TCP", 8000, 0, "http-web"},
-               ServicePort{"tls", "TCP", 8443, 9443, ""}, ServicePort{"dns", "UDP", 53, 5353, ""}};
-  svc.selector = {{"app", "httpbin"}};
-  return svc;
-}
-
-WorkloadEntry workload_entry(std::string ns, std::string name, std::string address, Labels labels) {
-  WorkloadEntry we;
-  we.meta = meta(std::move(ns), std::move(name));
-  we.spec.address = std::move(address);
-  we.spec.labels = std::move(labels);
-  return we;
-}
-
-class Translate : public ::testing::Test {
- protected:
-  void SetUp() override {
-    Namespace bar;
-    bar.meta = meta("", "bar", {{"topology.istio.io/network", "network1"}});
-    state_.namespaces["bar"] = bar;
-    Namespace foo;
-    foo.meta = meta("", "foo");
-    state_.namespaces["foo"] = foo;
-    add_service(httpbin_service());
-    Labels v2 = httpbin_labels("v2");
-    v2["topology.istio.io/network"] = "network2";
-    add_pod(pod("bar", "httpbin-v1-7d9f8c6b5-abcde", "10.1.0.11", httpbin_labels("v1")));
-    add_pod(pod("bar", "httpbin-v2-5c4b7f9d8-fghij", "10.1.0.12", v2));
-    add_pod(pod("bar", "httpbin-v1-7d9f8c6b5-klmno", "10.1.0.13", httpbin_labels("v1")));
-    add_slice(
-        slice("bar", "httpbin-x7k2p", "httpbin",
-              {slice_endpoint("10.1.0.11", "httpbin-v1-7d9f8c6b5-abcde"),
-               slice_endpoint("10.1.0.12", "httpbin-v2-5c4b7f9d8-fghij"),
-               slice_endpoint("10.1.0.13", "httpbin-v1-7d9f8c6b5-klmno", {false, false, false})}));
-  }
-
-  void add_service(const Service& s) { state_.services[key(s.meta)] = s; }
-  void add_pod(const Pod& p) { state_.pods[key(p.meta)] = p; }
-  void add_slice(const EndpointSlice& s) { state_.endpoint_slices[key(s.meta)] = s; }
-  void add_we(const WorkloadEntry& we) { state_.workload_entries[key(we.meta)] = we; }
-  void add_dr(const DestinationRule& dr) { state_.destination_rules[key(dr.meta)] = dr; }
-  void add_se(const ServiceEntry& se) { state_.service_entries[key(se.meta)] = se; }
-
-  SourceState run() const { return translate(state_, options_); }
-
-  // The translated service, or a failure if it is not there.
-  std::optional<DService> find(std::string_view ns, std::string_view name) const {
-    for (const DService& s : run().services) {
-      if (s.ns == ns && s.name == name) return s;
-    }
-    return std::nullopt;
-  }
-
-  static std::vector<std::string> addresses(const DService& s) {
-    std::vector<std::string> out;
-    for (const DEndpoint& ep : s.endpoints)
-      out.push_back(ep.address);
-    return out;
-  }
-
-  static const DEndpoint* endpoint(const DService& s, std::string_view address) {
-    for (const DEndpoint& ep : s.endpoints) {
-      if (ep.address == address) return &ep;
-    }
-    return nullptr;
-  }
-
-  ClusterState state_;
-  TranslateOptions options_;
-};
+using namespace testing;  // NOLINT: the shared objects and fixture
 
 TEST_F(Translate, ServiceWithEndpointsAndTcpPorts) {
   const SourceState out = run();
@@ -157,11 +28,12 @@ TEST_F(Translate, ServiceWithEndpointsAndTcpPorts) {
   EXPECT_EQ(addresses(s), (std::vector<std::string>{"10.1.0.11", "10.1.0.12"}));
   const DEndpoint* v1 = endpoint(s, "10.1.0.11");
   ASSERT_NE(v1, nullptr);
-  EXPECT_EQ(v1->labels, httpbin_labels("v1"));
+  EXPECT_EQ(v1->labels, augmented(httpbin_labels("v1")));
   EXPECT_EQ(v1->weight, 1u);
-  // Only the slice's TCP ports named like a Service port.
-  const std::map<std::string, uint16_t> slice_ports{{"http", 8080}, {"tls", 9443}};
+  // Exactly the slice's ports, by name (istiod: endpointslice.go).
+  const std::map<std::string, uint16_t> slice_ports{{"dns", 5353}, {"http", 8080}, {"tls", 9443}};
   EXPECT_EQ(v1->ports, slice_ports);
+  EXPECT_TRUE(v1->ports_exact);
   EXPECT_TRUE(out.aliases.empty());
 }
 
@@ -181,45 +53,31 @@ TEST_F(Translate, NilConditionsReadAsReady) {
   EXPECT_NE(endpoint(*s, "10.1.0.20"), nullptr);
 }
 
-TEST_F(Translate, TerminatingServingUsedOnlyWithoutReadyEndpoint) {
+// istiod never routes a terminating or not-ready endpoint, even when the
+// Service has no other (kube/controller/endpointslice.go
+// endpointHealthStatus, xds/endpoints/endpoint_builder.go filterIstioEndpoint).
+TEST_F(Translate, TerminatingAndNotReadyEndpointsAreNeverRouted) {
   const EndpointConditions draining{false, true, true};
   const EndpointConditions gone{false, false, true};
-  add_slice(slice("bar", "httpbin-t1", "httpbin",
-                  {slice_endpoint("10.1.0.21", std::nullopt, draining),
-                   slice_endpoint("10.1.0.22", std::nullopt, gone),
-                   // serving unset reads as ready (false): not used
-                   slice_endpoint("10.1.0.23", std::nullopt, {false, std::nullopt, true})}));
-  auto s = find("bar", "httpbin");
-  ASSERT_TRUE(s);
-  EXPECT_EQ(endpoint(*s, "10.1.0.21"), nullptr);  // ready ones exist
-
+  add_slice(
+      slice("bar", "httpbin-t1", "httpbin",
+            {slice_endpoint("10.1.0.21", std::nullopt, draining),
+             slice_endpoint("10.1.0.22", std::nullopt, gone),
+             slice_endpoint("10.1.0.23", std::nullopt, {false, std::nullopt, std::nullopt})}));
   state_.endpoint_slices.erase("bar/httpbin-x7k2p");
-  s = find("bar", "httpbin");
-  ASSERT_TRUE(s);
-  EXPECT_EQ(addresses(*s), std::vector<std::string>{"10.1.0.21"});
-}
-
-TEST_F(Translate, TerminatingEndpointKeepsDeletingPodLabels) {
-  state_.pods["bar/httpbin-v1-7d9f8c6b5-abcde"].meta.deleting = true;
-  state_.endpoint_slices["bar/httpbin-x7k2p"].endpoints[0].conditions = {false, true, true};
-  state_.endpoint_slices["bar/httpbin-x7k2p"].endpoints[1].conditions = {false, false, true};
   const auto s = find("bar", "httpbin");
   ASSERT_TRUE(s);
-  ASSERT_EQ(addresses(*s), std::vector<std::string>{"10.1.0.11"});
-  EXPECT_EQ(s->endpoints[0].labels, httpbin_labels("v1"));
-  EXPECT_TRUE(s->endpoints[0].mtls_capable);
+  EXPECT_TRUE(s->endpoints.empty());
 }
 
-TEST_F(Translate, WorkloadEntryCountsAsReadyAgainstTerminating) {
-  state_.endpoint_slices["bar/httpbin-x7k2p"].endpoints[0].conditions = {false, true, true};
-  state_.endpoint_slices["bar/httpbin-x7k2p"].endpoints[1].conditions = {false, false, false};
-  auto s = find("bar", "httpbin");
+TEST_F(Translate, AReadyEndpointWhosePodIsBeingDeletedKeepsItsLabels) {
+  state_.pods["bar/httpbin-v1-7d9f8c6b5-abcde"].meta.deleting = true;
+  const auto s = find("bar", "httpbin");
   ASSERT_TRUE(s);
-  EXPECT_EQ(addresses(*s), std::vector<std::string>{"10.1.0.11"});
-  add_we(workload_entry("bar", "vm-1", "192.168.10.5", {{"app", "httpbin"}}));
-  s = find("bar", "httpbin");
-  ASSERT_TRUE(s);
-  EXPECT_EQ(addresses(*s), std::vector<std::string>{"192.168.10.5"});
+  const DEndpoint* ep = endpoint(*s, "10.1.0.11");
+  ASSERT_NE(ep, nullptr);
+  EXPECT_EQ(ep->labels, augmented(httpbin_labels("v1")));
+  EXPECT_TRUE(ep->mtls_capable);
 }
 
 TEST_F(Translate, OnlyIpSlicesOfTheServiceUsed) {
@@ -235,37 +93,53 @@ TEST_F(Translate, OnlyIpSlicesOfTheServiceUsed) {
   EXPECT_EQ(addresses(*s), (std::vector<std::string>{"fd00::11", "10.1.0.11", "10.1.0.12"}));
 }
 
-TEST_F(Translate, DuplicateAddressFirstSliceInKeyOrderWins) {
-  // "httpbin-a..." sorts before "httpbin-x7k2p": its endpoint (no pod) wins.
-  add_slice(slice("bar", "httpbin-a1", "httpbin", {slice_endpoint("10.1.0.11", std::nullopt)}));
+// One address in two slices: one endpoint, with the ports of both (slices
+// may split a Service's ports); the first slice in key order gives the rest.
+TEST_F(Translate, AnAddressInTwoSlicesIsOneEndpointWithBothSlicesPorts) {
+  EndpointSlice other =
+      slice("bar", "httpbin-a1", "httpbin", {slice_endpoint("10.1.0.11", std::nullopt)});
+  other.ports = {SlicePort{"metrics", "TCP", 15020}};
+  add_slice(other);
   const auto s = find("bar", "httpbin");
   ASSERT_TRUE(s);
   EXPECT_EQ(addresses(*s), (std::vector<std::string>{"10.1.0.11", "10.1.0.12"}));
-  EXPECT_TRUE(s->endpoints[0].labels.empty());
+  EXPECT_EQ(s->endpoints[0].ports.size(), 4u);
+  // No targetRef: the pod with that IP in the slice's namespace gives the labels.
+  EXPECT_EQ(s->endpoints[0].labels, augmented(httpbin_labels("v1")));
 }
 
-TEST_F(Translate, UnknownPodGivesEmptyLabels) {
-  add_slice(slice("bar", "httpbin-y", "httpbin", {slice_endpoint("10.1.0.40", "httpbin-gone")}));
+// A targetRef to a pod not seen yet holds the endpoint back until the pod
+// comes (kube/controller/endpointslice.go getPod); without a targetRef and
+// without a pod of that IP the endpoint has no labels and no Istio mTLS.
+TEST_F(Translate, AnEndpointOfAPodNotSeenYetWaitsForIt) {
+  add_slice(slice(
+      "bar", "httpbin-y", "httpbin",
+      {slice_endpoint("10.1.0.40", "httpbin-gone"), slice_endpoint("10.1.0.41", std::nullopt)}));
   const auto s = find("bar", "httpbin");
   ASSERT_TRUE(s);
-  const DEndpoint* ep = endpoint(*s, "10.1.0.40");
+  EXPECT_EQ(endpoint(*s, "10.1.0.40"), nullptr);
+  const DEndpoint* ep = endpoint(*s, "10.1.0.41");
   ASSERT_NE(ep, nullptr);
-  EXPECT_TRUE(ep->labels.empty());
+  EXPECT_EQ(ep->labels, augmented({}));
   EXPECT_FALSE(ep->mtls_capable);
-  EXPECT_EQ(ep->network, "network1");  // the namespace's
+  EXPECT_EQ(ep->network, "network1");  // the system namespace's
 }
 
-TEST_F(Translate, NetworkFromPodThenNamespaceThenEmpty) {
+// A pod's network: its own label, else the system namespace's
+// (kube/controller/network.go networkFromSystemNamespace); the pod's own
+// namespace's label does not count.
+TEST_F(Translate, NetworkFromThePodThenTheSystemNamespace) {
   auto s = find("bar", "httpbin");
   ASSERT_TRUE(s);
   EXPECT_EQ(endpoint(*s, "10.1.0.12")->network, "network2");  // pod label
-  EXPECT_EQ(endpoint(*s, "10.1.0.11")->network, "network1");  // namespace label
-  add_service(httpbin_service("foo"));
-  add_slice(slice("foo", "httpbin-q", "httpbin", {slice_endpoint("10.2.0.11", std::nullopt)}));
-  s = find("foo", "httpbin");
+  EXPECT_EQ(endpoint(*s, "10.1.0.11")->network, "network1");  // istio-system's, not bar's network9
+  state_.namespaces["istio-system"].meta.labels.clear();
+  s = find("bar", "httpbin");
   ASSERT_TRUE(s);
-  ASSERT_EQ(s->endpoints.size(), 1u);
-  EXPECT_EQ(s->endpoints[0].network, "");
+  EXPECT_EQ(endpoint(*s, "10.1.0.11")->network, "");
+  options_.system_namespace = "bar";
+  s = find("bar", "httpbin");
+  EXPECT_EQ(endpoint(*s, "10.1.0.11")->network, "network9");
 }
 
 TEST_F(Translate, MtlsCapableFromTlsModeLabel) {
@@ -297,24 +171,33 @@ TEST_F(Translate, WorkloadEntrySelectedBySelectorJoins) {
   ASSERT_NE(ep, nullptr);
   EXPECT_EQ(ep->network, "vm-network");
   EXPECT_EQ(ep->weight, 1000u);
-  EXPECT_EQ(ep->ports, (std::map<std::string, uint16_t>{{"http", 8080}}));
+  // Port http's targetPort is the name "http-web", which the entry does not
+  // list: it does not serve http. Port tls's targetPort is 9443, and the
+  // entry's own "tls" (70000) is no port (kube/controller/util.go
+  // findServiceTargetPort).
+  EXPECT_EQ(ep->ports, (std::map<std::string, uint16_t>{{"tls", 9443}}));
   EXPECT_EQ(ep->labels.at("version"), "v3");
   EXPECT_TRUE(ep->mtls_capable);
-  EXPECT_EQ(discovery::endpoint_port(*ep, s->ports[0]), 8080);
+  EXPECT_FALSE(discovery::endpoint_port(*ep, s->ports[0]).has_value());
+  EXPECT_EQ(discovery::endpoint_port(*ep, s->ports[1]), 9443);
 }
 
+// A WorkloadEntry's labels are spec's with metadata's over them
+// (serviceentry/conversion.go ConvertWorkloadEntry: MergeCopy); its network
+// is spec.network only, never a namespace's.
 TEST_F(Translate, WorkloadEntryDefaultsAndLabelMerge) {
-  WorkloadEntry vm = workload_entry("bar", "httpbin-vm-1", "192.168.10.5", {{"app", "httpbin"}});
-  vm.meta.labels = {{"app", "other"}, {"zone", "a"}};  // spec wins over metadata
+  WorkloadEntry vm = workload_entry("bar", "httpbin-vm-1", "192.168.10.5",
+                                    {{"app", "httpbin"}, {"version", "v1"}});
+  vm.meta.labels = {{"version", "v9"}, {"zone", "a"}};  // metadata wins
   add_we(vm);
   const auto s = find("bar", "httpbin");
   ASSERT_TRUE(s);
   const DEndpoint* ep = endpoint(*s, "192.168.10.5");
   ASSERT_NE(ep, nullptr);
-  EXPECT_EQ(ep->labels, (Labels{{"app", "httpbin"}, {"zone", "a"}}));
+  EXPECT_EQ(ep->labels, augmented({{"app", "httpbin"}, {"version", "v9"}, {"zone", "a"}}, ""));
   EXPECT_EQ(ep->weight, 1u);
-  EXPECT_EQ(ep->network, "network1");
-  EXPECT_FALSE(ep->mtls_capable);
+  EXPECT_EQ(ep->network, "");
+  EXPECT_FALSE(ep->mtls_capable);  // no tlsMode label, no service account
 }
 
 TEST_F(Translate, ServiceWithoutSelectorTakesNoWorkloadEntry) {
@@ -326,11 +209,12 @@ TEST_F(Translate, ServiceWithoutSelectorTakesNoWorkloadEntry) {
 }
 
 DestinationRule rule(std::string ns, std::string name, std::string host,
-                     std::vector<Subset> subsets) {
+                     std::vector<std::pair<std::string, Labels>> subsets) {
   DestinationRule dr;
   dr.meta = meta(std::move(ns), std::move(name));
   dr.host = std::move(host);
-  dr.subsets = std::move(subsets);
+  for (auto& [subset, labels] : subsets)
+    dr.subsets.push_back(Subset{std::move(subset), std::move(labels), {}});
   return dr;
 }
 
@@ -508,7 +392,7 @@ TEST(HostMatches, Cases) {
   EXPECT_FALSE(host_matches("local", "*.local"));
   EXPECT_FALSE(host_matches("httpbin.notlocal", "*.local"));
   EXPECT_FALSE(host_matches("httpbin.bar.svc.cluster.local", "httpbin.bar"));
-  EXPECT_FALSE(host_matches("httpbin.bar.svc.cluster.local", "*"));
+  EXPECT_TRUE(host_matches("httpbin.bar.svc.cluster.local", "*"));  // a Gateway host: all
   EXPECT_FALSE(host_matches("httpbin.bar.svc.cluster.local", "*."));
   EXPECT_FALSE(host_matches("a.local", ""));
 }
