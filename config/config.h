@@ -71,6 +71,9 @@ struct KubernetesSource {
   // passthrough port) decide the exported hosts instead of export_hosts, as
   // istiod's do; Gateways are then watched too.
   std::map<std::string, std::string> gateway_selector;
+  // The port number those Gateway servers name: the gateway Service's port
+  // in front of listeners.passthrough (istiod matches the Service port).
+  uint16_t gateway_port = 15443;
   std::string gateway_namespace = "istio-system";  // where this gateway runs (exportTo)
   std::string system_namespace = "istio-system";   // istiod's, the mesh root namespace
   std::string cluster_id = "Kubernetes";           // istiod's CLUSTER_ID (endpoint labels)

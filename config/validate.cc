@@ -97,6 +97,7 @@ void validate_kubernetes(const KubernetesSource& kube, Problems& problems) {
     problems.add_if(detail::join_index(path + ".export_hosts", i),
                     check_export_host(kube.export_hosts[i]));
   }
+  problems.add_if(path + ".gateway_port", check_range(kube.gateway_port, kUpstreamPortRange));
   problems.add_if(path + ".gateway_namespace", check_namespace_name(kube.gateway_namespace));
   problems.add_if(path + ".system_namespace", check_namespace_name(kube.system_namespace));
   problems.add_if(path + ".cluster_id", check_label_value(kube.cluster_id, "cluster ID"));

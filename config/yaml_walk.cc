@@ -149,6 +149,8 @@ void Walker::kubernetes(const YAML::Node& node, const std::string& path) {
           {"export_hosts", [&](auto& v, auto& p) { read_string_list(v, p, target.export_hosts); }},
           {"gateway_selector",
            [&](auto& v, auto& p) { read_string_map(v, p, target.gateway_selector); }},
+          {"gateway_port",
+           [&](auto& v, auto& p) { read_port(v, p, kUpstreamPortRange, target.gateway_port); }},
           {"gateway_namespace",
            [&](auto& v, auto& p) { read_string(v, p, target.gateway_namespace); }},
           {"system_namespace",

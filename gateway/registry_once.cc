@@ -74,7 +74,7 @@ std::optional<discovery::kube::KubernetesSourceOptions> kubernetes_options(
   options.translate.cluster_domain = config.cluster_domain;
   options.translate.export_hosts = kube.export_hosts;
   options.translate.gateway_labels = {kube.gateway_selector.begin(), kube.gateway_selector.end()};
-  options.translate.passthrough_port = config.listeners.passthrough.port;
+  options.translate.gateway_port = kube.gateway_port;
   options.translate.gateway_namespace = kube.gateway_namespace;
   options.translate.system_namespace = kube.system_namespace;
   options.translate.cluster_id = kube.cluster_id;

@@ -17,13 +17,13 @@ bool selects(const Labels& selector, const Labels& labels) {
 }  // namespace
 
 std::vector<std::string> gateway_hosts(const std::map<std::string, Gateway>& gateways,
-                                       const Labels& gateway_labels, uint16_t passthrough_port,
+                                       const Labels& gateway_labels, uint16_t gateway_port,
                                        const std::function<bool(const ObjectMeta&)>& wanted) {
   std::vector<std::string> hosts;
   for (const auto& [key, gateway] : gateways) {
     if (!wanted(gateway.meta) || !selects(gateway.selector, gateway_labels)) continue;
     for (const GatewayServer& server : gateway.servers) {
-      if (server.port != passthrough_port || server.tls_mode != "AUTO_PASSTHROUGH") continue;
+      if (server.port != gateway_port || server.tls_mode != "AUTO_PASSTHROUGH") continue;
       for (const std::string& raw : server.hosts) {
         const std::size_t slash = raw.find('/');
         std::string host = to_lower(slash == std::string::npos ? raw : raw.substr(slash + 1));

@@ -4,7 +4,7 @@
 // builtAutoPassthroughFilterChains; samples/multicluster/expose-services.yaml):
 // every Gateway, in any namespace, whose selector is among the gateway's pod
 // labels (an empty selector selects every gateway); of those, the servers on
-// the passthrough port with tls.mode AUTO_PASSTHROUGH; their hosts with any
+// gateway_port (the Service port) with tls.mode AUTO_PASSTHROUGH; their hosts with any
 // "<namespace>/" part dropped, as istiod drops it. No such Gateway: nothing
 // is exposed, as istiod then builds no filter chain.
 #pragma once
@@ -20,7 +20,7 @@
 namespace meshgate::discovery::kube {
 
 std::vector<std::string> gateway_hosts(const std::map<std::string, Gateway>& gateways,
-                                       const Labels& gateway_labels, uint16_t passthrough_port,
+                                       const Labels& gateway_labels, uint16_t gateway_port,
                                        const std::function<bool(const ObjectMeta&)>& wanted);
 
 }  // namespace meshgate::discovery::kube

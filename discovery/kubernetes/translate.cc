@@ -71,7 +71,7 @@ class Translator {
         exported_hosts_(options.gateway_labels.empty()
                             ? options.export_hosts
                             : gateway_hosts(state.gateways, options.gateway_labels,
-                                            options.passthrough_port, wanted_)),
+                                            options.gateway_port, wanted_)),
         rules_(state.destination_rules,
                {options.gateway_namespace, options.system_namespace, options.cluster_domain},
                wanted_),

@@ -22,7 +22,7 @@ struct TranslateOptions {
   // The gateway's pod labels. Not empty: the Gateway resources selecting
   // them decide the exported hosts instead (gateway_hosts.h), as istiod's do.
   Labels gateway_labels;
-  uint16_t passthrough_port = 15443;  // the Gateway servers that count are on this port
+  uint16_t gateway_port = 15443;  // the Gateway servers that count name this port
   // Where the gateway runs: it sees what is exported to this namespace.
   std::string gateway_namespace = "istio-system";
   // istiod's namespace, the mesh's root namespace: its network label is the

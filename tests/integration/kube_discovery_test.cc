@@ -95,7 +95,9 @@ TEST(KubeDiscovery, ScaleUpAndDown) {
       f.eventually([](const auto& s) { return addresses(httpbin(s)) == Strings{"10.1.0.2"}; }));
 }
 
-TEST(KubeDiscovery, UnreadyEndpointLeavesAndTerminatingServesOnlyAsLastResort) {
+// istiod never routes to a terminating endpoint, even with nothing ready
+// left (pilot/pkg/serviceregistry/kube/controller/endpointslice.go).
+TEST(KubeDiscovery, UnreadyAndTerminatingEndpointsLeave) {
   KubeFixture f;
   f.seed_mesh();
   f.start();
@@ -104,11 +106,11 @@ TEST(KubeDiscovery, UnreadyEndpointLeavesAndTerminatingServesOnlyAsLastResort) {
                  {"10.1.0.2", "httpbin-v2-6c8e1d-fghij"}});
   ASSERT_TRUE(
       f.eventually([](const auto& s) { return addresses(httpbin(s)) == Strings{"10.1.0.2"}; }));
-  // Both terminating, one still serving: it is kept, as nothing ready is left.
+  // Both terminating, one still serving: neither is routed.
   f.apply_slice({{"10.1.0.1", "httpbin-v1-5d7f9c-abcde", false, false, true},
                  {"10.1.0.2", "httpbin-v2-6c8e1d-fghij", false, true, true}});
-  EXPECT_TRUE(
-      f.eventually([](const auto& s) { return addresses(httpbin(s)) == Strings{"10.1.0.2"}; }));
+  EXPECT_TRUE(f.eventually(
+      [](const auto& s) { return httpbin(s) != nullptr && addresses(httpbin(s)).empty(); }));
 }
 
 TEST(KubeDiscovery, DestinationRuleSubsetAppears) {

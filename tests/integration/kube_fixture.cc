@@ -1,7 +1,5 @@
 #include "tests/integration/kube_fixture.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <stdexcept>
 
@@ -48,20 +46,7 @@ discovery::kube::KubernetesSourceOptions KubeFixture::options() const {
 }
 
 std::string KubeFixture::kubeconfig_yaml() const {
-  // The CA as a file would need a path; inline data is what most
-  // kubeconfigs carry.
-  const std::string& in = pki_.ca.cert_pem;
-  std::string b64(4 * ((in.size() + 2) / 3) + 1, '\0');  // EVP_EncodeBlock adds a NUL
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  b64.resize(static_cast<size_t>(n));
-  return "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
-         "clusters:\n- name: test\n  cluster:\n    server: " +
-         access().server + "\n    tls-server-name: kubernetes.default.svc\n" +
-         "    certificate-authority-data: " + b64 +
-         "\ncontexts:\n- name: test\n  context:\n    cluster: test\n    user: test\n"
-         "users:\n- name: test\n  user:\n    token: test-token\n";
+  return testing::kubeconfig_yaml(access().server, pki_.ca.cert_pem, "test-token");
 }
 
 void KubeFixture::seed_mesh() {

@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
 # End to end across networks: three network namespaces of this run's own,
 #
-#   vm  10.210.1.2 ──veth── 10.210.1.1  gw  10.210.2.1 ──veth── 10.210.2.2  cluster
+#   vm  10.210.1.2 ──veth── 10.210.1.1  gw  10.210.2.1 ──veth── 10.210.2.2-4  cluster
 #
 # "gw" does not forward, so the VM reaches nothing in "cluster" but through
 # meshgate, which runs in gw with its listeners on the VM side. In "cluster"
 # run the demo TLS backends and a fake istiod (openssl s_server with its own
-# CA). The VM is onboarded with `meshgate vm-files` and uses only the files
-# it writes: the dnsmasq snippet for the gateway's DNS, the hosts file and
-# mesh.yaml's discoveryAddress to reach istiod by name through 15012, and
-# root-cert.pem to verify both the backend (through 15443) and istiod.
+# CA). meshgate learns the cluster in Kubernetes mode from the stand-in API
+# server (on gw's own loopback), which holds what a cluster would: httpbin's
+# two pods (10.210.2.2 and .3) and their EndpointSlices, a DestinationRule,
+# istiod's Service, a ServiceEntry for httpbin.bar.global, and a second VM
+# on the cluster's network (10.210.2.4) registered from a WorkloadGroup: a
+# WorkloadEntry with a serviceAccount and no tlsMode label, behind the
+# Service reviews. The VM is onboarded with `meshgate vm-files` and uses
+# only the files it writes: the dnsmasq snippet for the gateway's DNS, the
+# hosts file and mesh.yaml's discoveryAddress to reach istiod by name
+# through 15012, and root-cert.pem to verify the backends (through 15443)
+# and istiod.
 # The addresses exist only inside these namespaces. Every wait is bounded;
 # namespaces, /etc/netns/<ns> and processes are removed on any exit.
 #
 # Needs root and `ip netns`; exits 77 (skipped) without them.
 #
-# usage: multinetwork_test.sh MESHGATE DEMO_BACKEND SOURCE_DIR
+# usage: multinetwork_test.sh MESHGATE DEMO_BACKEND TEST_APISERVER
 set -euo pipefail
 
 meshgate=$1
 backend=$2
-# $3, the source directory, is not needed: the registry is written here.
+apiserver=$3
 
 skip() {
   echo "skipped: needs root and network namespaces: $1"
@@ -62,7 +69,7 @@ stop_processes() {  # TERM, up to 5 s to exit, then KILL
 
 show_logs() {
   local log
-  for log in meshgate.log access.log backend.log istiod.log; do
+  for log in meshgate.log access.log backend.log istiod.log apiserver.log; do
     [ -f "$work/$log" ] || continue
     echo "----- $log"
     tail -n 100 "$work/$log"
@@ -105,7 +112,9 @@ in_ns() { ip netns exec "$@"; }
 vm_ip=10.210.1.2
 gw_vm_ip=10.210.1.1
 gw_cluster_ip=10.210.2.1
-cluster_ip=10.210.2.2
+cluster_ip=10.210.2.2    # httpbin v1's pod, and istiod's
+cluster_ip_v2=10.210.2.3 # httpbin v2's pod
+vm2_ip=10.210.2.4        # the VM registered by a WorkloadEntry
 
 ip netns add "$gw_ns"
 namespaces+=("$gw_ns")
@@ -128,7 +137,9 @@ ip -n "$gw_ns" link add veth-cluster type veth peer name veth-gw netns "$cluster
 ip -n "$vm_ns" addr add "$vm_ip/24" dev veth-gw
 ip -n "$gw_ns" addr add "$gw_vm_ip/24" dev veth-vm
 ip -n "$gw_ns" addr add "$gw_cluster_ip/24" dev veth-cluster
-ip -n "$cluster_ns" addr add "$cluster_ip/24" dev veth-gw
+for ip in "$cluster_ip" "$cluster_ip_v2" "$vm2_ip"; do
+  ip -n "$cluster_ns" addr add "$ip/24" dev veth-gw
+done
 ip -n "$vm_ns" link set veth-gw up
 ip -n "$gw_ns" link set veth-vm up
 ip -n "$gw_ns" link set veth-cluster up
@@ -141,8 +152,9 @@ ip -n "$cluster_ns" route add default via "$gw_cluster_ip"
 # write it, then check it reads back.
 in_ns "$gw_ns" sysctl -q -w net.ipv4.ip_forward=0 net.ipv4.conf.all.forwarding=0
 
-# ---- The cluster: the demo backends and a fake istiod.
-ip netns exec "$cluster_ns" "$backend" --dir "$work/certs" --ephemeral --address "$cluster_ip" \
+# ---- The cluster: the demo backends (on every address of the cluster's
+# leg, each pod and the VM on its own) and a fake istiod.
+ip netns exec "$cluster_ns" "$backend" --dir "$work/certs" --ephemeral --address 0.0.0.0 \
   >"$work/backend.log" 2>&1 &
 pids+=($!)
 
@@ -164,34 +176,16 @@ wait_for "$work/certs/ports" reviews-v1
 wait_for "$work/istiod.log" ACCEPT
 port_of() { awk -v n="$1" '$1 == n {print $2}' "$work/certs/ports"; }
 
+# ---- The cluster's API: the objects, one per line as the stand-in reads them.
+# shellcheck source=multinetwork_objects.sh
+source "$(dirname "$0")/multinetwork_objects.sh"
+cluster_objects >"$work/objects.jsonl"
+ip netns exec "$gw_ns" "$apiserver" --objects "$work/objects.jsonl" --out "$work/api" \
+  --lifetime 280 >"$work/apiserver.log" 2>&1 &
+pids+=($!)
+wait_for "$work/apiserver.log" serving
+
 # ---- The gateway, on network cluster-net, listening on its VM-side leg.
-endpoint() {  # endpoint PORT VERSION: a backend endpoint on the gateway's network
-  cat <<YAML
-      - address: $cluster_ip
-        ports: {tls: $1}
-        labels: {version: $2, security.istio.io/tlsMode: istio, topology.istio.io/network: cluster-net}
-YAML
-}
-cat >"$work/registry.yaml" <<YAML
-services:
-  - name: httpbin
-    namespace: bar
-    ports: [{name: tls, port: 8000}]
-    subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
-    endpoints:
-$(endpoint "$(port_of httpbin-v1)" v1)
-$(endpoint "$(port_of httpbin-v2)" v2)
-  - name: istiod
-    namespace: istio-system
-    ports: [{name: grpc-xds, port: 15012}]
-    endpoints:
-      - address: $cluster_ip
-        labels: {topology.istio.io/network: cluster-net}
-aliases:
-  - host: httpbin.bar.global
-    addresses: [240.240.0.1]
-    service: {name: httpbin, namespace: bar}
-YAML
 cat >"$work/meshgate.yaml" <<YAML
 network: cluster-net
 workers: 1
@@ -205,7 +199,7 @@ listeners:
   metrics: {address: 127.0.0.1, port: 15090}
   admin: {address: 127.0.0.1, port: 15000}
 discovery:
-  files: [{path: $work/registry.yaml, poll_interval: 100ms}]
+  kubernetes: {enabled: true, kubeconfig: $work/api/kubeconfig}
 istiod:
   xds: {host: $istiod_host, port: 15012}
   webhook: {host: localhost, port: 1}
@@ -322,6 +316,25 @@ tls_through_gateway() {
 }
 check "vm: TLS to 15443 with an Istio SNI and ALPN reaches httpbin v1, certificate verified" \
   tls_through_gateway
+
+# A VM on the cluster's network, known only by its WorkloadEntry (a
+# serviceAccount, no tlsMode label: istiod takes it as Istio mTLS), is
+# reached from the VM on the other network.
+tls_to_workload_entry() {
+  local out
+  out=$(printf 'GET / HTTP/1.0\r\n\r\n' |
+    in_ns "$vm_ns" timeout 10 openssl s_client -connect "$gateway:15443" \
+      -servername outbound_.9080_._.reviews.default.svc.cluster.local -alpn istio \
+      -CAfile "$vm/root-cert.pem" -verify_hostname reviews.default.svc.cluster.local \
+      -verify_return_error -ign_eof 2>&1) || {
+    echo "$out" >&2
+    return 1
+  }
+  grep -q "Verify return code: 0 (ok)" <<<"$out" && grep -q "hello from reviews-v1" <<<"$out" &&
+    access_logged "passthrough client=$vm_ip:.*endpoint=$vm2_ip:$(port_of reviews-v1) "
+}
+check "vm: TLS to 15443 reaches a VM registered by a WorkloadEntry (serviceAccount, no tlsMode)" \
+  tls_to_workload_entry
 
 istiod_by_name() {
   # The VM's /etc/hosts: the generated lines appended, as the README says.

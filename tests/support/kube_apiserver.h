@@ -54,6 +54,12 @@ struct KubeApiRequest {
   int status = 0;  // the status answered
 };
 
+// A kubeconfig for a stand-in at `server` ("https://127.0.0.1:PORT"): the
+// CA inline (certificate-authority-data), tls-server-name
+// kubernetes.default.svc, and the bearer token.
+std::string kubeconfig_yaml(const std::string& server, const std::string& ca_pem,
+                            const std::string& token);
+
 class KubeApiServer {
  public:
   explicit KubeApiServer(KubeApiServerOptions options);

@@ -358,4 +358,24 @@ std::string service_entry_json(const std::string& ns, const std::string& name,
   return o.dump();
 }
 
+std::string gateway_json(const std::string& ns, const std::string& name, const Labels& selector,
+                         const std::vector<GatewayServerSpec>& servers) {
+  json o = istio_head("Gateway", ns, name);
+  json list = json::array();
+  for (const GatewayServerSpec& server : servers) {
+    list.push_back({{"port", {{"number", server.port}, {"name", "tls"}, {"protocol", "TLS"}}},
+                    {"tls", {{"mode", server.tls_mode}}},
+                    {"hosts", server.hosts}});
+  }
+  o["spec"] = {{"selector", selector}, {"servers", list}};
+  return o.dump();
+}
+
+std::string with_field(const std::string& object_json, const std::string& pointer,
+                       const std::string& value_json) {
+  json o = json::parse(object_json);
+  o[json::json_pointer(pointer)] = json::parse(value_json);
+  return o.dump();
+}
+
 }  // namespace meshgate::testing::kube

@@ -111,6 +111,23 @@ std::string service_entry_json(const std::string& ns, const std::string& name,
                                const std::vector<std::string>& endpoint_addresses = {},
                                const Labels& workload_selector = {});
 
+struct GatewayServerSpec {
+  uint32_t port = 15443;
+  std::string tls_mode = "AUTO_PASSTHROUGH";
+  std::vector<std::string> hosts{"*.local"};
+};
+// networking.istio.io/v1beta1 Gateway selecting pods by `selector`, as
+// samples/multicluster/expose-services.yaml writes it (server port named
+// "tls", protocol TLS).
+std::string gateway_json(const std::string& ns, const std::string& name, const Labels& selector,
+                         const std::vector<GatewayServerSpec>& servers = {GatewayServerSpec{}});
+
+// `object_json` with the JSON value `value_json` set at `pointer` (RFC 6901,
+// e.g. "/metadata/annotations"; parents are created), for the fields the
+// functions above do not offer.
+std::string with_field(const std::string& object_json, const std::string& pointer,
+                       const std::string& value_json);
+
 // The collections of the stand-in API server these belong to.
 inline constexpr const char* kNamespaces = "/api/v1/namespaces";
 inline constexpr const char* kServices = "/api/v1/services";
@@ -120,5 +137,6 @@ inline constexpr const char* kDestinationRules =
     "/apis/networking.istio.io/v1beta1/destinationrules";
 inline constexpr const char* kWorkloadEntries = "/apis/networking.istio.io/v1beta1/workloadentries";
 inline constexpr const char* kServiceEntries = "/apis/networking.istio.io/v1beta1/serviceentries";
+inline constexpr const char* kGateways = "/apis/networking.istio.io/v1beta1/gateways";
 
 }  // namespace meshgate::testing::kube

@@ -37,6 +37,7 @@ TEST(KubernetesConfig, DefaultsAreOffWithIstioExposeServicesHosts) {
     EXPECT_TRUE(kube.istio_resources);
     EXPECT_EQ(kube.coalesce, Duration{100});
     EXPECT_THAT(kube.gateway_selector, IsEmpty());  // export_hosts decide
+    EXPECT_EQ(kube.gateway_port, 15443);
     EXPECT_EQ(kube.gateway_namespace, "istio-system");
     EXPECT_EQ(kube.system_namespace, "istio-system");
     EXPECT_EQ(kube.cluster_id, "Kubernetes");  // istiod's default CLUSTER_ID
@@ -54,6 +55,7 @@ TEST(KubernetesConfig, ReadsEveryKey) {
     istio_resources: false
     coalesce: 0s
     gateway_selector: {istio: eastwestgateway, topology.istio.io/network: network1}
+    gateway_port: 8443
     gateway_namespace: mesh-gw
     system_namespace: istio-root
     cluster_id: cluster1
@@ -71,6 +73,7 @@ TEST(KubernetesConfig, ReadsEveryKey) {
   EXPECT_EQ(kube.gateway_selector,
             (std::map<std::string, std::string>{{"istio", "eastwestgateway"},
                                                 {"topology.istio.io/network", "network1"}}));
+  EXPECT_EQ(kube.gateway_port, 8443);
   EXPECT_EQ(kube.gateway_namespace, "mesh-gw");
   EXPECT_EQ(kube.system_namespace, "istio-root");
   EXPECT_EQ(kube.cluster_id, "cluster1");
@@ -83,6 +86,7 @@ TEST(KubernetesConfig, GatewayModeKeysAreCheckedWithTheirLines) {
     gateway_namespace: Istio_System
     system_namespace: ""
     cluster_id: "cluster 1"
+    gateway_port: 0
 )");
   EXPECT_THAT(
       result.errors,
@@ -92,7 +96,8 @@ TEST(KubernetesConfig, GatewayModeKeysAreCheckedWithTheirLines) {
                   "not a valid label value: '-eastwest'"),
           ErrorAt("discovery.kubernetes.gateway_namespace", 4, "'Istio_System'"),
           ErrorAt("discovery.kubernetes.system_namespace", 5, "namespace name: ''"),
-          ErrorAt("discovery.kubernetes.cluster_id", 6, "not a valid cluster ID: 'cluster 1'")));
+          ErrorAt("discovery.kubernetes.cluster_id", 6, "not a valid cluster ID: 'cluster 1'"),
+          ErrorAt("discovery.kubernetes.gateway_port", 7, "(1..65535)")));
 }
 
 TEST(KubernetesConfig, GatewaySelectorMustBeAMapOfStrings) {
