@@ -144,9 +144,11 @@ DnsStatsSnapshot DnsServer::stats() const {
 
 void DnsServer::resolve(std::span<const uint8_t> query, const Client& client, Done done) {
   const auto start = std::chrono::steady_clock::now();
-  Decision decision = responder_.respond(query, zone_.get(), client);
+  Decision decision =
+      responder_.respond(query, zone_.get(), client, std::chrono::system_clock::now());
   if (decision.malformed) stats_.malformed.add();
   if (decision.refused) stats_.refused.add();
+  if (decision.tsig) stats_.not_authorized[static_cast<std::size_t>(NotAuthReason::kTsig)].add();
   if (decision.kind != Decision::Kind::kDrop && !admit(decision, client, start, done)) return;
   switch (decision.kind) {
     case Decision::Kind::kDrop:

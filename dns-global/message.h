@@ -1,4 +1,5 @@
-// A DNS message as plain data (RFC 1035 §4, RFC 6891 for EDNS). The reader
+// A DNS message as plain data (RFC 1035 §4, RFC 6891 for EDNS, RFC 8945 for
+// TSIG). The reader
 // (reader.h) builds it from untrusted bytes; the writer (writer.h) turns it
 // back into bytes. Neither does I/O.
 #pragma once
@@ -25,12 +26,14 @@ inline constexpr uint16_t kTxt = 16;
 inline constexpr uint16_t kAaaa = 28;
 inline constexpr uint16_t kSrv = 33;
 inline constexpr uint16_t kOpt = 41;
+inline constexpr uint16_t kTsig = 250;
 inline constexpr uint16_t kIxfr = 251;
 inline constexpr uint16_t kAxfr = 252;
 inline constexpr uint16_t kAny = 255;
 }  // namespace rrtype
 
 inline constexpr uint16_t kClassIn = 1;
+inline constexpr uint16_t kClassAny = 255;
 inline constexpr std::size_t kHeaderBytes = 12;
 inline constexpr std::size_t kMinUdpPayload = 512;  // without EDNS (RFC 1035 §4.2.1)
 inline constexpr std::size_t kMaxMessageBytes = 65'535;
@@ -49,7 +52,9 @@ inline constexpr uint16_t kServFail = 2;
 inline constexpr uint16_t kNxDomain = 3;
 inline constexpr uint16_t kNotImp = 4;
 inline constexpr uint16_t kRefused = 5;
+inline constexpr uint16_t kNotAuth = 9;   // RFC 8945 §5.2: a TSIG we cannot verify
 inline constexpr uint16_t kBadVers = 16;  // needs OPT (RFC 6891 §6.1.3)
+inline constexpr uint16_t kBadKey = 17;   // only in a TSIG's error field (RFC 8945 §5.2.1)
 }  // namespace rcode
 
 struct Header {
@@ -118,8 +123,24 @@ struct Edns {
   uint16_t udp_size = kMinUdpPayload;  // the sender's largest UDP payload
   uint8_t version = 0;
   bool dnssec_ok = false;
-  std::string options;  // raw option TLVs, passed through unread
+  std::string options;  // raw option TLVs, each checked to fit, passed through unread
   bool operator==(const Edns&) const = default;
+};
+
+// The TSIG pseudo-record (RFC 8945 §4.2), kept apart like OPT: it must be the
+// last record of the message, after OPT, so the writer puts it there. Its
+// class is ANY and its TTL 0 on the wire. This server holds no keys: it
+// reads a query's TSIG only to answer it with BADKEY.
+struct Tsig {
+  Name key;                  // the owner name: which key signed
+  Name algorithm;            // written uncompressed (RFC 8945 §4.2)
+  uint64_t time_signed = 0;  // 48 bits, seconds since 1970
+  uint16_t fudge = 0;        // seconds of clock skew allowed
+  std::string mac;
+  uint16_t original_id = 0;
+  uint16_t error = 0;  // an extended rcode: BADKEY, BADSIG, BADTIME...
+  std::string other;
+  bool operator==(const Tsig&) const = default;
 };
 
 struct Message {
@@ -127,8 +148,9 @@ struct Message {
   std::vector<Question> questions;
   std::vector<Record> answers;
   std::vector<Record> authority;
-  std::vector<Record> additional;  // without OPT
+  std::vector<Record> additional;  // without OPT and TSIG
   std::optional<Edns> edns;
+  std::optional<Tsig> tsig;
   bool operator==(const Message&) const = default;
 };
 

@@ -1,9 +1,11 @@
-// The DNS message reader: RFC 1035 §4 wire format, RFC 6891 OPT.
+// The DNS message reader: RFC 1035 §4 wire format, RFC 6891 OPT, RFC 8945
+// TSIG.
 #include "dns-global/reader.h"
 
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace meshgate::dns {
@@ -14,6 +16,11 @@ constexpr std::size_t kMinQuestionBytes = 5;  // root name, type, class
 constexpr std::size_t kMinRecordBytes = 11;   // root name, type, class, TTL, rdlength
 constexpr std::size_t kRecordFixedBytes = 10;
 constexpr std::size_t kSoaNumbersBytes = 20;
+constexpr std::size_t kOptionHeaderBytes = 4;  // code, length
+// After a TSIG's algorithm: time signed (48 bits), fudge, MAC size.
+constexpr std::size_t kTsigFixedBytes = 10;
+// After its MAC: original id, error, other length.
+constexpr std::size_t kTsigTailBytes = 6;
 // A name has at most 127 labels, and a sane writer puts a label before every
 // pointer but the first: more jumps than that is a chain built to waste time.
 constexpr std::size_t kMaxPointerJumps = 128;
@@ -198,7 +205,23 @@ ReadError read_rdata(Cursor& cursor, uint16_t type, uint16_t klass, std::size_t 
 
 enum class Section { kAnswer, kAuthority, kAdditional };
 
-// Takes an OPT record whose name, type, class and TTL are in `record`.
+// RFC 6891 §6.1.2: options are {code, length, data} back to back, filling the
+// RDATA exactly. Codes are not looked at: unknown ones are ignored, not wrong.
+bool options_fit(std::string_view options) {
+  std::size_t at = 0;
+  while (options.size() - at >= kOptionHeaderBytes) {
+    const auto high = static_cast<uint8_t>(options[at + 2]);
+    const auto low = static_cast<uint8_t>(options[at + 3]);
+    const std::size_t length = std::size_t{high} << 8 | low;
+    if (length > options.size() - at - kOptionHeaderBytes) return false;
+    at += kOptionHeaderBytes + length;
+  }
+  return at == options.size();
+}
+
+// Takes an OPT record whose name, type, class and TTL are in `record`. An
+// OPT whose options do not fit it is kept without them, so the FORMERR it
+// earns (RFC 6891 §7) can carry an OPT and the question.
 ReadError take_opt(Cursor& cursor, Section section, const Record& record, std::size_t length,
                    Message& message) {
   if (section != Section::kAdditional || message.edns || !record.name.is_root()) {
@@ -212,7 +235,56 @@ ReadError take_opt(Cursor& cursor, Section section, const Record& record, std::s
   edns.options = cursor.bytes(length);
   const auto extended = static_cast<uint16_t>(record.ttl >> 24);
   message.header.rcode = static_cast<uint16_t>(extended << 4 | (message.header.rcode & 0x0F));
+  const bool fits = options_fit(edns.options);
+  if (!fits) edns.options.clear();
   message.edns = std::move(edns);
+  return fits ? ReadError::kNone : ReadError::kBadOption;
+}
+
+// RFC 8945 §4.2: the algorithm is never compressed. Read in place, a name
+// takes exactly as many bytes as its wire form; through a pointer it does
+// not (a pointer is 2 bytes, no name it can reach is).
+ReadError read_uncompressed_name(Cursor& cursor, std::size_t end, Name& out) {
+  const std::size_t start = cursor.at;
+  const ReadError error = read_rdata_name(cursor, end, out);
+  if (error != ReadError::kNone) return error;
+  return cursor.at - start == out.wire().size() ? ReadError::kNone : ReadError::kBadRdata;
+}
+
+// The RDATA of a TSIG, which must fill its `end` exactly.
+ReadError read_tsig_rdata(Cursor& cursor, std::size_t end, Tsig& tsig) {
+  const ReadError error = read_uncompressed_name(cursor, end, tsig.algorithm);
+  if (error != ReadError::kNone) return error;
+  if (end - cursor.at < kTsigFixedBytes) return ReadError::kBadRdata;
+  const uint64_t high = cursor.u16();
+  tsig.time_signed = high << 32 | cursor.u32();
+  tsig.fudge = cursor.u16();
+  const std::size_t mac_size = cursor.u16();
+  if (end - cursor.at < mac_size + kTsigTailBytes) return ReadError::kBadRdata;
+  tsig.mac = cursor.bytes(mac_size);
+  tsig.original_id = cursor.u16();
+  tsig.error = cursor.u16();
+  const std::size_t other_size = cursor.u16();
+  if (end - cursor.at != other_size) return ReadError::kBadRdata;
+  tsig.other = cursor.bytes(other_size);
+  return ReadError::kNone;
+}
+
+// Takes a TSIG record whose name, type, class and TTL are in `record`.
+// RFC 8945 §5.2: it must be the last record (so there is one at most), in
+// additional, of class ANY; anything else is FORMERR. Its TTL is not
+// checked, as BIND does not: a TTL on a signature we cannot check anyway
+// changes nothing.
+ReadError take_tsig(Cursor& cursor, Section section, bool last, Record& record, std::size_t length,
+                    Message& message) {
+  if (section != Section::kAdditional || !last || record.klass != kClassAny) {
+    return ReadError::kBadTsig;
+  }
+  Tsig tsig;
+  tsig.key = std::move(record.name);
+  const ReadError error = read_tsig_rdata(cursor, cursor.at + length, tsig);
+  if (error != ReadError::kNone) return error;
+  message.tsig = std::move(tsig);
   return ReadError::kNone;
 }
 
@@ -228,7 +300,8 @@ std::vector<Record>& section_records(Message& message, Section section) {
   return message.additional;
 }
 
-ReadError read_record(Cursor& cursor, Section section, Message& message) {
+// `last`: the last record the counts announce.
+ReadError read_record(Cursor& cursor, Section section, bool last, Message& message) {
   Record record;
   ReadError error = read_name(cursor, cursor.packet.size(), record.name);
   if (error != ReadError::kNone) return error;
@@ -239,6 +312,9 @@ ReadError read_record(Cursor& cursor, Section section, Message& message) {
   const std::size_t length = cursor.u16();
   if (length > cursor.left()) return ReadError::kTruncated;
   if (record.type == rrtype::kOpt) return take_opt(cursor, section, record, length, message);
+  if (record.type == rrtype::kTsig) {
+    return take_tsig(cursor, section, last, record, length, message);
+  }
   error = read_rdata(cursor, record.type, record.klass, length, record.data);
   if (error != ReadError::kNone) return error;
   section_records(message, section).push_back(std::move(record));
@@ -250,7 +326,7 @@ ReadError read_records(Cursor& cursor, uint16_t count, Section section, Message&
   // OPT does not stay in the additional section, so this may be one too many.
   section_records(message, section).reserve(count);
   for (uint16_t i = 0; i < count; ++i) {
-    const ReadError error = read_record(cursor, section, message);
+    const ReadError error = read_record(cursor, section, i + 1 == count, message);
     if (error != ReadError::kNone) return error;
   }
   return ReadError::kNone;
@@ -276,6 +352,10 @@ const char* to_string(ReadError error) {
       return "bad rdata";
     case ReadError::kBadOpt:
       return "bad OPT record";
+    case ReadError::kBadOption:
+      return "EDNS option past its OPT";
+    case ReadError::kBadTsig:
+      return "misplaced TSIG record";
     case ReadError::kTrailingData:
       return "trailing data";
   }

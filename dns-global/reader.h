@@ -21,13 +21,17 @@ enum class ReadError {
   kBadPointer,    // a pointer into the header, not strictly before the name it is in, or too many
   kBadRdata,      // RDATA whose length does not fit its type (A not 4 bytes, ...)
   kBadOpt,        // OPT not named root, outside additional, or more than one
+  kBadOption,     // an EDNS option running past its OPT, or bytes too few for one
+  kBadTsig,       // TSIG not the last record of additional, or not of class ANY
   kTrailingData,  // bytes after the last record the counts announce
 };
 
 const char* to_string(ReadError error);
 
 struct ReadResult {
-  Message message;  // as far as it was read; complete when ok()
+  // As far as it was read; complete when ok(). On kBadOption it has the
+  // questions and `edns` (without options), for a FORMERR that carries OPT.
+  Message message;
   ReadError error = ReadError::kNone;
   bool ok() const { return error == ReadError::kNone; }
 };

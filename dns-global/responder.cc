@@ -2,6 +2,8 @@
 #include "dns-global/responder.h"
 
 #include <algorithm>
+#include <chrono>
+#include <utility>
 
 #include "dns-global/reader.h"
 #include "dns-global/writer.h"
@@ -9,16 +11,31 @@
 namespace meshgate::dns {
 namespace {
 
+// The clock skew our TSIG records allow, in seconds: BIND's (DNS_TSIG_FUDGE).
+constexpr uint16_t kTsigFudge = 300;
+
+// Whether an opcode's messages have a question: QUERY's, and the zone
+// section of NOTIFY (RFC 1996) and UPDATE (RFC 2136), which BIND echoes. An
+// unknown opcode's sections mean nothing to us, and none is echoed.
+bool has_question(uint8_t code) {
+  return code == opcode::kQuery || code == opcode::kNotify || code == opcode::kUpdate;
+}
+
 // The header and question of the reply to `query`, with OPT when it had one.
 Message reply_to(const Message& query, uint16_t rcode) {
   Message reply;
   reply.header.id = query.header.id;
   reply.header.qr = true;
   reply.header.opcode = query.header.opcode;
-  reply.header.rd = query.header.rd;
-  reply.header.cd = query.header.cd;
+  // RD (RFC 1035 §4.1.1) and CD (RFC 4035 §3.1.6) are a QUERY's to copy. Any
+  // other opcode's reply has no flag but QR, as BIND's, and as ISC's EDNS
+  // compliance tester expects of a NOTIMP.
+  if (query.header.opcode == opcode::kQuery) {
+    reply.header.rd = query.header.rd;
+    reply.header.cd = query.header.cd;
+  }
   reply.header.rcode = rcode;
-  reply.questions = query.questions;
+  if (has_question(query.header.opcode)) reply.questions = query.questions;
   if (query.edns) {
     Edns edns;
     edns.udp_size = kMaxUdpAnswer;
@@ -136,12 +153,19 @@ Decision answer(Decision decision, const Message& reply) {
 // questions compressed against one another (several, a pointer into an
 // earlier one's type bytes) could write larger than they were read; they
 // are echoed only when there is exactly one, and this checks the rest.
+// A TSIG's key name may point into bytes the query also spends on its
+// question: echoing both could outgrow it, and then the question goes too.
+// A key name pieced together from bytes of several records could still
+// (never seen, but not ruled out), so the last resort is header and OPT.
 std::vector<uint8_t> no_larger_than_query(Message reply, std::size_t query_size,
                                           std::size_t max_size) {
   if (reply.questions.size() != 1) reply.questions.clear();
   std::vector<uint8_t> bytes = write_message(reply, max_size).bytes;
   if (bytes.size() <= query_size) return bytes;
-  reply.questions.clear();  // the header and OPT: never larger than the query's
+  reply.questions.clear();
+  bytes = write_message(reply, max_size).bytes;
+  if (bytes.size() <= query_size || !reply.tsig) return bytes;
+  reply.tsig.reset();  // the header and OPT: never larger than the query's
   return write_message(reply, max_size).bytes;
 }
 
@@ -160,14 +184,53 @@ Decision drop(DropReason reason) {
   return decision;
 }
 
-// FORMERR for a message too broken to read: the header only, no OPT
-// (RFC 6891 §7: an unreadable OPT gets no OPT back).
+// FORMERR for a message too broken to read: the header only. No OPT either:
+// the query's could not be found, or was itself broken (two of them, not
+// named root...), which BIND answers without one too.
 Decision formerr(const Header& header, std::size_t query_size) {
   Decision decision;
   decision.query.header = header;  // what a slip needs to answer it
   decision.query_size = query_size;
   decision.malformed = true;
   const Message reply = reply_to(decision.query, rcode::kFormErr);
+  return reject(std::move(decision), reply);
+}
+
+// RFC 6891 §7: an OPT found whose options do not fit it is FORMERR, and the
+// reply MUST carry an OPT, so the client can tell a broken option from a
+// server without EDNS. The question was read in full before it.
+Decision bad_option(Decision decision) {
+  decision.malformed = true;
+  const Message reply = reply_to(decision.query, rcode::kFormErr);
+  return reject(std::move(decision), reply);
+}
+
+// Seconds since 1970 in a TSIG's 48 bits.
+uint64_t tsig_time(std::chrono::system_clock::time_point now) {
+  constexpr int64_t kMax48Bits = (int64_t{1} << 48) - 1;
+  const int64_t seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  return static_cast<uint64_t>(std::clamp<int64_t>(seconds, 0, kMax48Bits));
+}
+
+// RFC 8945 §5.2.1: a server that does not know the key a query is signed
+// with answers NOTAUTH, with a TSIG of the query's key and algorithm and
+// error BADKEY, unsigned (§5.3.2: no MAC). This server knows no key, so it
+// is every signed query's answer, before its opcode or name is looked at:
+// nothing signed is answered or forwarded as if it were not. The time is
+// ours, as BIND's is: a client checks it against its clock and fudge.
+Decision bad_key(Decision decision, std::chrono::system_clock::time_point now) {
+  const Tsig& signed_with = *decision.query.tsig;
+  Message reply = reply_to(decision.query, rcode::kNotAuth);
+  Tsig tsig;
+  tsig.key = signed_with.key;
+  tsig.algorithm = signed_with.algorithm;
+  tsig.time_signed = tsig_time(now);
+  tsig.fudge = kTsigFudge;
+  tsig.original_id = decision.query.header.id;
+  tsig.error = rcode::kBadKey;
+  reply.tsig = std::move(tsig);
+  decision.tsig = true;
   return reject(std::move(decision), reply);
 }
 
@@ -182,6 +245,24 @@ std::optional<uint16_t> precheck(const Message& query) {
   if (question.type == rrtype::kAxfr || question.type == rrtype::kIxfr) return rcode::kRefused;
   if (question.type == rrtype::kOpt) return rcode::kFormErr;
   return std::nullopt;
+}
+
+Decision rejected(Decision decision, uint16_t code) {
+  decision.malformed = code == rcode::kFormErr;
+  decision.refused = code == rcode::kRefused;
+  // A question count other than 1 echoes none of them.
+  const Message reply = reply_to(decision.query, code);
+  return reject(std::move(decision), reply);
+}
+
+// What every reply to a message that could be read needs.
+Decision decision_for(Message query, std::size_t query_size, Transport transport) {
+  Decision decision;
+  decision.query_size = query_size;
+  decision.max_size = answer_limit(query, transport);
+  if (!query.questions.empty()) decision.qtype = query.questions.front().type;
+  decision.query = std::move(query);
+  return decision;
 }
 
 }  // namespace
@@ -199,26 +280,20 @@ bool Responder::may_recurse(const Client& client) const {
 }
 
 Decision Responder::respond(std::span<const uint8_t> packet, const ZoneIndex* zone,
-                            const Client& client) const {
+                            const Client& client, std::chrono::system_clock::time_point now) const {
   const std::optional<Header> header = read_header(packet);
   if (!header) return drop(DropReason::kShort);
   if (header->qr) return drop(DropReason::kResponse);
   ReadResult read = read_message(packet);
+  if (read.error == ReadError::kBadOption) {
+    return bad_option(decision_for(std::move(read.message), packet.size(), client.transport));
+  }
   if (!read.ok()) return formerr(*header, packet.size());
 
-  Decision decision;
-  decision.query_size = packet.size();
-  decision.max_size = answer_limit(read.message, client.transport);
-  if (!read.message.questions.empty()) decision.qtype = read.message.questions.front().type;
-  decision.query = std::move(read.message);
+  Decision decision = decision_for(std::move(read.message), packet.size(), client.transport);
   const Message& query = decision.query;
-  if (const auto rejected = precheck(query)) {
-    decision.malformed = *rejected == rcode::kFormErr;
-    decision.refused = *rejected == rcode::kRefused;
-    // A question count other than 1 echoes none of them.
-    const Message reply = reply_to(query, *rejected);
-    return reject(std::move(decision), reply);
-  }
+  if (query.tsig) return bad_key(std::move(decision), now);
+  if (const auto code = precheck(query)) return rejected(std::move(decision), *code);
   const Lookup found = zone ? zone->find(query.questions.front().name) : Lookup{};
   if (found.kind != LookupKind::kOutside) {
     Message reply = authoritative(query, found);

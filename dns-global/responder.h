@@ -3,18 +3,21 @@
 // this", or "drop this" out. The UDP, TCP and gRPC front ends share it.
 //
 //  - Shorter than a header, or a response (QR set): dropped, no reply.
-//  - Unreadable: FORMERR. More or fewer than one question: FORMERR.
-//  - An opcode other than QUERY: NOTIMP. EDNS version above 0: BADVERS.
+//  - Unreadable: FORMERR (with our OPT when only an EDNS option was broken).
+//  - Signed with TSIG: NOTAUTH, TSIG error BADKEY; this server has no keys.
+//  - An opcode other than QUERY: NOTIMP, no flag but QR.
+//  - More or fewer than one question: FORMERR. EDNS version above 0: BADVERS.
 //  - Class other than IN, AXFR or IXFR: REFUSED.
 //  - Under a zone: the authoritative answer (A, AAAA; SOA and NS at the
 //    apex; NXDOMAIN or NODATA with the SOA; ANY with one RRset, RFC 8482).
 //  - Outside every zone: forwarded when forwarding is on, the client is in
 //    dns.forward.allowed_clients and asked for recursion; else REFUSED.
-// No error or refusal (FORMERR, NOTIMP, BADVERS, REFUSED) is ever larger
+// No error or refusal (FORMERR, NOTIMP, NOTAUTH, BADVERS, REFUSED) is ever larger
 // than the query it answers: no amplification. Authoritative answers may
 // be; the rate limiter (rate_limiter.h) bounds those per client prefix.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -54,6 +57,7 @@ struct Decision {
   uint16_t rcode = 0;          // kAnswer
   bool malformed = false;
   bool refused = false;
+  bool tsig = false;  // NOTAUTH/BADKEY: signed, and this server holds no keys
   bool truncated = false;
 };
 
@@ -61,8 +65,9 @@ class Responder {
  public:
   explicit Responder(const config::Dns& dns);
 
-  Decision respond(std::span<const uint8_t> packet, const ZoneIndex* zone,
-                   const Client& client) const;
+  // `now`: the time a TSIG in the reply says it was signed at.
+  Decision respond(std::span<const uint8_t> packet, const ZoneIndex* zone, const Client& client,
+                   std::chrono::system_clock::time_point now) const;
 
   // An upstream's answer to a forwarded query, fit to what the client takes:
   // as it came when it fits, else TC and the question only (the client

@@ -13,7 +13,8 @@ std::size_t type_index(uint16_t type) {
 
 std::size_t rcode_index(uint16_t rcode) {
   if (rcode <= 5) return rcode;
-  if (rcode == 16) return 6;  // BADVERS
+  if (rcode == 9) return 6;   // NOTAUTH
+  if (rcode == 16) return 7;  // BADVERS
   return kRcodeNames.size() - 1;
 }
 
@@ -42,7 +43,7 @@ void write_answers(const DnsStatsSnapshot& stats, gateway::PrometheusWriter& wri
   for (std::size_t t = 0; t < kTypeNames.size(); ++t) {
     for (std::size_t r = 0; r < kRcodeNames.size(); ++r) {
       const uint64_t count = stats.answers[t][r];
-      if (count == 0) continue;  // 88 mostly-zero series would drown the page
+      if (count == 0) continue;  // 99 mostly-zero series would drown the page
       writer.sample("meshgate_dns_responses_total",
                     {{"type", kTypeNames[t]}, {"rcode", kRcodeNames[r]}}, count);
     }
@@ -59,6 +60,7 @@ DnsStatsSnapshot snapshot_of(const DnsStats& stats) {
   out.malformed = stats.malformed.get();
   out.refused = stats.refused.get();
   out.truncated = stats.truncated.get();
+  out.not_authorized = values(stats.not_authorized);
   out.forwarded = values(stats.forwarded);
   out.dropped = values(stats.dropped);
   out.tcp_accepted = stats.tcp_accepted.get();
@@ -84,6 +86,11 @@ void write_dns_metrics(const DnsStatsSnapshot& stats, gateway::PrometheusWriter&
   writer.family("meshgate_dns_truncated_total", Type::kCounter,
                 "UDP answers sent truncated (TC) because they did not fit.");
   writer.sample("meshgate_dns_truncated_total", {}, stats.truncated);
+  writer.family("meshgate_dns_notauth_total", Type::kCounter,
+                "Queries answered NOTAUTH, by reason: tsig, signed while this server holds no "
+                "keys (TSIG error BADKEY).");
+  labelled(writer, "meshgate_dns_notauth_total", "reason", kNotAuthReasonNames,
+           stats.not_authorized);
   writer.family("meshgate_dns_forwarded_total", Type::kCounter,
                 "Queries for names outside the zones sent upstream, by result.");
   labelled(writer, "meshgate_dns_forwarded_total", "result", kForwardResultNames, stats.forwarded);

@@ -19,8 +19,9 @@ inline constexpr std::array<std::string_view, 11> kTypeNames{
 std::size_t type_index(uint16_t type);
 
 // Response codes counted by name; everything else is "other".
-inline constexpr std::array<std::string_view, 8> kRcodeNames{
-    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "BADVERS", "other"};
+inline constexpr std::array<std::string_view, 9> kRcodeNames{"NOERROR",  "FORMERR", "SERVFAIL",
+                                                             "NXDOMAIN", "NOTIMP",  "REFUSED",
+                                                             "NOTAUTH",  "BADVERS", "other"};
 std::size_t rcode_index(uint16_t rcode);
 
 enum class Transport { kUdp, kTcp, kGrpc };
@@ -35,6 +36,12 @@ enum class DropReason {
 };
 inline constexpr std::array<std::string_view, 4> kDropReasonNames{"short", "response", "send_error",
                                                                   "overload"};
+
+// Why a query was answered NOTAUTH.
+enum class NotAuthReason {
+  kTsig,  // signed with TSIG: this server holds no keys (RFC 8945 §5.2.1, BADKEY)
+};
+inline constexpr std::array<std::string_view, 1> kNotAuthReasonNames{"tsig"};
 
 // How a forwarded query ended.
 enum class ForwardResult { kAnswered, kFailed, kOverload, kStopped };
@@ -53,6 +60,7 @@ struct DnsStats {
   Counter malformed;  // answered FORMERR (or dropped as short)
   Counter refused;    // REFUSED: outside the zones from a client not allowed to recurse
   Counter truncated;  // answered with TC set
+  std::array<Counter, kNotAuthReasonNames.size()> not_authorized;  // NOTAUTH, by reason
   std::array<Counter, kForwardResultNames.size()> forwarded;
   std::array<Counter, kDropReasonNames.size()> dropped;
   Counter tcp_accepted;
@@ -72,6 +80,7 @@ struct DnsStatsSnapshot {
   uint64_t malformed = 0;
   uint64_t refused = 0;
   uint64_t truncated = 0;
+  std::array<uint64_t, kNotAuthReasonNames.size()> not_authorized{};
   std::array<uint64_t, kForwardResultNames.size()> forwarded{};
   std::array<uint64_t, kDropReasonNames.size()> dropped{};
   uint64_t tcp_accepted = 0;

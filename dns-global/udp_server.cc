@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "dns-global/spawn.h"
 
@@ -18,6 +19,29 @@ asio::ip::udp::endpoint to_endpoint(const sockaddr_storage& address, socklen_t l
   std::memcpy(endpoint.data(), &address, size);
   endpoint.resize(size);
   return endpoint;
+}
+
+// sendmmsg until every message is sent or the socket is full; how many were
+// sent. A message can fail on its own (its source address removed since
+// its query came): it is skipped, not the rest of the batch with it.
+std::size_t send_batch(int fd, mmsghdr* messages, std::size_t count) {
+  std::size_t next = 0;
+  std::size_t sent = 0;
+  while (next < count) {
+    const int n =
+        ::sendmmsg(fd, messages + next, static_cast<unsigned>(count - next), MSG_DONTWAIT);
+    if (n > 0) {
+      next += static_cast<std::size_t>(n);
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+      break;  // the socket is full, for the rest as well
+    } else {
+      ++next;
+    }
+  }
+  return sent;
 }
 
 }  // namespace
@@ -41,6 +65,14 @@ UdpServer::UdpServer(asio::io_context& io, const asio::ip::udp::endpoint& at, Re
   socket_.bind(at);
   socket_.non_blocking(true);
   local_ = socket_.local_endpoint();
+  // A socket bound to one address answers from it; only a wildcard one needs
+  // the kernel to say where each datagram went, and pays for it.
+  if (at.address().is_unspecified()) {
+    if (!enable_pktinfo(socket_.native_handle(), at.address().is_v6())) {
+      throw std::system_error(errno, std::system_category(), "DNS over UDP: IP_PKTINFO");
+    }
+    pktinfo_ = true;
+  }
   outgoing_.reserve(kBatch);
 }
 
@@ -91,6 +123,10 @@ UdpServer::Drain UdpServer::receive_batch() {
     messages[i].msg_hdr.msg_iovlen = 1;
     messages[i].msg_hdr.msg_name = &peers_[i];
     messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    if (pktinfo_) {  // the kernel shortens msg_controllen: set anew for every call
+      messages[i].msg_hdr.msg_control = &controls_[i];
+      messages[i].msg_hdr.msg_controllen = sizeof(PktinfoBuffer);
+    }
   }
   const int received =
       ::recvmmsg(socket_.native_handle(), messages.data(), kBatch, MSG_DONTWAIT, nullptr);
@@ -102,7 +138,8 @@ UdpServer::Drain UdpServer::receive_batch() {
   batching_ = true;
   for (int i = 0; i < received; ++i) {
     const msghdr& header = messages[i].msg_hdr;
-    answer(to_endpoint(peers_[i], header.msg_namelen),
+    const LocalAddress local = pktinfo_ ? local_address_of(header) : LocalAddress{};
+    answer(to_endpoint(peers_[i], header.msg_namelen), local,
            {buffers_.get() + i * kSlotBytes, messages[i].msg_len});
   }
   batching_ = false;
@@ -110,45 +147,55 @@ UdpServer::Drain UdpServer::receive_batch() {
   return static_cast<std::size_t>(received) == kBatch ? Drain::kMore : Drain::kEmpty;
 }
 
-void UdpServer::answer(const asio::ip::udp::endpoint& peer, std::span<const uint8_t> query) {
+void UdpServer::answer(const asio::ip::udp::endpoint& peer, const LocalAddress& local,
+                       std::span<const uint8_t> query) {
   stats_.queries[static_cast<std::size_t>(Transport::kUdp)].add();
   const Client client{to_ip(peer.address()), Transport::kUdp};
-  resolve_(query, client, [this, peer](std::optional<std::vector<uint8_t>> answer) {
-    if (answer) send(std::move(*answer), peer);
+  resolve_(query, client, [this, peer, local](std::optional<std::vector<uint8_t>> answer) {
+    if (answer) send(std::move(*answer), peer, local);
   });
 }
 
-void UdpServer::send(std::vector<uint8_t> answer, const asio::ip::udp::endpoint& to) {
+void UdpServer::prepare(Outgoing& out, iovec& slice, PktinfoBuffer& control, msghdr& header) {
+  slice = {out.answer.data(), out.answer.size()};
+  header.msg_iov = &slice;
+  header.msg_iovlen = 1;
+  header.msg_name = out.to.data();
+  header.msg_namelen = static_cast<socklen_t>(out.to.size());
+  const std::size_t length = write_pktinfo(out.from, control);
+  header.msg_control = length == 0 ? nullptr : &control;
+  header.msg_controllen = length;
+}
+
+// An answer given after its batch (a forwarded one) goes alone, by sendmsg:
+// asio's send_to cannot carry the source address.
+void UdpServer::send(std::vector<uint8_t> answer, const asio::ip::udp::endpoint& to,
+                     const LocalAddress& from) {
   if (!socket_.is_open()) return;
+  Outgoing out{std::move(answer), to, from};
   if (batching_) {
-    outgoing_.push_back({std::move(answer), to});
+    outgoing_.push_back(std::move(out));
     return;
   }
-  boost::system::error_code error;
-  socket_.send_to(asio::buffer(answer), to, 0, error);
-  if (error) stats_.dropped[static_cast<std::size_t>(DropReason::kSendError)].add();
+  iovec slice{};
+  PktinfoBuffer control;
+  msghdr header{};
+  prepare(out, slice, control, header);
+  ssize_t sent = 0;
+  do {
+    sent = ::sendmsg(socket_.native_handle(), &header, MSG_DONTWAIT);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) stats_.dropped[static_cast<std::size_t>(DropReason::kSendError)].add();
 }
 
 void UdpServer::flush() {
   std::array<iovec, kBatch> slices;
   std::array<mmsghdr, kBatch> messages{};
+  std::array<PktinfoBuffer, kBatch> controls;  // written only for the answers that name a source
   const std::size_t count = std::min(outgoing_.size(), kBatch);
-  for (std::size_t i = 0; i < count; ++i) {
-    Outgoing& out = outgoing_[i];
-    slices[i] = {out.answer.data(), out.answer.size()};
-    messages[i].msg_hdr.msg_iov = &slices[i];
-    messages[i].msg_hdr.msg_iovlen = 1;
-    messages[i].msg_hdr.msg_name = out.to.data();
-    messages[i].msg_hdr.msg_namelen = static_cast<socklen_t>(out.to.size());
-  }
-  std::size_t sent = 0;
-  while (sent < count) {
-    const int n = ::sendmmsg(socket_.native_handle(), messages.data() + sent,
-                             static_cast<unsigned>(count - sent), MSG_DONTWAIT);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    sent += static_cast<std::size_t>(n);
-  }
+  for (std::size_t i = 0; i < count; ++i)
+    prepare(outgoing_[i], slices[i], controls[i], messages[i].msg_hdr);
+  const std::size_t sent = send_batch(socket_.native_handle(), messages.data(), count);
   stats_.dropped[static_cast<std::size_t>(DropReason::kSendError)].add(outgoing_.size() - sent);
   outgoing_.clear();
 }

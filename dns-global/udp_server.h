@@ -3,6 +3,9 @@
 // sendmmsg, so a busy server makes two system calls per batch instead of
 // three per query. Answers are sent without waiting: a reply that would block
 // is dropped and counted, as a full socket buffer would drop it anyway.
+// Bound to a wildcard address, the socket learns where each datagram was
+// sent (pktinfo.h) and its reply leaves from there: clients drop a reply
+// from another address, and the kernel would pick one by route, not by query.
 #pragma once
 
 #include <sys/socket.h>
@@ -13,6 +16,7 @@
 #include <span>
 #include <vector>
 
+#include "dns-global/pktinfo.h"
 #include "dns-global/resolve.h"
 #include "dns-global/stats.h"
 #include "gateway/asio.h"
@@ -44,9 +48,21 @@ class UdpServer {
   // One recvmmsg and the answers to what it brought; kMore when it filled
   // every slot, so the socket may hold more.
   Drain receive_batch();
-  void answer(const asio::ip::udp::endpoint& peer, std::span<const uint8_t> query);
-  void send(std::vector<uint8_t> answer, const asio::ip::udp::endpoint& to);
+  // `local`: where the query was sent, the reply's source (kNone: any).
+  void answer(const asio::ip::udp::endpoint& peer, const LocalAddress& local,
+              std::span<const uint8_t> query);
+  void send(std::vector<uint8_t> answer, const asio::ip::udp::endpoint& to,
+            const LocalAddress& from);
   void flush();  // the answers gathered during a batch, in one sendmmsg
+
+  struct Outgoing {
+    std::vector<uint8_t> answer;
+    asio::ip::udp::endpoint to;
+    LocalAddress from;
+  };
+  // Points `header` at `out` and, when it names a source, at a control
+  // message for it in `control`.
+  static void prepare(Outgoing& out, iovec& slice, PktinfoBuffer& control, msghdr& header);
 
   asio::ip::udp::socket socket_;
   asio::ip::udp::endpoint local_;
@@ -56,11 +72,9 @@ class UdpServer {
   // ever touched.
   std::unique_ptr<uint8_t[]> buffers_{new uint8_t[kBatch * kSlotBytes]};
   std::array<sockaddr_storage, kBatch> peers_{};
+  bool pktinfo_ = false;  // bound to a wildcard address: each reply names its source
+  std::array<PktinfoBuffer, kBatch> controls_{};  // what recvmmsg says of each datagram
   bool batching_ = false;
-  struct Outgoing {
-    std::vector<uint8_t> answer;
-    asio::ip::udp::endpoint to;
-  };
   std::vector<Outgoing> outgoing_;  // answers given during the current batch
 };
 

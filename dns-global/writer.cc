@@ -1,4 +1,5 @@
-// The DNS message writer: RFC 1035 §4 with name compression, RFC 6891 OPT.
+// The DNS message writer: RFC 1035 §4 with name compression, RFC 6891 OPT,
+// RFC 8945 TSIG.
 #include "dns-global/writer.h"
 
 #include <algorithm>
@@ -183,6 +184,29 @@ void write_record(Writer& out, const Record& record) {
   out.patch_u16(length_at, static_cast<uint16_t>(std::min(length, kMaxRdataBytes)));
 }
 
+// TSIG goes after OPT, last (RFC 8945 §5.2); its algorithm is written in
+// full (§4.2: never compressed), so it is no suffix to point at either.
+void write_tsig(Writer& out, const Tsig& tsig) {
+  out.name(tsig.key);
+  out.u16(rrtype::kTsig);
+  out.u16(kClassAny);
+  out.u32(0);
+  const std::size_t length_at = out.size();
+  out.u16(0);
+  out.bytes(tsig.algorithm.wire());
+  out.u16(static_cast<uint16_t>(tsig.time_signed >> 32 & 0xFFFF));
+  out.u32(static_cast<uint32_t>(tsig.time_signed & 0xFFFFFFFF));
+  out.u16(tsig.fudge);
+  out.u16(static_cast<uint16_t>(std::min(tsig.mac.size(), kMaxRdataBytes)));
+  out.bytes(tsig.mac);
+  out.u16(tsig.original_id);
+  out.u16(tsig.error);
+  out.u16(static_cast<uint16_t>(std::min(tsig.other.size(), kMaxRdataBytes)));
+  out.bytes(tsig.other);
+  const std::size_t length = out.size() - length_at - 2;
+  out.patch_u16(length_at, static_cast<uint16_t>(std::min(length, kMaxRdataBytes)));
+}
+
 void write_opt(Writer& out, const Edns& edns, uint16_t rcode, bool with_options) {
   out.u8(0);  // the root
   out.u16(rrtype::kOpt);
@@ -203,12 +227,17 @@ bool write_records(Writer& out, const std::vector<Record>& records) {
   return true;
 }
 
+// OPT and TSIG, each when present: the records the additional section ends with.
+std::size_t pseudo_records(const Message& message) {
+  return (message.edns ? 1U : 0U) + (message.tsig ? 1U : 0U);
+}
+
 std::optional<std::vector<uint8_t>> write_full(const Message& message, std::size_t limit) {
   Writer out(limit);
   const bool edns = message.edns.has_value();
   write_header(out, message.header, message.header.tc,
                Counts{message.questions.size(), message.answers.size(), message.authority.size(),
-                      message.additional.size() + (edns ? 1 : 0)});
+                      message.additional.size() + pseudo_records(message)});
   for (const Question& question : message.questions) {
     write_question(out, question);
     if (out.over_limit()) return std::nullopt;
@@ -218,17 +247,20 @@ std::optional<std::vector<uint8_t>> write_full(const Message& message, std::size
     return std::nullopt;
   }
   if (edns) write_opt(out, *message.edns, message.header.rcode, true);
+  if (message.tsig) write_tsig(out, *message.tsig);
   if (out.over_limit()) return std::nullopt;
   return out.take();
 }
 
-// TC set, no records; the questions and the options only if they fit.
+// TC set, no records; the questions, the options and TSIG only if they fit.
 std::optional<std::vector<uint8_t>> write_truncated(const Message& message, std::size_t limit,
                                                     bool full_question) {
   Writer out(limit);
   const bool edns = message.edns.has_value();
+  const bool tsig = full_question && message.tsig;
   write_header(out, message.header, true,
-               Counts{full_question ? message.questions.size() : 0, 0, 0, edns ? 1U : 0U});
+               Counts{full_question ? message.questions.size() : 0, 0, 0,
+                      (edns ? 1U : 0U) + (tsig ? 1U : 0U)});
   if (full_question) {
     for (const Question& question : message.questions) {
       write_question(out, question);
@@ -236,6 +268,7 @@ std::optional<std::vector<uint8_t>> write_truncated(const Message& message, std:
     }
   }
   if (edns) write_opt(out, *message.edns, message.header.rcode, full_question);
+  if (tsig) write_tsig(out, *message.tsig);
   if (out.over_limit()) return std::nullopt;
   return out.take();
 }

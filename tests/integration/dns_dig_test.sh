@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The .global DNS server with the real `dig`: two meshgate processes on
-# 127.0.0.1 port 0, one authoritative for `global` (the gateway under test),
-# one for `upstream.test` (the upstream resolver the first forwards to).
-# Every wait is bounded.
+# port 0, one authoritative for `global` (the gateway under test, its DNS on
+# 0.0.0.0 as by default, everything else on 127.0.0.1), one for
+# `upstream.test` on 127.0.0.1 (the upstream resolver the first forwards
+# to). Queries go to 127.0.0.0/8 only. Every wait is bounded.
 #
 # usage: dns_dig_test.sh MESHGATE SOURCE_DIR
 set -euo pipefail
@@ -37,10 +38,10 @@ aliases:
   - {host: www.upstream.test, addresses: [10.7.7.7]}
 YAML
 
-start_gateway() {  # start_gateway NAME REGISTRY ZONE EXTRA_DNS_YAML
+start_gateway() {  # start_gateway NAME REGISTRY ZONE EXTRA_DNS_YAML [DNS_ADDRESS]
   cat >"$work/$1.yaml" <<YAML
 workers: 1
-$(loopback_listeners)
+$(loopback_listeners | sed "s/^  dns: {address: 127.0.0.1,/  dns: {address: ${5:-127.0.0.1},/")
 discovery:
   files: [{path: $2, poll_interval: 100ms}]
 istiod:
@@ -65,7 +66,7 @@ start_gateway main "$work/registry.yaml" global "  forward:
     upstreams: [\"127.0.0.1:$upstream_port\"]
     timeout: 500ms
     attempts: 1
-    allowed_clients: [127.0.0.1/32]"
+    allowed_clients: [127.0.0.1/32]" 0.0.0.0
 port=$(cat "$work/main.port")
 
 q() { timeout 10 dig @127.0.0.1 -p "$port" +time=2 +tries=1 "$@"; }
@@ -110,6 +111,17 @@ check "REFUSED: recursion from a client outside allowed_clients (127.0.0.2)" \
   status_is REFUSED -b 127.0.0.2 www.upstream.test A
 check "but the zone still answers that client" [ "$(short -b 127.0.0.2 db.bar.global A)" = 10.1.2.3 ]
 check "AXFR is refused" bash -c "$(declare -f q); port=$port; q global AXFR | grep -q 'Transfer failed'"
+# DNS listens on 0.0.0.0: a reply must leave from the address the query was
+# sent to, or dig (whose UDP socket is connected to it) never sees it.
+check "wildcard listener: a query to 127.0.0.2 is answered from 127.0.0.2" \
+  [ "$(timeout 10 dig @127.0.0.2 -p "$port" +time=2 +tries=1 +short db.bar.global A)" = 10.1.2.3 ]
+check "wildcard listener: and to 127.0.0.3, forwarded" \
+  [ "$(timeout 10 dig @127.0.0.3 -p "$port" +time=2 +tries=1 +short www.upstream.test A)" = 10.7.7.7 ]
+# RFC 8945: signed with a key this server does not have (it has none).
+tsig=$(q -y hmac-sha256:meshgate-test.:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0 db.bar.global A || true)
+check "TSIG: a signed query gets NOTAUTH" grep -q 'status: NOTAUTH' <<<"$tsig"
+check "TSIG: with a TSIG record of error BADKEY" \
+  grep -Eq '^meshgate-test\..*ANY.*TSIG.*hmac-sha256\..*BADKEY' <<<"$tsig"
 
 # A registry change shows in the next answer once the file poller (100 ms)
 # has read it.
@@ -138,6 +150,7 @@ page=$(timeout 10 curl -sS "http://127.0.0.1:$(cat "$work/main.metrics")/stats/p
 check "metrics: answers by type and rcode" \
   grep -q 'meshgate_dns_responses_total{type="A",rcode="NXDOMAIN"} 1' <<<"$page"
 check "metrics: refused counted" grep -q '^meshgate_dns_refused_total [1-9]' <<<"$page"
+check "metrics: TSIG counted as NOTAUTH" grep -q '^meshgate_dns_notauth_total{reason="tsig"} 1' <<<"$page"
 check "metrics: forwarded counted" \
   grep -q 'meshgate_dns_forwarded_total{result="answered"} [1-9]' <<<"$page"
 check "metrics: answer latency histogram" grep -q '^meshgate_dns_answer_seconds_count [1-9]' <<<"$page"

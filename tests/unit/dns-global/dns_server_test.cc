@@ -184,6 +184,33 @@ TEST_F(DnsServerTest, MalformedPacketsAreCountedAndTheServerGoesOn) {
   EXPECT_EQ(server_->stats().malformed, 2U);
 }
 
+// A query signed with TSIG (key ".", hmac-sha256, an empty MAC): NOTAUTH,
+// counted by reason and by rcode, and both on the metrics page.
+TEST_F(DnsServerTest, SignedQueriesAreAnsweredNotAuthAndCounted) {
+  start(server_config("global"), {{"db.bar.global", {"10.1.2.3"}, "", ""}});
+  using namespace std::string_literals;
+  std::vector<uint8_t> query = dns_query("db.bar.global", rrtype::kA);
+  const std::string tsig =
+      "\x00\x00\xFA\x00\xFF\x00\x00\x00\x00\x00\x1D\x0Bhmac-sha256\x00"
+      "\x00\x00\x65\x53\xF1\x00\x01\x2C\x00\x00\x12\x34\x00\x00\x00\x00"s;
+  query.insert(query.end(), tsig.begin(), tsig.end());
+  query[11] = 1;  // ARCOUNT
+  const auto reply = udp_exchange(port(), query);
+  ASSERT_TRUE(reply.has_value());
+  const Message message = parse_reply(*reply);
+  EXPECT_EQ(message.header.rcode, rcode::kNotAuth);
+  ASSERT_TRUE(message.tsig.has_value());
+  EXPECT_EQ(message.tsig->error, rcode::kBadKey);
+  const DnsStatsSnapshot stats = server_->stats();
+  EXPECT_EQ(stats.not_authorized[static_cast<std::size_t>(NotAuthReason::kTsig)], 1U);
+  EXPECT_EQ(stats.answers[type_index(rrtype::kA)][rcode_index(rcode::kNotAuth)], 1U);
+  gateway::PrometheusWriter page;
+  write_dns_metrics(stats, page);
+  EXPECT_NE(page.text().find("meshgate_dns_notauth_total{reason=\"tsig\"} 1\n"), std::string::npos);
+  EXPECT_NE(page.text().find("meshgate_dns_responses_total{type=\"A\",rcode=\"NOTAUTH\"} 1\n"),
+            std::string::npos);
+}
+
 TEST(DnsServerLoop, ForwardingToItselfIsRefusedAtStart) {
   // The server's port named as its own upstream. A fixed port is checked
   // before anything binds it, so the port held here (no other test can take

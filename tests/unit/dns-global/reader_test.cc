@@ -1,5 +1,6 @@
-// The reader on packets built byte by byte from RFC 1035 §4 and RFC 6891:
-// what dig sends, responses with compression, and every way to be broken.
+// The reader on packets built byte by byte from RFC 1035 §4, RFC 6891 and
+// RFC 8945: what dig sends, responses with compression, TSIG, and every way
+// to be broken.
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -10,54 +11,12 @@
 #include <gtest/gtest.h>
 
 #include "dns-global/reader.h"
+#include "tests/unit/dns-global/wire_bytes.h"
 
 namespace meshgate::dns {
 namespace {
 
 using namespace std::string_literals;
-
-// A packet, field by field.
-class Bytes {
- public:
-  Bytes& u8(unsigned value) {
-    data_.push_back(static_cast<uint8_t>(value));
-    return *this;
-  }
-  Bytes& u16(unsigned value) { return u8(value >> 8 & 0xFF).u8(value & 0xFF); }
-  Bytes& u32(uint32_t value) { return u16(value >> 16).u16(value & 0xFFFF); }
-  Bytes& raw(std::string_view bytes) {
-    data_.insert(data_.end(), bytes.begin(), bytes.end());
-    return *this;
-  }
-  // Uncompressed: "" is the root.
-  Bytes& name(std::string_view dotted) {
-    while (!dotted.empty()) {
-      const std::size_t dot = dotted.find('.');
-      const std::string_view label = dotted.substr(0, dot);
-      u8(static_cast<unsigned>(label.size())).raw(label);
-      dotted.remove_prefix(dot == std::string_view::npos ? dotted.size() : dot + 1);
-    }
-    return u8(0);
-  }
-  Bytes& pointer(unsigned offset) { return u16(0xC000 | offset); }
-  Bytes& header(unsigned id, unsigned flags, unsigned qd, unsigned an, unsigned ns, unsigned ar) {
-    return u16(id).u16(flags).u16(qd).u16(an).u16(ns).u16(ar);
-  }
-  Bytes& question_fields(unsigned type, unsigned klass = kClassIn) { return u16(type).u16(klass); }
-  // Type, class, TTL and rdlength: what follows an owner name.
-  Bytes& rr_fields(unsigned type, unsigned klass, uint32_t ttl, unsigned rdlength) {
-    return u16(type).u16(klass).u32(ttl).u16(rdlength);
-  }
-  Bytes& opt(unsigned udp_size, uint32_t ttl = 0, std::string_view options = "") {
-    u8(0).rr_fields(rrtype::kOpt, udp_size, ttl, static_cast<unsigned>(options.size()));
-    return raw(options);
-  }
-  std::size_t size() const { return data_.size(); }
-  const std::vector<uint8_t>& data() const { return data_; }
-
- private:
-  std::vector<uint8_t> data_;
-};
 
 constexpr unsigned kRd = 0x0100;
 constexpr unsigned kQrAaRd = 0x8500;
@@ -390,6 +349,108 @@ TEST(ReaderTest, OptRules) {
   EXPECT_EQ(error_of(named), ReadError::kBadOpt);
 }
 
+// RFC 6891 §6.1.2: options are {code, length, data}, back to back, filling
+// the OPT. ISC's genreport sends an unknown code (100, empty) and NSID, ECS,
+// EXPIRE and COOKIE at once: all fine.
+TEST(ReaderTest, OptionsOfAnyCodeThatFillTheOpt) {
+  Bytes bytes = query(0, 0, 1, kRd);
+  bytes.opt(1232, 0,
+            "\x00\x64\x00\x00\x00\x03\x00\x00\x00\x08\x00\x04\x00\x01\x00\x00\x00\x09\x00\x00"s +
+                kCookieOption);
+  const ReadResult result = read_message(bytes.data());
+  ASSERT_TRUE(result.ok()) << to_string(result.error);
+  EXPECT_EQ(result.message.edns->options.size(), 32U);
+}
+
+// RFC 6891 §7: an option past the end of its OPT, or bytes too few for an
+// option's code and length, is FORMERR. The message read so far keeps its
+// question and the OPT without options, for a FORMERR that carries both.
+TEST(ReaderTest, AnOptionPastItsOptIsBadOption) {
+  for (const std::string& options : {"\x00\x0A\x00\x08\x01\x23"s, kCookieOption + "\x00\x0A\x00"s,
+                                     "\x00"s, "\x00\x0A\x00\x00\x00\x0C\x00\x01"s}) {
+    Bytes bytes = query(0, 0, 1, kRd);
+    bytes.opt(1232, 0x8000, options);
+    const ReadResult result = read_message(bytes.data());
+    EXPECT_EQ(result.error, ReadError::kBadOption);
+    ASSERT_EQ(result.message.questions.size(), 1U);
+    ASSERT_TRUE(result.message.edns.has_value());
+    EXPECT_TRUE(result.message.edns->dnssec_ok);
+    EXPECT_TRUE(result.message.edns->options.empty());
+  }
+}
+
+// A TSIG's RDATA (RFC 8945 §4.2): `algorithm` as wire bytes (a name), then
+// time signed, fudge, a `mac`, original id, error, other data.
+std::string tsig_rdata(std::string_view algorithm, std::string_view mac = "\x01\x02\x03\x04",
+                       std::string_view other = "") {
+  Bytes bytes;
+  bytes.raw(algorithm).u16(0).u32(0x6553F100).u16(300);
+  bytes.u16(static_cast<unsigned>(mac.size())).raw(mac).u16(0x4242).u16(0);
+  bytes.u16(static_cast<unsigned>(other.size())).raw(other);
+  return {bytes.data().begin(), bytes.data().end()};
+}
+
+const std::string kHmacSha256 = "\x0Bhmac-sha256\x00"s;
+
+// A TSIG record owned by key.example, class `klass`, with `rdata`.
+void add_tsig(Bytes& bytes, std::string_view rdata, unsigned klass = kClassAny) {
+  bytes.name("key.example").rr_fields(rrtype::kTsig, klass, 0, static_cast<unsigned>(rdata.size()));
+  bytes.raw(rdata);
+}
+
+TEST(ReaderTest, ReadsATsigLastAfterOpt) {
+  Bytes bytes = query(0, 0, 2, kRd);
+  bytes.opt(1232);
+  add_tsig(bytes, tsig_rdata(kHmacSha256));
+  const ReadResult result = read_message(bytes.data());
+  ASSERT_TRUE(result.ok()) << to_string(result.error);
+  EXPECT_TRUE(result.message.additional.empty());
+  EXPECT_TRUE(result.message.edns.has_value());
+  const Tsig expected{*Name::parse("key.example"),
+                      *Name::from_wire(kHmacSha256),
+                      0x6553F100,
+                      300,
+                      "\x01\x02\x03\x04",
+                      0x4242,
+                      0,
+                      ""};
+  EXPECT_EQ(result.message.tsig, expected);
+}
+
+// RFC 8945 §5.2: the last record of additional (so one at most), class ANY.
+TEST(ReaderTest, TsigMustBeLastInAdditionalAndOfClassAny) {
+  const std::string rdata = tsig_rdata(kHmacSha256);
+  Bytes in_answer = query(1, 0, 0, kRd);
+  add_tsig(in_answer, rdata);
+  EXPECT_EQ(error_of(in_answer), ReadError::kBadTsig);
+  Bytes before_opt = query(0, 0, 2, kRd);
+  add_tsig(before_opt, rdata);
+  before_opt.opt(1232);
+  EXPECT_EQ(error_of(before_opt), ReadError::kBadTsig);
+  Bytes two = query(0, 0, 2, kRd);
+  add_tsig(two, rdata);
+  add_tsig(two, rdata);
+  EXPECT_EQ(error_of(two), ReadError::kBadTsig);
+  Bytes class_in = query(0, 0, 1, kRd);
+  add_tsig(class_in, rdata, kClassIn);
+  EXPECT_EQ(error_of(class_in), ReadError::kBadTsig);
+}
+
+TEST(ReaderTest, TsigRdataMustFillItsLengthExactly) {
+  const std::string good = tsig_rdata(kHmacSha256);
+  for (const std::string& rdata : {good + "\x00"s, good.substr(0, good.size() - 1),
+                                   tsig_rdata(kHmacSha256, "", "\x01"s).substr(0, 22),
+                                   good.substr(0, 14), "\x0Bhmac-sha256"s}) {
+    Bytes bytes = query(0, 0, 1, kRd);
+    add_tsig(bytes, rdata);
+    EXPECT_EQ(error_of(bytes), ReadError::kBadRdata) << rdata.size();
+  }
+  // RFC 8945 §4.2: the algorithm is never compressed.
+  Bytes pointer = query(0, 0, 1, kRd);
+  add_tsig(pointer, tsig_rdata("\xC0\x0C"s));
+  EXPECT_EQ(error_of(pointer), ReadError::kBadRdata);
+}
+
 TEST(ReaderTest, TrailingData) {
   Bytes bytes = query(0, 0, 1);
   bytes.opt(1232).u8(0);
@@ -401,10 +462,10 @@ TEST(ReaderTest, EveryErrorHasItsOwnName) {
   for (const ReadError error :
        {ReadError::kNone, ReadError::kShortHeader, ReadError::kTruncated, ReadError::kBadLabel,
         ReadError::kNameTooLong, ReadError::kBadPointer, ReadError::kBadRdata, ReadError::kBadOpt,
-        ReadError::kTrailingData}) {
+        ReadError::kBadOption, ReadError::kBadTsig, ReadError::kTrailingData}) {
     names.insert(to_string(error));
   }
-  EXPECT_EQ(names.size(), 9U);
+  EXPECT_EQ(names.size(), 11U);
 }
 
 }  // namespace

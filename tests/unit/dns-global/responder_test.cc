@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
 
 #include "dns-global/reader.h"
 #include "dns-global/writer.h"
@@ -53,7 +54,8 @@ class ResponderTest : public ::testing::Test {
 
   Decision ask(const std::vector<uint8_t>& packet, std::string_view from = "127.0.0.1",
                Transport transport = Transport::kUdp) const {
-    return Responder(dns_).respond(packet, zone_.get(), Client{ip(from), transport});
+    return Responder(dns_).respond(packet, zone_.get(), Client{ip(from), transport},
+                                   std::chrono::system_clock::now());
   }
 
   static Message read(const Decision& decision) {
@@ -367,6 +369,21 @@ class NoAmplificationTest : public ResponderTest {
     none.questions.clear();
     none.edns = Edns{};
     out.emplace_back("no question, EDNS", bytes(none));
+    Message option = base("db.bar.global", rrtype::kA);
+    option.edns = Edns{1232, 0, false,
+                       std::string("\x00\x0a\x00\x08"
+                                   "ab",
+                                   6)};
+    out.emplace_back("an option past its OPT", bytes(option));
+    // Signed: the key name points at the question, algorithm ".", no MAC.
+    std::vector<uint8_t> tsig = query("db.bar.global", rrtype::kA);
+    const std::string record(
+        "\xC0\x0C\x00\xFA\x00\xFF\x00\x00\x00\x00\x00\x11\x00\x00\x00\x65"
+        "\x53\xF1\x00\x01\x2C\x00\x00\xBE\xEF\x00\x00\x00\x00",
+        29);
+    tsig.insert(tsig.end(), record.begin(), record.end());
+    tsig[11] = 1;
+    out.emplace_back("TSIG", tsig);
     return out;
   }
 };

@@ -38,6 +38,10 @@ std::vector<std::string> wire_names(const Message& message) {
       }
     }
   }
+  if (message.tsig) {
+    out.push_back(message.tsig->key.wire());
+    out.push_back(message.tsig->algorithm.wire());
+  }
   return out;
 }
 
@@ -72,6 +76,14 @@ Message every_kind() {
   message.edns = Edns{1232, 0, true,
                       "\x00\x0A\x00\x08"
                       "abcdefgh"s};
+  message.tsig = Tsig{name_of("Key.HttpBin.Bar.GLOBAL"),
+                      name_of("HMAC-SHA256"),
+                      0xFFFFFFFFFFFF,
+                      300,
+                      std::string(32, '\xAA'),
+                      0xFEED,
+                      18,
+                      "\x00\x00\x65\x53\xF1\x00"s};
   return message;
 }
 

@@ -242,6 +242,53 @@ TEST(WriterTest, OptTtlCarriesVersionAndDo) {
   EXPECT_EQ(result.bytes[3] & 0x0F, 0);
 }
 
+// RFC 8945: the TSIG goes last, after OPT (§5.2), its owner compressed like
+// any other, its algorithm never (§4.2), even where a pointer would do.
+TEST(WriterTest, TsigGoesLastWithItsAlgorithmInFull) {
+  Message message = response_for("example.com");
+  message.header.rd = false;
+  message.edns = Edns{1232, 0, false, ""};
+  message.tsig = Tsig{name_of("example.com"),
+                      name_of("example.com"),
+                      0x6553F100,
+                      300,
+                      "",
+                      0xABCD,
+                      rcode::kBadKey,
+                      ""};
+  const WriteResult result = write_message(message, 512);
+  ASSERT_FALSE(result.truncated);
+  const std::string expected =
+      "\xAB\xCD\x80\x00\x00\x01\x00\x00\x00\x00\x00\x02"s  // header: ARCOUNT 2
+      "\x07"
+      "example\x03"
+      "com\x00\x00\x01\x00\x01"s                           // question
+      "\x00\x00\x29\x04\xD0\x00\x00\x00\x00\x00\x00"s      // OPT
+      "\xC0\x0C\x00\xFA\x00\xFF\x00\x00\x00\x00\x00\x1D"s  // key, TSIG, ANY, TTL 0
+      "\x07"
+      "example\x03"
+      "com\x00"s                                   // the algorithm
+      "\x00\x00\x65\x53\xF1\x00\x01\x2C\x00\x00"s  // time, fudge, MAC size
+      "\xAB\xCD\x00\x11\x00\x00"s;                 // original id, BADKEY, other
+  EXPECT_EQ(as_string(result.bytes), expected);
+  const ReadResult reread = read_message(result.bytes);
+  ASSERT_TRUE(reread.ok()) << to_string(reread.error);
+  EXPECT_EQ(reread.message, message);
+}
+
+TEST(WriterTest, TruncatedKeepsTheTsig) {
+  Message message = response_for("example.com");
+  for (uint8_t i = 0; i < 40; ++i)
+    message.answers.push_back(a_record("example.com", i));
+  message.tsig = Tsig{name_of("key"), name_of("hmac-sha256"), 1, 300, "", 0xABCD, 17, ""};
+  const WriteResult cut = write_message(message, 512);
+  ASSERT_TRUE(cut.truncated);
+  const ReadResult reread = read_message(cut.bytes);
+  ASSERT_TRUE(reread.ok()) << to_string(reread.error);
+  EXPECT_TRUE(reread.message.answers.empty());
+  EXPECT_EQ(reread.message.tsig, message.tsig);
+}
+
 TEST(WriterTest, NoPointerBeyond14Bits) {
   // A big record pushes "far.example" and both "other.far.example" past
   // 0x4000: no pointer can reach them, and all must still read back the same.
