@@ -302,39 +302,31 @@ check "vm: dig httpbin.bar.global through the gateway's DNS answers the alias 24
 # The gateway as the VM knows it: the address its hosts file gives istiod.
 gateway=$(awk -v h="$istiod_host" '$2 == h {print $1}' "$vm/hosts")
 
-tls_through_gateway() {
+# tls_get SNI HOST BACKEND ENDPOINT: from the VM, TLS to 15443 with an Istio
+# SNI and ALPN; the certificate verifies for HOST, BACKEND answers, and the
+# access log shows ENDPOINT (ip:port) dialled.
+tls_get() {
   local out
   out=$(printf 'GET / HTTP/1.0\r\n\r\n' |
-    in_ns "$vm_ns" timeout 10 openssl s_client -connect "$gateway:15443" \
-      -servername outbound_.8000_.v1_.httpbin.bar.global -alpn istio -CAfile "$vm/root-cert.pem" \
-      -verify_hostname httpbin.bar.svc.cluster.local -verify_return_error -ign_eof 2>&1) || {
+    in_ns "$vm_ns" timeout 10 openssl s_client -connect "$gateway:15443" -servername "$1" \
+      -alpn istio -CAfile "$vm/root-cert.pem" -verify_hostname "$2" -verify_return_error \
+      -ign_eof 2>&1) || {
     echo "$out" >&2
     return 1
   }
-  grep -q "Verify return code: 0 (ok)" <<<"$out" && grep -q "hello from httpbin-v1" <<<"$out" &&
-    access_logged "passthrough client=$vm_ip:.*endpoint=$cluster_ip:$(port_of httpbin-v1) "
+  grep -q "Verify return code: 0 (ok)" <<<"$out" && grep -q "hello from $3" <<<"$out" &&
+    access_logged "passthrough client=$vm_ip:.*endpoint=$4 "
 }
 check "vm: TLS to 15443 with an Istio SNI and ALPN reaches httpbin v1, certificate verified" \
-  tls_through_gateway
+  tls_get outbound_.8000_.v1_.httpbin.bar.global httpbin.bar.svc.cluster.local httpbin-v1 \
+  "$cluster_ip:$(port_of httpbin-v1)"
 
 # A VM on the cluster's network, known only by its WorkloadEntry (a
 # serviceAccount, no tlsMode label: istiod takes it as Istio mTLS), is
 # reached from the VM on the other network.
-tls_to_workload_entry() {
-  local out
-  out=$(printf 'GET / HTTP/1.0\r\n\r\n' |
-    in_ns "$vm_ns" timeout 10 openssl s_client -connect "$gateway:15443" \
-      -servername outbound_.9080_._.reviews.default.svc.cluster.local -alpn istio \
-      -CAfile "$vm/root-cert.pem" -verify_hostname reviews.default.svc.cluster.local \
-      -verify_return_error -ign_eof 2>&1) || {
-    echo "$out" >&2
-    return 1
-  }
-  grep -q "Verify return code: 0 (ok)" <<<"$out" && grep -q "hello from reviews-v1" <<<"$out" &&
-    access_logged "passthrough client=$vm_ip:.*endpoint=$vm2_ip:$(port_of reviews-v1) "
-}
 check "vm: TLS to 15443 reaches a VM registered by a WorkloadEntry (serviceAccount, no tlsMode)" \
-  tls_to_workload_entry
+  tls_get outbound_.9080_._.reviews.default.svc.cluster.local reviews.default.svc.cluster.local \
+  reviews-v1 "$vm2_ip:$(port_of reviews-v1)"
 
 istiod_by_name() {
   # The VM's /etc/hosts: the generated lines appended, as the README says.
