@@ -48,6 +48,10 @@ using detail::Json;
 using detail::kind_of;
 using detail::lookup;
 using detail::not_found;
+using detail::object_forbidden;
+using detail::object_not_found;
+using detail::object_target;
+using detail::ObjectTarget;
 using detail::parse_continue;
 using detail::parse_resource;
 using detail::parse_target;
@@ -116,6 +120,7 @@ struct KubeApiServer::Impl final : Router {
   int answer(const Request& request, Exchange& exchange);
   bool authenticated(const Request& request) const;
   int create_token(const std::string& path, const std::string& body, Exchange& exchange);
+  int get_one(const ObjectTarget& target, Exchange& exchange);
   int list(const std::string& path, const Resource& resource, const Query& query,
            Exchange& exchange);
   int watch(const std::string& path, const Resource& resource, const Query& query,
@@ -252,6 +257,9 @@ int KubeApiServer::Impl::answer(const Request& request, Exchange& exchange) {
   if (!authenticated(request)) return reply(401, failure(401, "Unauthorized"));
   const auto [path, query] = parse_target(request.target);
   if (request.method == "POST") return create_token(path, request.body, exchange);
+  if (const auto target = object_target(path); target && request.method == "GET") {
+    return get_one(*target, exchange);
+  }
   const std::optional<Resource> resource = parse_resource(path);
   const auto it = collections.find(path);
   const bool watching = is_true(lookup(query, "watch"));
@@ -291,6 +299,23 @@ int KubeApiServer::Impl::create_token(const std::string& path, const std::string
   const auto [code, answer] = answer_token_request(ns, name, body);
   exchange.respond(code, dump(answer));
   return code;
+}
+
+// One object of a collection; a collection set to fail refuses it too.
+int KubeApiServer::Impl::get_one(const ObjectTarget& target, Exchange& exchange) {
+  auto reply = [&exchange](int code, const Json& body) {
+    exchange.respond(code, dump(body));
+    return code;
+  };
+  const auto it = collections.find(target.collection);
+  if (it == collections.end()) return reply(404, object_not_found(target));
+  const int error = it->second.error;
+  if (error == 403) return reply(403, object_forbidden(target));
+  const std::optional<Resource> resource = parse_resource(target.collection);
+  if (error != 0 && resource) return reply(error, injected_error(error, *resource, "get"));
+  const auto object = it->second.objects.find(target.ns + "/" + target.name);
+  if (object == it->second.objects.end()) return reply(404, object_not_found(target));
+  return reply(200, with_kind(object->second, target.collection));
 }
 
 // A continue token's snapshot; gone once the history expired (or evicted).

@@ -16,6 +16,9 @@
 //   every stored event after R, then live ones; ends cleanly after S
 //   seconds. R older than the history: an ERROR event with a 410 Expired
 //   Status, then the end of the response, as the real server does.
+// - GET /api/v1/namespaces/<ns>/<plural>/<name> (or /apis/<group>/...): one
+//   object of the collection /api/v1/<plural>, 200; 404 NotFound
+//   `<plural> "<name>" not found` when it is not stored.
 // - POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token with a
 //   TokenRequest (HTTP/1.1): 201 and the TokenRequest with status.token
 //   "token-for-<ns>-<name>-<audience>..." when the ServiceAccount is stored
@@ -23,7 +26,7 @@
 //   audiences or expirationSeconds under 600. Any other POST: 405.
 // - A wrong or missing bearer token: 401 Unauthorized Status. A collection
 //   set to fail (set_error): that Status (403 Forbidden, 404 NotFound) for
-//   lists and watches.
+//   lists, watches and gets of its objects.
 // Every public method is thread-safe; the server runs on its own thread.
 #pragma once
 
