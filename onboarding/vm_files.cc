@@ -1,68 +1,47 @@
-// The VM's files. Formats mirror `istioctl x workload entry configure`
-// (istioctl/pkg/workload/workload.go): the proxy metadata map is built the
-// way its createMeshConfig builds it and goes both into mesh.yaml's
-// defaultConfig.proxyMetadata and, with the cluster.env-only keys of its
-// createClusterEnv, into cluster.env as sorted KEY='value' lines.
+// The VM's files. Formats and values follow `istioctl x workload entry
+// configure` (istioctl/pkg/workload/workload.go): createMeshConfig lays the
+// group's proxy.istio.io/config annotations over the mesh config's
+// defaultConfig and adds its metadata keys; mesh.yaml is that defaultConfig;
+// createClusterEnv writes its proxyMetadata plus the capture settings into
+// cluster.env as sorted KEY=value lines, values quoted as shellescape.Quote
+// quotes them.
 #include "onboarding/vm_files.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <charconv>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
 #include <map>
-#include <tuple>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "config/names.h"
-#include "config/read_file.h"
 
 namespace meshgate::onboarding {
 namespace {
 
 using Metadata = std::map<std::string, std::string>;
+using Errors = std::vector<std::string>;
 
 // Kept out of the VM's capture, as istioctl does: 22 so a broken sidecar
-// never locks out ssh, 15090 (Envoy's Prometheus), 15021 (health) and 15020
-// (the agent's status port, the default). Older istioctl releases wrote the
-// list without 22.
-constexpr std::string_view kLocalExcludePorts = "22,15090,15021,15020";
+// never locks out ssh, 15090 (Envoy's Prometheus) and 15021 (health); then
+// the agent's status port.
+constexpr std::string_view kLocalExcludePorts = "22,15090,15021";
+constexpr uint32_t kDefaultStatusPort = 15020;
 
-// Cluster IDs and mesh IDs are free-form in Istio; we keep them to characters
-// that need no quoting anywhere they land (env file, YAML, node metadata).
-bool is_plain_id(std::string_view text) {
-  return !text.empty() && text.size() <= 253 && std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-  });
-}
-
-// SPIFFE trust domain characters: lowercase letters, digits, '.', '-', '_'.
-bool is_trust_domain(std::string_view text) {
-  return !text.empty() && text.size() <= 255 && std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-  });
-}
-
-// The settings after defaults and checks; what the writers below read.
+// The settings after defaults, checks and the mesh config; what the writers
+// below read.
 struct Resolved {
   std::string network;
-  std::string mesh_id;
   std::string token;
   std::string root_cert;
+  std::string istiod_host;
+  std::string trust_domain;
+  ProxyConfig config;  // the mesh's defaultConfig, the annotations over it, the flags
+  std::string svc_ip;  // ISTIO_SVC_IP; "" for none
   bool v6 = false;
 };
 
-void check_token(const std::string& raw, Resolved& out, std::vector<std::string>& errors) {
+void check_token(const std::string& raw, Resolved& out, Errors& errors) {
   // A token file usually ends in a newline (kubectl create token prints one).
   std::string token = raw;
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
@@ -79,7 +58,7 @@ void check_token(const std::string& raw, Resolved& out, std::vector<std::string>
   out.token = std::move(token);
 }
 
-void check_root_cert(const std::string& pem, Resolved& out, std::vector<std::string>& errors) {
+void check_root_cert(const std::string& pem, Resolved& out, Errors& errors) {
   const size_t begin = pem.find("-----BEGIN CERTIFICATE-----");
   if (pem.size() > kMaxRootCertBytes) {
     errors.push_back(fmt::format("root cert: larger than {} bytes", kMaxRootCertBytes));
@@ -95,18 +74,77 @@ void check_root_cert(const std::string& pem, Resolved& out, std::vector<std::str
   if (!out.root_cert.empty() && out.root_cert.back() != '\n') out.root_cert += '\n';
 }
 
-void check_ids(const WorkloadGroup& group, const VmSettings& s, Resolved& out,
-               std::vector<std::string>& errors) {
-  if (!is_trust_domain(s.trust_domain)) {
-    errors.push_back("trust domain: must be lowercase letters, digits, '.', '-' or '_'");
+// An IP literal that a host can have; "" when `text` is one, else the problem.
+std::string ip_problem(const std::string& text) {
+  const auto ip = config::parse_ip(text);
+  if (!ip) return fmt::format("'{}' is not an IPv4 or IPv6 literal", text.substr(0, 64));
+  if (ip->is_wildcard()) return "a wildcard address cannot be reached";
+  return "";
+}
+
+void check_addresses(const VmSettings& s, Resolved& out, Errors& errors) {
+  if (std::string problem = ip_problem(s.gateway_address); !problem.empty()) {
+    errors.push_back("gateway address: " + problem);
+  } else {
+    out.v6 = config::parse_ip(s.gateway_address)->v6;
   }
-  if (!is_plain_id(s.cluster_id)) {
+  if (!s.internal_ip.empty() && !s.external_ip.empty()) {
+    errors.push_back("internal ip, external ip: give one of the two");
+  }
+  for (const auto& [ip, name] :
+       {std::pair{&s.internal_ip, "internal ip"}, {&s.external_ip, "external ip"}}) {
+    if (ip->empty()) continue;
+    if (std::string problem = ip_problem(*ip); !problem.empty()) {
+      errors.push_back(fmt::format("{}: {}", name, problem));
+    }
+    out.svc_ip = *ip;
+  }
+}
+
+void check_istiod(const VmSettings& s, Resolved& out, Errors& errors) {
+  if (!is_dns1123_label(s.istio_namespace)) {
+    errors.push_back("istio namespace: must be a DNS-1123 label");
+  }
+  if (!s.revision.empty() && !is_dns1123_label(s.revision)) {
+    errors.push_back("revision: must be a DNS-1123 label (lowercase letters, digits, '-')");
+  }
+  out.istiod_host = istiod_host_of(s);
+  if (!is_dns1123_subdomain(out.istiod_host)) {
+    errors.push_back("istiod host: must be a lowercase DNS name");
+  }
+  if (s.istiod_port < 1 || s.istiod_port > 65535) errors.push_back("istiod port: not 1..65535");
+  if (s.dns_port < 1 || s.dns_port > 65535) errors.push_back("dns port: not 1..65535");
+}
+
+// A flag that stands in for a mesh config field: it fills the field when the
+// mesh config has none, and must agree with it when it has one.
+void merge_flag(const std::string& flag, std::string& field, std::string_view what,
+                std::string_view mesh_field, Errors& errors) {
+  if (flag.empty()) return;
+  if (!field.empty() && field != flag) {
+    errors.push_back(fmt::format("{}: '{}' differs from the mesh config's {} '{}'", what, flag,
+                                 mesh_field, field));
+  }
+  field = flag;
+}
+
+void check_ids(const WorkloadGroup& group, const VmSettings& s, Resolved& out, Errors& errors) {
+  if (s.cluster_id.empty()) {
+    errors.push_back("cluster id: missing (give --cluster-id, or read it from the cluster)");
+  } else if (!is_plain_id(s.cluster_id)) {
     errors.push_back("cluster id: must be letters, digits, '.', '-' or '_'");
   }
-  out.mesh_id = s.mesh_id.empty() ? s.trust_domain : s.mesh_id;
+  if (!s.trust_domain.empty() && !is_trust_domain(s.trust_domain)) {
+    errors.push_back("trust domain: must be lowercase letters, digits, '.', '-' or '_'");
+  }
   if (!s.mesh_id.empty() && !is_plain_id(s.mesh_id)) {
     errors.push_back("mesh id: must be letters, digits, '.', '-' or '_'");
   }
+  out.trust_domain = s.mesh.trust_domain;
+  merge_flag(s.trust_domain, out.trust_domain, "trust domain", "trustDomain", errors);
+  std::string mesh_id = out.config.mesh_id.value_or("");
+  merge_flag(s.mesh_id, mesh_id, "mesh id", "defaultConfig.meshId", errors);
+  if (!mesh_id.empty()) out.config.mesh_id = mesh_id;
   if (!s.network.empty() && !group.network.empty() && s.network != group.network) {
     errors.push_back(fmt::format("network: '{}' differs from the WorkloadGroup's '{}'", s.network,
                                  group.network));
@@ -117,26 +155,36 @@ void check_ids(const WorkloadGroup& group, const VmSettings& s, Resolved& out,
   }
 }
 
-Resolved check_settings(const WorkloadGroup& group, const VmSettings& s,
-                        std::vector<std::string>& errors) {
+// defaultConfig.discoveryAddress: --istiod-host when given; else the mesh
+// config's (or an annotation's); else istiod's name in hosts, port 15012.
+// (istioctl writes that last one only for a revision, and otherwise leaves
+// the agent's default, istiod.istio-system.svc:15012: the same value for
+// istio-system.)
+void resolve_discovery_address(const VmSettings& s, Resolved& r, Errors& warnings) {
+  const std::string ours = fmt::format("{}:{}", r.istiod_host, s.istiod_port);
+  std::optional<std::string>& address = r.config.discovery_address;
+  if (!s.istiod_host.empty() || !address || address->empty()) {
+    address = ours;
+  } else if (address->substr(0, address->rfind(':')) != r.istiod_host) {
+    warnings.push_back(fmt::format(
+        "defaultConfig.discoveryAddress {} is not {}, the name hosts maps to the gateway: the VM "
+        "must resolve it some other way",
+        *address, r.istiod_host));
+  }
+}
+
+Resolved resolve(const WorkloadGroup& group, const VmSettings& s, Errors& errors,
+                 Errors& warnings) {
   Resolved out;
-  const auto ip = config::parse_ip(s.gateway_address);
-  if (!ip) {
-    errors.push_back(fmt::format("gateway address: '{}' is not an IPv4 or IPv6 literal",
-                                 s.gateway_address.substr(0, 64)));
-  } else if (ip->is_wildcard()) {
-    errors.push_back("gateway address: a wildcard address cannot be reached");
-  } else {
-    out.v6 = ip->v6;
-  }
-  if (!is_dns1123_subdomain(s.istiod_host)) {
-    errors.push_back("istiod host: must be a lowercase DNS name");
-  }
-  if (s.istiod_port < 1 || s.istiod_port > 65535) errors.push_back("istiod port: not 1..65535");
-  if (s.dns_port < 1 || s.dns_port > 65535) errors.push_back("dns port: not 1..65535");
+  out.config = s.mesh.default_config;
+  for (const ProxyConfig& annotation : group.proxy_configs)
+    apply_proxy_config(out.config, annotation);
+  check_addresses(s, out, errors);
+  check_istiod(s, out, errors);
   check_ids(group, s, out, errors);
   check_root_cert(s.root_cert_pem, out, errors);
   check_token(s.token, out, errors);
+  if (errors.empty()) resolve_discovery_address(s, out, warnings);
   return out;
 }
 
@@ -167,17 +215,18 @@ std::string pod_ports_json(const WorkloadGroup& group) {
   return ports.dump();
 }
 
-// defaultConfig.proxyMetadata: what createMeshConfig puts there.
+// defaultConfig.proxyMetadata: the mesh's and the annotations' entries, then
+// the keys createMeshConfig sets over them.
 Metadata proxy_metadata(const WorkloadGroup& group, const VmSettings& s, const Resolved& r) {
-  Metadata md;
+  Metadata md = r.config.proxy_metadata.value_or(Metadata{});
   const auto [service, revision] = canonical_service(group);
   md["CANONICAL_SERVICE"] = service;
   md["CANONICAL_REVISION"] = revision;
   md["POD_NAMESPACE"] = group.ns;
   md["SERVICE_ACCOUNT"] = group.service_account;
-  md["TRUST_DOMAIN"] = s.trust_domain;
+  md["TRUST_DOMAIN"] = r.trust_domain;
   md["ISTIO_META_CLUSTER_ID"] = s.cluster_id;
-  md["ISTIO_META_MESH_ID"] = r.mesh_id;
+  md["ISTIO_META_MESH_ID"] = r.config.mesh_id.value_or("");
   md["ISTIO_META_NETWORK"] = r.network;
   if (!group.ports.empty()) md["ISTIO_META_POD_PORTS"] = pod_ports_json(group);
   md["ISTIO_META_WORKLOAD_NAME"] = group.name;
@@ -191,8 +240,16 @@ Metadata proxy_metadata(const WorkloadGroup& group, const VmSettings& s, const R
   return md;
 }
 
+// 22,15090,15021 and the agent's status port unless it is one of those.
+std::string local_exclude_ports(const ProxyConfig& config) {
+  const uint32_t status = config.status_port.value_or(0);
+  if (status == 15090 || status == 15021) return std::string(kLocalExcludePorts);
+  return fmt::format("{},{}", kLocalExcludePorts, status == 0 ? kDefaultStatusPort : status);
+}
+
 // cluster.env = the proxy metadata plus createClusterEnv's overrides.
-Metadata cluster_env_values(const WorkloadGroup& group, Metadata md) {
+Metadata cluster_env_values(const WorkloadGroup& group, const VmSettings& s, const Resolved& r,
+                            Metadata md) {
   std::string inbound;
   for (const auto& [name, number] : group.ports) {
     inbound += (inbound.empty() ? "" : ",") + std::to_string(number);
@@ -201,43 +258,73 @@ Metadata cluster_env_values(const WorkloadGroup& group, Metadata md) {
   md["ISTIO_NAMESPACE"] = group.ns;
   md["ISTIO_SERVICE"] = group.name + "." + group.ns;
   md["ISTIO_SERVICE_CIDR"] = "*";
-  md["ISTIO_LOCAL_EXCLUDE_PORTS"] = std::string(kLocalExcludePorts);
+  md["ISTIO_LOCAL_EXCLUDE_PORTS"] = local_exclude_ports(r.config);
   md["SERVICE_ACCOUNT"] = group.service_account;
+  if (is_revisioned(s.revision)) md["CA_ADDR"] = fmt::format("{}:{}", r.istiod_host, s.istiod_port);
+  if (!r.svc_ip.empty()) md["ISTIO_SVC_IP"] = r.svc_ip;
+  if (!s.external_ip.empty()) md["REWRITE_PROBE_LEGACY_LOCALHOST_DESTINATION"] = "true";
   return md;
 }
 
-// The agent's env file is read by a shell: every value single-quoted, so a
-// value must not hold a quote or a line break (validation upstream keeps
-// them out; this is the last guard).
-std::string env_file(const Metadata& values, std::vector<std::string>& errors) {
-  std::string out;
-  for (const auto& [key, value] : values) {  // std::map: sorted, like sort.Strings
-    if (value.find_first_of("'\n\r") != std::string::npos) {
-      errors.push_back(fmt::format("{}: value holds a quote or line break", key));
-      continue;
+// shellescape.Quote: bare when every character is one of w@%+=:,./- ,
+// else single-quoted. (istioctl's class also lets a backslash through bare;
+// here it is quoted, so a shell never reads it as an escape.)
+std::string shell_quote(const std::string& value) {
+  const bool bare = !value.empty() && value.find_first_not_of("w@%+=:,./-") == std::string::npos;
+  return bare ? value : "'" + value + "'";
+}
+
+// The agent's env file is read by a shell: lines sorted as whole lines, like
+// sort.Strings; a key or value a shell could misread is refused (the
+// readers upstream keep them out; this is the last guard).
+std::string env_file(const Metadata& values, Errors& errors) {
+  std::vector<std::string> lines;
+  for (const auto& [key, value] : values) {
+    if (!is_env_name(key)) {
+      errors.push_back(fmt::format("{}: not an environment variable name", key));
+    } else if (!is_env_value(value)) {
+      errors.push_back(fmt::format(
+          "{}: value holds a quote, a line break or a character outside printable ASCII", key));
+    } else {
+      lines.push_back(key + "=" + shell_quote(value));
     }
-    out += fmt::format("{}='{}'\n", key, value);
   }
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (const std::string& line : lines)
+    out += line + "\n";
   return out;
 }
 
-std::string mesh_yaml(const WorkloadGroup& group, const VmSettings& s, const Metadata& md) {
-  std::string out = "defaultConfig:\n";
-  out += fmt::format("  discoveryAddress: {}:{}\n", s.istiod_host, s.istiod_port);
-  out += "  proxyMetadata:\n";
-  for (const auto& [key, value] : md)
-    out += fmt::format("    {}: {}\n", key, yaml_string(value));
-  if (!group.probe_yaml.empty()) {
-    out += "  readinessProbe:\n";
-    // Each '\n'-terminated probe line, indented under readinessProbe.
-    size_t start = 0;
-    while (start < group.probe_yaml.size()) {
-      size_t end = group.probe_yaml.find('\n', start);
-      if (end == std::string::npos) end = group.probe_yaml.size() - 1;
-      out += "    " + group.probe_yaml.substr(start, end - start + 1);
-      start = end + 1;
-    }
+// mesh.yaml: {defaultConfig: ...} with the fields istioctl's ToJSONMap
+// keeps (non-empty ones), keys in go-yaml's order.
+std::string mesh_yaml(const WorkloadGroup& group, const ProxyConfig& config, const Metadata& md) {
+  std::map<std::string, YamlValue> fields = config.other;
+  if (config.discovery_address) {
+    fields["discoveryAddress"] = yaml_scalar(yaml_string(*config.discovery_address));
   }
+  if (config.mesh_id && !config.mesh_id->empty()) {
+    fields["meshId"] = yaml_scalar(yaml_string(*config.mesh_id));
+  }
+  if (config.status_port.value_or(0) != 0) {
+    fields["statusPort"] = yaml_scalar(std::to_string(*config.status_port));
+  }
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : md)
+    keys.push_back(key);
+  sort_go_yaml(keys);
+  YamlValue metadata;
+  for (const std::string& key : keys)
+    metadata.block += yaml_entry(key, yaml_scalar(yaml_string(md.at(key))), 0);
+  fields["proxyMetadata"] = metadata;
+  if (!group.probe_yaml.empty()) fields["readinessProbe"] = YamlValue{"", group.probe_yaml, false};
+  keys.clear();
+  for (const auto& [key, value] : fields)
+    keys.push_back(key);
+  sort_go_yaml(keys);
+  std::string out = "defaultConfig:\n";
+  for (const std::string& key : keys)
+    out += yaml_entry(key, fields.at(key), 2);
   return out;
 }
 
@@ -266,28 +353,43 @@ std::string dnsmasq_conf(const VmSettings& s) {
       s.gateway_address, s.dns_port);
 }
 
-}  // namespace
-
-VmFilesResult make_vm_files(const WorkloadGroup& group, const VmSettings& settings) {
-  VmFilesResult result;
-  const Resolved resolved = check_settings(group, settings, result.errors);
-  if (!result.ok()) return result;
-  const Metadata md = proxy_metadata(group, settings, resolved);
-  std::string env = env_file(cluster_env_values(group, md), result.errors);
-  if (!result.ok()) return result;
-  if (group.has_proxy_config_annotation) {
-    result.warnings.push_back(
-        "the proxy.istio.io/config annotation is not merged into mesh.yaml; edit it by hand");
+void add_warnings(const WorkloadGroup& group, const Resolved& r, Errors& warnings) {
+  if (group.template_labels) {
+    warnings.push_back(
+        "spec.template.labels: labels belong in spec.metadata.labels; the template's override "
+        "them");
   }
-  if (resolved.network.empty()) {
-    result.warnings.push_back(
+  if (r.network.empty()) {
+    warnings.push_back(
         "no network (--network or spec.template.network): the VM is taken to be on the "
         "cluster's network, and the gateway is not used for its traffic");
   }
+}
+
+}  // namespace
+
+bool is_revisioned(std::string_view revision) {
+  return !revision.empty() && revision != "default";
+}
+
+std::string istiod_host_of(const VmSettings& s) {
+  if (!s.istiod_host.empty()) return s.istiod_host;
+  return fmt::format("istiod{}{}.{}.svc", is_revisioned(s.revision) ? "-" : "",
+                     is_revisioned(s.revision) ? s.revision : "", s.istio_namespace);
+}
+
+VmFilesResult make_vm_files(const WorkloadGroup& group, const VmSettings& settings) {
+  VmFilesResult result;
+  Resolved resolved = resolve(group, settings, result.errors, result.warnings);
+  if (!result.ok()) return result;
+  const Metadata md = proxy_metadata(group, settings, resolved);
+  std::string env = env_file(cluster_env_values(group, settings, resolved, md), result.errors);
+  if (!result.ok()) return result;
+  add_warnings(group, resolved, result.warnings);
   result.files = {
       {"cluster.env", std::move(env), 0644},
-      {"mesh.yaml", mesh_yaml(group, settings, md), 0644},
-      {"hosts", fmt::format("{} {}\n", settings.gateway_address, settings.istiod_host), 0644},
+      {"mesh.yaml", mesh_yaml(group, resolved.config, md), 0644},
+      {"hosts", fmt::format("{} {}\n", settings.gateway_address, resolved.istiod_host), 0644},
       {"root-cert.pem", resolved.root_cert, 0644},
       {"istio-token", resolved.token, 0600},
       {"resolved.conf.d/meshgate-global.conf", resolved_conf(settings, resolved), 0644},
@@ -301,221 +403,6 @@ const VmFile* find_vm_file(const VmFilesResult& result, std::string_view name) {
     if (file.name == name) return &file;
   }
   return nullptr;
-}
-
-// --- `meshgate vm-files` ----------------------------------------------------
-
-namespace {
-
-std::optional<uint32_t> parse_port(std::string_view text) {
-  uint32_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 65535) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-bool parse_token_seconds(std::string_view text, int64_t& seconds, std::string& error) {
-  int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  // The API server refuses under 10 minutes; over a day is no VM's business.
-  if (ec != std::errc() || end != text.data() + text.size() || value < 600 || value > 86'400) {
-    error = fmt::format("--token-duration: '{}' is not a number of seconds 600..86400", text);
-    return false;
-  }
-  seconds = value;
-  return true;
-}
-
-// The flag's string destination in `o`, or nullptr for flags without one.
-std::string* string_flag(std::string_view flag, VmFilesOptions& o) {
-  if (flag == "--workload-group") return &o.workload_group_file;
-  if (flag == "--root-cert") return &o.root_cert_file;
-  if (flag == "--token") return &o.token_file;
-  if (flag == "--out") return &o.out_dir;
-  if (flag == "--gateway-address") return &o.settings.gateway_address;
-  if (flag == "--trust-domain") return &o.settings.trust_domain;
-  if (flag == "--cluster-id") return &o.settings.cluster_id;
-  if (flag == "--network") return &o.settings.network;
-  if (flag == "--mesh-id") return &o.settings.mesh_id;
-  if (flag == "--istiod-host") return &o.settings.istiod_host;
-  if (flag == "--kubeconfig") return &o.kubeconfig;
-  return nullptr;
-}
-
-// A one-shot command: a pipe or /dev/stdin is as good as a file.
-std::string read_input(const std::string& path, size_t max_bytes, std::string& content) {
-  config::FileRead read = config::read_bounded_file(path, max_bytes, config::FileKind::kAny);
-  if (!read.ok()) return fmt::format("{}: {}", path, config::describe(read, max_bytes));
-  content = std::move(read.content);
-  return "";
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-// Temporary file beside the target, so the rename is atomic and a reader
-// sees the old file or the new one, never half of one.
-std::string write_one(const std::filesystem::path& target, const VmFile& file) {
-  std::error_code ec;
-  std::filesystem::create_directories(target.parent_path(), ec);
-  if (ec) return fmt::format("{}: {}", target.parent_path().string(), ec.message());
-  std::string temp =
-      (target.parent_path() / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  const int fd = ::mkstemp(temp.data());  // created 0600: the token is never readable
-  if (fd < 0) return fmt::format("{}: {}", temp, std::strerror(errno));
-  bool ok = ::fchmod(fd, static_cast<mode_t>(file.mode)) == 0 && write_all(fd, file.content) &&
-            ::fsync(fd) == 0;
-  int error = errno;
-  if (::close(fd) != 0 && ok) {
-    ok = false;
-    error = errno;
-  }
-  if (ok && std::rename(temp.c_str(), target.c_str()) != 0) {
-    ok = false;
-    error = errno;
-  }
-  if (!ok) {
-    ::unlink(temp.c_str());
-    return fmt::format("{}: {}", target.string(), std::strerror(error));
-  }
-  return "";
-}
-
-bool request_token(const VmFilesOptions& options, const WorkloadGroup& group, std::string& token,
-                   std::ostream& err) {
-  if (!options.fetch_token) {
-    err << "vm-files: --token-request is not available here\n";
-    return false;
-  }
-  std::string error;
-  token = options.fetch_token(group.ns, group.service_account, options.token_seconds, &error);
-  if (token.empty()) {
-    err << fmt::format("vm-files: TokenRequest for service account {}/{}: {}\n", group.ns,
-                       group.service_account, error.empty() ? "no token" : error);
-    return false;
-  }
-  return true;
-}
-
-// Makes the renames durable; a failure here loses nothing already written.
-void sync_directory(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-}  // namespace
-
-const char* vm_files_usage() {
-  return "  meshgate vm-files --workload-group FILE --gateway-address IP --root-cert FILE\n"
-         "      (--token FILE | --token-request [--kubeconfig F] [--token-duration SECONDS])\n"
-         "      --out DIR [--trust-domain D] [--cluster-id C] [--network N]\n"
-         "      [--mesh-id M] [--dns-port P] [--istiod-host H] [--autoregister]\n"
-         "                                                write a VM's mesh files into DIR\n";
-}
-
-std::optional<VmFilesOptions> parse_vm_files_args(std::span<const char* const> args,
-                                                  std::string& error) {
-  VmFilesOptions o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string_view flag = args[i];
-    const bool has_value = i + 1 < args.size();
-    if (flag == "--autoregister") {
-      o.settings.autoregister = true;
-    } else if (flag == "--token-request") {
-      o.token_request = true;
-    } else if (flag == "--token-duration" && has_value) {
-      if (!parse_token_seconds(args[++i], o.token_seconds, error)) return std::nullopt;
-    } else if (std::string* target = string_flag(flag, o); target && has_value) {
-      *target = args[++i];
-    } else if (flag == "--dns-port" && has_value) {
-      const auto port = parse_port(args[++i]);
-      if (!port) {
-        error = fmt::format("--dns-port: '{}' is not a port 1..65535", args[i]);
-        return std::nullopt;
-      }
-      o.settings.dns_port = *port;
-    } else {
-      error = fmt::format("unexpected argument '{}'", flag);
-      return std::nullopt;
-    }
-  }
-  for (const auto& [value, flag] : {std::pair{&o.workload_group_file, "--workload-group"},
-                                    {&o.settings.gateway_address, "--gateway-address"},
-                                    {&o.root_cert_file, "--root-cert"},
-                                    {&o.out_dir, "--out"}}) {
-    if (value->empty()) {
-      error = fmt::format("vm-files: missing {}", flag);
-      return std::nullopt;
-    }
-  }
-  if (o.token_request == !o.token_file.empty()) {
-    error = "vm-files: give exactly one of --token FILE and --token-request";
-    return std::nullopt;
-  }
-  if (!o.token_request && !o.kubeconfig.empty()) {
-    error = "vm-files: --kubeconfig goes with --token-request";
-    return std::nullopt;
-  }
-  return o;
-}
-
-std::string write_vm_files(const std::string& dir, const std::vector<VmFile>& files) {
-  const std::filesystem::path root(dir);
-  for (const VmFile& file : files) {
-    if (std::string error = write_one(root / file.name, file); !error.empty()) return error;
-  }
-  sync_directory(root);
-  return "";
-}
-
-int run_vm_files(const VmFilesOptions& options, std::ostream& out, std::ostream& err) {
-  std::string group_text;
-  VmSettings settings = options.settings;
-  for (const auto& [path, max, content] :
-       {std::tuple{&options.workload_group_file, kMaxWorkloadGroupBytes, &group_text},
-        {&options.root_cert_file, kMaxRootCertBytes, &settings.root_cert_pem},
-        // Room for the trailing newline a token file usually has.
-        {&options.token_file, kMaxTokenBytes + 2, &settings.token}}) {
-    if (path->empty()) continue;  // --token-request: no token file
-    if (const std::string error = read_input(*path, max, *content); !error.empty()) {
-      err << error << "\n";
-      return 1;
-    }
-  }
-  const WorkloadGroupResult group = parse_workload_group(group_text);
-  for (const std::string& error : group.errors) {
-    err << options.workload_group_file << ": " << error << "\n";
-  }
-  if (!group.ok()) return 1;
-  if (options.token_request && !request_token(options, *group.group, settings.token, err)) {
-    return 1;
-  }
-  const VmFilesResult result = make_vm_files(*group.group, settings);
-  for (const std::string& error : result.errors)
-    err << "vm-files: " << error << "\n";
-  if (!result.ok()) return 1;
-  for (const std::string& warning : result.warnings)
-    err << "warning: " << warning << "\n";
-  if (const std::string error = write_vm_files(options.out_dir, result.files); !error.empty()) {
-    err << "vm-files: " << error << "\n";
-    return 1;
-  }
-  for (const VmFile& file : result.files) {
-    out << fmt::format("wrote {} ({:04o})\n",
-                       (std::filesystem::path(options.out_dir) / file.name).string(), file.mode);
-  }
-  return 0;
 }
 
 }  // namespace meshgate::onboarding

@@ -18,10 +18,9 @@
 namespace meshgate::onboarding {
 namespace {
 
-using Errors = std::vector<std::string>;
+constexpr std::string_view kProxyConfigAnnotation = "proxy.istio.io/config";
 
-// Nesting allowed inside spec.probe: an HTTP probe's headers are 3 deep.
-constexpr int kMaxProbeDepth = 8;
+using Errors = std::vector<std::string>;
 
 void fail(Errors& errors, std::string_view path, std::string_view problem) {
   errors.push_back(fmt::format("{}: {}", path, problem));
@@ -158,54 +157,14 @@ void read_ports(const YAML::Node& template_node, WorkloadGroup& group, Errors& e
   }
 }
 
-// One probe scalar: integers and booleans stay as written, the rest are strings.
-std::string probe_scalar(const YAML::Node& node) {
-  if (node.IsNull()) return "null";
-  const std::string& text = node.Scalar();
-  if (is_plain(node) && !text.empty()) {
-    const bool integer = std::all_of(text.begin(), text.end(),
-                                     [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
-    if (integer || text == "true" || text == "false") return text;
-  }
-  return yaml_string(text);
-}
-
-void emit_probe(const YAML::Node& node, int depth, std::string& out, Errors& errors);
-
-void emit_probe_child(const std::string& prefix, const YAML::Node& child, int depth,
-                      std::string& out, Errors& errors) {
-  if (child.IsMap() || child.IsSequence()) {
-    if (child.size() == 0) {
-      out += prefix + (child.IsMap() ? " {}\n" : " []\n");
-      return;
-    }
-    out += prefix + "\n";
-    emit_probe(child, depth + 1, out, errors);
-  } else {
-    out += prefix + " " + probe_scalar(child) + "\n";
-  }
-}
-
-// Writes the probe back as block YAML indented two spaces per level; the
-// probe's own fields are Istio's to check (istiod validates the group too).
-void emit_probe(const YAML::Node& node, int depth, std::string& out, Errors& errors) {
-  if (depth > kMaxProbeDepth) {
-    fail(errors, "spec.probe", fmt::format("nested deeper than {} levels", kMaxProbeDepth));
-    return;
-  }
-  const std::string indent(static_cast<size_t>(depth) * 2, ' ');
-  for (const auto& entry : node) {
-    if (node.IsMap()) {
-      const std::string key = entry.first.Scalar();
-      if (key.empty() || !std::all_of(key.begin(), key.end(), is_alnum)) {
-        fail(errors, "spec.probe", fmt::format("unexpected field name {}", yaml_string(key)));
-        return;
-      }
-      emit_probe_child(indent + key + ":", entry.second, depth, out, errors);
-    } else {
-      emit_probe_child(indent + "-", entry, depth, out, errors);
-    }
-  }
+// proxy.istio.io/config, when `annotations` has it: a ProxyConfig in YAML.
+void read_proxy_config_annotation(const std::map<std::string, std::string>& annotations,
+                                  std::string_view path, WorkloadGroup& group, Errors& errors) {
+  const auto it = annotations.find(std::string(kProxyConfigAnnotation));
+  if (it == annotations.end()) return;
+  ProxyConfig config;
+  parse_proxy_config_text(it->second, at(path, kProxyConfigAnnotation), config, errors);
+  group.proxy_configs.push_back(std::move(config));
 }
 
 void read_metadata(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) {
@@ -231,7 +190,7 @@ void read_metadata(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) 
   // The group's own annotations only matter for proxy.istio.io/config.
   std::map<std::string, std::string> annotations;
   read_string_map(*metadata, "annotations", "metadata", false, annotations, errors);
-  if (annotations.contains("proxy.istio.io/config")) group.has_proxy_config_annotation = true;
+  read_proxy_config_annotation(annotations, "metadata.annotations", group, errors);
 }
 
 void read_template(const YAML::Node& spec, WorkloadGroup& group, Errors& errors) {
@@ -242,6 +201,9 @@ void read_template(const YAML::Node& spec, WorkloadGroup& group, Errors& errors)
              errors);
   read_ports(*tmpl, group, errors);
   read_string_map(*tmpl, "labels", "spec.template", true, group.labels, errors);
+  const YAML::Node template_labels = std::as_const(*tmpl)["labels"];
+  group.template_labels =
+      template_labels.IsDefined() && template_labels.IsMap() && template_labels.size() > 0;
   if (auto sa = read_string(*tmpl, "serviceAccount", "spec.template", errors); sa && !sa->empty()) {
     if (!is_dns1123_subdomain(*sa)) {
       fail(errors, "spec.template.serviceAccount", "must be a lowercase DNS-1123 name");
@@ -266,13 +228,16 @@ void read_spec(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) {
     read_string_map(*metadata, "labels", "spec.metadata", true, group.labels, errors);
     read_string_map(*metadata, "annotations", "spec.metadata", false, group.annotations, errors);
   }
-  if (group.annotations.contains("proxy.istio.io/config")) group.has_proxy_config_annotation = true;
+  read_proxy_config_annotation(group.annotations, "spec.metadata.annotations", group, errors);
   read_template(*spec, group, errors);
   if (group.labels.size() > kMaxLabels) {
     fail(errors, "spec.metadata.labels", fmt::format("more than {} labels", kMaxLabels));
   }
   if (const auto probe = read_map(*spec, "probe", "spec", errors)) {
-    emit_probe(*probe, 0, group.probe_yaml, errors);
+    // As istioctl: the probe is copied whole; istiod checks its fields.
+    if (const auto rendered = render_yaml(*probe, "spec.probe", errors)) {
+      group.probe_yaml = rendered->block;
+    }
   }
 }
 
@@ -282,21 +247,20 @@ void read_document(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) 
     return;
   }
   check_keys(doc, "", {"apiVersion", "kind", "metadata", "spec", "status"}, errors);
+  // istioctl reads the file into a WorkloadGroup without looking at either
+  // field, so both may be missing; one that is there must say WorkloadGroup.
   const std::string kind = read_string(doc, "kind", "", errors).value_or("");
-  if (kind != "WorkloadGroup") {
-    fail(errors, "kind",
-         kind.empty() ? "missing"
-                      : fmt::format("expected WorkloadGroup, found {}", yaml_string(kind)));
+  if (!kind.empty() && kind != "WorkloadGroup") {
+    fail(errors, "kind", fmt::format("expected WorkloadGroup, found {}", yaml_string(kind)));
   }
   group.api_version = read_string(doc, "apiVersion", "", errors).value_or("");
   static constexpr std::array<std::string_view, 3> kVersions = {
       "networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3"};
-  if (std::find(kVersions.begin(), kVersions.end(), group.api_version) == kVersions.end()) {
+  if (!group.api_version.empty() &&
+      std::find(kVersions.begin(), kVersions.end(), group.api_version) == kVersions.end()) {
     fail(errors, "apiVersion",
-         group.api_version.empty()
-             ? "missing"
-             : fmt::format("expected networking.istio.io/v1, v1beta1 or v1alpha3, found {}",
-                           yaml_string(group.api_version)));
+         fmt::format("expected networking.istio.io/v1, v1beta1 or v1alpha3, found {}",
+                     yaml_string(group.api_version)));
   }
   read_metadata(doc, group, errors);
   read_spec(doc, group, errors);
@@ -360,44 +324,6 @@ bool is_label_key(std::string_view text) {
     text.remove_prefix(slash + 1);
   }
   return !text.empty() && is_label_value(text);
-}
-
-std::string yaml_string(std::string_view text) {
-  static constexpr std::array<std::string_view, 11> kReserved = {
-      "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "nan"};
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const bool plain =
-      !text.empty() &&
-      ((text.front() >= 'A' && text.front() <= 'Z') ||
-       (text.front() >= 'a' && text.front() <= 'z') || text.front() == '/') &&
-      std::all_of(
-          text.begin(), text.end(),
-          [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-' || c == '/'; }) &&
-      std::find(kReserved.begin(), kReserved.end(), lower) == kReserved.end();
-  if (plain) return std::string(text);
-  const bool control =
-      std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-  if (!control && text.find('"') != std::string_view::npos) {
-    // Single quotes keep JSON readable; a quote inside is written twice.
-    std::string out = "'";
-    for (char c : text)
-      out += (c == '\'') ? std::string("''") : std::string(1, c);
-    return out + "'";
-  }
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace meshgate::onboarding

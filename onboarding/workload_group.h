@@ -12,6 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "onboarding/proxy_config.h"
+#include "onboarding/yaml_out.h"
+
 namespace meshgate::onboarding {
 
 // A WorkloadGroup is a few hundred bytes; anything near this is not one.
@@ -21,22 +24,27 @@ inline constexpr size_t kMaxLabels = 64;
 inline constexpr size_t kMaxPorts = 64;
 
 struct WorkloadGroup {
-  std::string api_version;  // networking.istio.io/v1, v1beta1 or v1alpha3
-  std::string name;         // metadata.name, a DNS-1123 label
-  std::string ns;           // metadata.namespace, a DNS-1123 label
+  // networking.istio.io/v1, v1beta1 or v1alpha3; "" when the file has none
+  // (istioctl reads a group without apiVersion or kind).
+  std::string api_version;
+  std::string name;  // metadata.name, a DNS-1123 label
+  std::string ns;    // metadata.namespace, a DNS-1123 label
   // spec.metadata.labels, with spec.template.labels laid over them: istioctl
   // lets the (discouraged) template labels win, and so do we.
   std::map<std::string, std::string> labels;
+  bool template_labels = false;                    // spec.template.labels was set
   std::map<std::string, std::string> annotations;  // spec.metadata.annotations
   std::map<std::string, uint16_t> ports;           // spec.template.ports: name -> 1..65535
   std::string service_account = "default";         // spec.template.serviceAccount
   std::string network;                             // spec.template.network; "" if unset
-  // spec.probe re-written as block YAML (no indentation, '\n'-terminated
-  // lines), to become mesh.yaml's defaultConfig.readinessProbe; "" if unset.
+  // spec.probe re-written as block YAML in go-yaml's shape (unindented,
+  // '\n'-terminated lines), to become mesh.yaml's
+  // defaultConfig.readinessProbe; "" if unset.
   std::string probe_yaml;
-  // proxy.istio.io/config on the group or its template metadata: istioctl
-  // merges it into the proxy config; we do not, and say so.
-  bool has_proxy_config_annotation = false;
+  // The proxy.istio.io/config annotations, read: metadata.annotations' first,
+  // then spec.metadata.annotations', the order istioctl lays them over the
+  // mesh's defaultConfig in.
+  std::vector<ProxyConfig> proxy_configs;
 };
 
 struct WorkloadGroupResult {
@@ -57,9 +65,5 @@ bool is_dns1123_subdomain(std::string_view text);
 bool is_label_value(std::string_view text);
 // A label key: an optional DNS subdomain prefix and '/', then a name as a label value (not "").
 bool is_label_key(std::string_view text);
-
-// `text` as a YAML scalar that reads back as that same string: plain when it
-// cannot be mistaken for anything else, otherwise quoted.
-std::string yaml_string(std::string_view text);
 
 }  // namespace meshgate::onboarding

@@ -119,6 +119,7 @@ spec:
   options.fetch_token = gateway::kubernetes_token_fetcher(options.kubeconfig);
   options.out_dir = dir_.path() + "/out";
   options.settings.gateway_address = "192.0.2.10";
+  options.settings.cluster_id = "cluster1";  // not read from the cluster: from_cluster unset
   std::ostringstream out, err;
   ASSERT_EQ(onboarding::run_vm_files(options, out, err), 0) << err.str();
   std::ifstream token(options.out_dir + "/istio-token");

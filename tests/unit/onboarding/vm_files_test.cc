@@ -1,22 +1,20 @@
 #include "onboarding/vm_files.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "tests/unit/onboarding/onboarding_test_util.h"
 
 namespace meshgate::onboarding {
 namespace {
 
-constexpr const char* kCert =
-    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Vy\n-----END CERTIFICATE-----\n";
+using test::env_map;
+using test::joined;
+using test::kCert;
 
 WorkloadGroup ratings() {
   WorkloadGroup group;
@@ -35,6 +33,7 @@ VmSettings settings() {
   VmSettings s;
   s.gateway_address = "203.0.113.10";
   s.cluster_id = "cluster1";
+  s.trust_domain = "cluster.local";
   s.mesh_id = "mesh1";
   s.root_cert_pem = kCert;
   s.token = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOlsiaXN0aW8tY2EiXX0.c2lnbmF0dXJl\n";
@@ -45,13 +44,6 @@ std::string content(const VmFilesResult& result, std::string_view name) {
   const VmFile* file = find_vm_file(result, name);
   EXPECT_NE(file, nullptr) << name;
   return file ? file->content : "";
-}
-
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& line : lines)
-    out += line + "\n";
-  return out;
 }
 
 constexpr const char* kClusterEnv =
@@ -105,24 +97,14 @@ TEST(VmFiles, NoPortsCaptureAllInbound) {
   EXPECT_EQ(env.find("ISTIO_META_POD_PORTS"), std::string::npos);
 }
 
-// cluster.env's KEY='value' lines as a map.
-std::map<std::string, std::string> env_map(const std::string& env) {
-  std::map<std::string, std::string> out;
-  std::istringstream lines(env);
-  for (std::string line; std::getline(lines, line);) {
-    const size_t eq = line.find("='");
-    EXPECT_TRUE(eq != std::string::npos && line.back() == '\'') << line;
-    out[line.substr(0, eq)] = line.substr(eq + 2, line.size() - eq - 3);
-  }
-  return out;
-}
-
 TEST(VmFiles, MeshYamlAgreesWithClusterEnv) {
   const VmFilesResult result = make_vm_files(ratings(), settings());
   ASSERT_TRUE(result.ok());
   const YAML::Node mesh = YAML::Load(content(result, "mesh.yaml"));
   const YAML::Node config = mesh["defaultConfig"];
+  // istioctl leaves it to the agent's default without a revision: the same value.
   EXPECT_EQ(config["discoveryAddress"].Scalar(), "istiod.istio-system.svc:15012");
+  EXPECT_EQ(config["meshId"].Scalar(), "mesh1");  // --mesh-id stands in for defaultConfig.meshId
   EXPECT_EQ(config["readinessProbe"]["httpGet"]["port"].as<int>(), 9080);
   const YAML::Node metadata = config["proxyMetadata"];
   ASSERT_TRUE(metadata.IsMap());
@@ -194,15 +176,6 @@ TEST(VmFiles, SecretsAndModes) {
                                              "dnsmasq.d/meshgate-global.conf"}));
 }
 
-TEST(VmFiles, MeshIdDefaultsToTheTrustDomain) {
-  VmSettings s = settings();
-  s.mesh_id = "";
-  s.trust_domain = "example.org";
-  const auto env = env_map(content(make_vm_files(ratings(), s), "cluster.env"));
-  EXPECT_EQ(env.at("ISTIO_META_MESH_ID"), "example.org");
-  EXPECT_EQ(env.at("TRUST_DOMAIN"), "example.org");
-}
-
 TEST(VmFiles, NetworkComesFromEitherSideButMustAgree) {
   WorkloadGroup group = ratings();
   group.network = "";
@@ -251,6 +224,12 @@ TEST(VmFiles, BadSettingsAreErrors) {
       {[](VmSettings& s) { s.mesh_id = "a'b"; }, "mesh id:"},
       {[](VmSettings& s) { s.istiod_host = "Istiod"; }, "istiod host:"},
       {[](VmSettings& s) { s.dns_port = 0; }, "dns port:"},
+      {[](VmSettings& s) { s.cluster_id = ""; }, "cluster id: missing"},
+      {[](VmSettings& s) { s.internal_ip = "vm.example.com"; }, "internal ip: "},
+      {[](VmSettings& s) { s.external_ip = "::"; }, "external ip: a wildcard"},
+      {[](VmSettings& s) { s.internal_ip = s.external_ip = "192.0.2.1"; }, "give one of the two"},
+      {[](VmSettings& s) { s.revision = "Canary"; }, "revision:"},
+      {[](VmSettings& s) { s.istio_namespace = ""; }, "istio namespace:"},
   };
   for (const Case& c : cases) {
     VmSettings s = settings();
@@ -270,215 +249,6 @@ TEST(VmFiles, AQuoteInAValueIsRefused) {
   EXPECT_NE(joined(result.errors).find("CANONICAL_SERVICE: value holds a quote"),
             std::string::npos);
   EXPECT_TRUE(result.files.empty());
-}
-
-TEST(VmFilesCli, ParsesFlags) {
-  std::string error;
-  const std::vector<const char*> args = {"--workload-group",
-                                         "wg.yaml",
-                                         "--gateway-address",
-                                         "2001:db8::1",
-                                         "--root-cert",
-                                         "root.pem",
-                                         "--token",
-                                         "token",
-                                         "--out",
-                                         "out",
-                                         "--dns-port",
-                                         "5353",
-                                         "--network",
-                                         "net2",
-                                         "--autoregister",
-                                         "--mesh-id",
-                                         "m",
-                                         "--cluster-id",
-                                         "c",
-                                         "--trust-domain",
-                                         "td",
-                                         "--istiod-host",
-                                         "istiod-canary.istio-system.svc"};
-  const auto options = parse_vm_files_args(args, error);
-  ASSERT_TRUE(options) << error;
-  EXPECT_EQ(options->workload_group_file, "wg.yaml");
-  EXPECT_EQ(options->root_cert_file, "root.pem");
-  EXPECT_EQ(options->token_file, "token");
-  EXPECT_EQ(options->out_dir, "out");
-  EXPECT_EQ(options->settings.gateway_address, "2001:db8::1");
-  EXPECT_EQ(options->settings.dns_port, 5353u);
-  EXPECT_EQ(options->settings.network, "net2");
-  EXPECT_TRUE(options->settings.autoregister);
-  EXPECT_EQ(options->settings.mesh_id, "m");
-  EXPECT_EQ(options->settings.cluster_id, "c");
-  EXPECT_EQ(options->settings.trust_domain, "td");
-  EXPECT_EQ(options->settings.istiod_host, "istiod-canary.istio-system.svc");
-}
-
-TEST(VmFilesCli, UsageErrors) {
-  std::string error;
-  std::vector<const char*> args = {"--workload-group", "wg.yaml", "--gateway-address", "1.2.3.4",
-                                   "--root-cert",      "r.pem",   "--token",           "t"};
-  EXPECT_FALSE(parse_vm_files_args(args, error));
-  EXPECT_EQ(error, "vm-files: missing --out");
-  args.insert(args.end(), {"--out", "o", "--dns-port", "99999"});
-  EXPECT_FALSE(parse_vm_files_args(args, error));
-  EXPECT_EQ(error, "--dns-port: '99999' is not a port 1..65535");
-  args.back() = "53";
-  args.push_back("--frobnicate");
-  EXPECT_FALSE(parse_vm_files_args(args, error));
-  EXPECT_EQ(error, "unexpected argument '--frobnicate'");
-  args.back() = "--token";  // a flag without its value
-  EXPECT_FALSE(parse_vm_files_args(args, error));
-  EXPECT_EQ(error, "unexpected argument '--token'");
-}
-
-// Every required flag but the token's.
-std::vector<const char*> args_without_token() {
-  return {"--workload-group",
-          "wg.yaml",
-          "--gateway-address",
-          "1.2.3.4",
-          "--root-cert",
-          "r.pem",
-          "--out",
-          "o"};
-}
-
-TEST(VmFilesCli, TokenRequestInsteadOfATokenFile) {
-  std::string error;
-  std::vector<const char*> args = args_without_token();
-  args.insert(args.end(), {"--token-request", "--kubeconfig", "kc", "--token-duration", "7200"});
-  auto options = parse_vm_files_args(args, error);
-  ASSERT_TRUE(options) << error;
-  EXPECT_TRUE(options->token_request);
-  EXPECT_EQ(options->kubeconfig, "kc");
-  EXPECT_EQ(options->token_seconds, 7200);
-  EXPECT_TRUE(options->token_file.empty());
-
-  args.back() = "599";  // the API server refuses under 10 minutes
-  EXPECT_FALSE(parse_vm_files_args(args, error));
-  EXPECT_EQ(error, "--token-duration: '599' is not a number of seconds 600..86400");
-  args.back() = "3600";
-  args.insert(args.end(), {"--token", "t"});
-  EXPECT_FALSE(parse_vm_files_args(args, error));
-  EXPECT_EQ(error, "vm-files: give exactly one of --token FILE and --token-request");
-}
-
-TEST(VmFilesCli, NeitherTokenNorTokenRequest) {
-  std::string error;
-  std::vector<const char*> args = args_without_token();
-  EXPECT_FALSE(parse_vm_files_args(args, error));
-  EXPECT_EQ(error, "vm-files: give exactly one of --token FILE and --token-request");
-  args.insert(args.end(), {"--token", "t", "--kubeconfig", "kc"});
-  EXPECT_FALSE(parse_vm_files_args(args, error));
-  EXPECT_EQ(error, "vm-files: --kubeconfig goes with --token-request");
-}
-
-// A directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/vmfiles-test-XXXXXX";
-    path_ = ::mkdtemp(pattern.data()) ? pattern : "";
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ + "/" + name) << text;
-    return path_ + "/" + name;
-  }
-
- private:
-  std::string path_;
-};
-
-constexpr const char* kRatingsYaml = R"(apiVersion: networking.istio.io/v1
-kind: WorkloadGroup
-metadata: {name: ratings, namespace: bookinfo}
-spec:
-  metadata:
-    labels: {app: ratings, class: vm}
-  template:
-    serviceAccount: bookinfo-ratings
-    network: vm-network
-    ports: {http: 9080, grpc: 3550}
-)";
-
-VmFilesOptions cli_options(const TempDir& dir) {
-  VmFilesOptions options;
-  options.workload_group_file = dir.write("wg.yaml", kRatingsYaml);
-  options.root_cert_file = dir.write("root.pem", kCert);
-  options.token_file = dir.write("token", settings().token);
-  options.out_dir = dir.path() + "/out/vm";
-  options.settings = settings();
-  options.settings.root_cert_pem.clear();
-  options.settings.token.clear();
-  return options;
-}
-
-unsigned mode_of(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-TEST(VmFilesCli, WritesEveryFileWithItsMode) {
-  const TempDir dir;
-  ASSERT_FALSE(dir.path().empty());
-  const VmFilesOptions options = cli_options(dir);
-  std::ostringstream out;
-  std::ostringstream err;
-  ASSERT_EQ(run_vm_files(options, out, err), 0) << err.str();
-  EXPECT_EQ(err.str(), "");
-  const std::string out_dir = options.out_dir;
-  EXPECT_NE(out.str().find("wrote " + out_dir + "/istio-token (0600)\n"), std::string::npos);
-  EXPECT_NE(out.str().find("wrote " + out_dir + "/cluster.env (0644)\n"), std::string::npos);
-  EXPECT_EQ(read_text(out_dir + "/cluster.env"), kClusterEnv);
-  EXPECT_EQ(mode_of(out_dir + "/cluster.env"), 0644u);
-  EXPECT_EQ(mode_of(out_dir + "/istio-token"), 0600u);
-  EXPECT_EQ(mode_of(out_dir + "/resolved.conf.d/meshgate-global.conf"), 0644u);
-  EXPECT_EQ(read_text(out_dir + "/hosts"), "203.0.113.10 istiod.istio-system.svc\n");
-  // Writing again replaces the files; no temporaries are left behind.
-  ASSERT_EQ(run_vm_files(options, out, err), 0) << err.str();
-  size_t entries = 0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(out_dir)) {
-    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
-    ++entries;
-  }
-  EXPECT_EQ(entries, 9u);  // 7 files and 2 directories
-}
-
-TEST(VmFilesCli, BadInputWritesNothing) {
-  const TempDir dir;
-  ASSERT_FALSE(dir.path().empty());
-  VmFilesOptions options = cli_options(dir);
-  options.root_cert_file = dir.write("bad.pem", "hello\n");
-  std::ostringstream out;
-  std::ostringstream err;
-  EXPECT_EQ(run_vm_files(options, out, err), 1);
-  EXPECT_NE(err.str().find("vm-files: root cert: not a PEM certificate"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(options.out_dir));
-
-  options = cli_options(dir);
-  options.workload_group_file = dir.write("bad.yaml", "kind: WorkloadEntry\n");
-  err.str("");
-  EXPECT_EQ(run_vm_files(options, out, err), 1);
-  EXPECT_NE(err.str().find(dir.path() + "/bad.yaml: kind: expected WorkloadGroup"),
-            std::string::npos);
-
-  options = cli_options(dir);
-  options.token_file = dir.path() + "/missing";
-  err.str("");
-  EXPECT_EQ(run_vm_files(options, out, err), 1);
-  EXPECT_NE(err.str().find("/missing: cannot open"), std::string::npos);
-  EXPECT_EQ(out.str(), "");
 }
 
 }  // namespace

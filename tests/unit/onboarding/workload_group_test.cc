@@ -64,7 +64,8 @@ TEST(WorkloadGroup, ParsesTheVmExample) {
   EXPECT_EQ(group.ports, (std::map<std::string, uint16_t>{{"grpc", 3550}, {"http", 9080}}));
   EXPECT_EQ(group.service_account, "bookinfo-ratings");
   EXPECT_EQ(group.network, "vm-network");
-  EXPECT_FALSE(group.has_proxy_config_annotation);
+  EXPECT_TRUE(group.proxy_configs.empty());
+  EXPECT_FALSE(group.template_labels);
 }
 
 TEST(WorkloadGroup, DefaultsAndOlderApiVersions) {
@@ -86,6 +87,7 @@ TEST(WorkloadGroup, TemplateLabelsOverrideMetadataLabels) {
                                                         "    labels: {class: bare-metal, "
                                                         "version: v2}\n    serviceAccount:"));
   ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result.group->template_labels);  // istioctl prints a warning for them
   EXPECT_EQ(result.group->labels.at("class"), "bare-metal");
   EXPECT_EQ(result.group->labels.at("version"), "v2");
   EXPECT_EQ(result.group->labels.at("app"), "ratings");
@@ -96,27 +98,44 @@ TEST(WorkloadGroup, ProbeIsRewrittenAsBlockYaml) {
       "      port: 9080\n",
       "      port: 9080\n      httpHeaders:\n      - name: X-Probe\n        value: \"true\"\n"));
   ASSERT_TRUE(result.ok());
+  // As go-yaml writes it for istioctl: keys sorted, list items at their
+  // key's indentation.
   EXPECT_EQ(result.group->probe_yaml,
-            "periodSeconds: 5\n"
             "httpGet:\n"
+            "  httpHeaders:\n"
+            "  - name: X-Probe\n"
+            "    value: \"true\"\n"
             "  path: /ready\n"
             "  port: 9080\n"
-            "  httpHeaders:\n"
-            "    -\n"
-            "      name: X-Probe\n"
-            "      value: \"true\"\n");
+            "periodSeconds: 5\n");
   const YAML::Node probe = YAML::Load(result.group->probe_yaml);
   EXPECT_EQ(probe["httpGet"]["httpHeaders"][0]["value"].Scalar(), "true");
   EXPECT_EQ(probe["httpGet"]["httpHeaders"][0]["value"].Tag(), "!");  // still a string
 }
 
-TEST(WorkloadGroup, KindAndApiVersionAreChecked) {
+// istioctl/pkg/workload/workload.go readWorkloadGroup unmarshals the file
+// without looking at apiVersion or kind (its golden inputs have no
+// apiVersion). Missing, both are fine; present, they must name a
+// WorkloadGroup.
+TEST(WorkloadGroup, ApiVersionAndKindMayBeMissingButNotWrong) {
+  const auto without_version =
+      parse_workload_group(ratings_with("apiVersion: networking.istio.io/v1\n", ""));
+  ASSERT_TRUE(without_version.ok()) << without_version.errors.front();
+  EXPECT_EQ(without_version.group->api_version, "");
+  EXPECT_EQ(without_version.group->name, "ratings");
+  EXPECT_TRUE(parse_workload_group(ratings_with("kind: WorkloadGroup\n", "")).ok());
+  EXPECT_TRUE(parse_workload_group(
+                  ratings_with("apiVersion: networking.istio.io/v1\nkind: WorkloadGroup\n", ""))
+                  .ok());
   EXPECT_NE(errors_of(ratings_with("kind: WorkloadGroup", "kind: WorkloadEntry"))
                 .find("kind: expected WorkloadGroup, found WorkloadEntry"),
             std::string::npos);
-  EXPECT_NE(errors_of(ratings_with("networking.istio.io/v1", "apps/v1")).find("apiVersion: "),
-            std::string::npos);
-  EXPECT_NE(errors_of(ratings_with("kind: WorkloadGroup\n", "")).find("kind: missing"),
+  EXPECT_NE(
+      errors_of(ratings_with("networking.istio.io/v1", "apps/v1"))
+          .find("apiVersion: expected networking.istio.io/v1, v1beta1 or v1alpha3, found apps/v1"),
+      std::string::npos);
+  EXPECT_NE(errors_of(ratings_with("networking.istio.io/v1", "networking.istio.io/v2"))
+                .find("apiVersion: "),
             std::string::npos);
 }
 
@@ -190,16 +209,53 @@ TEST(WorkloadGroup, MalformedInputIsAnErrorNotAnException) {
   std::string deep =
       "apiVersion: networking.istio.io/v1\nkind: WorkloadGroup\n"
       "metadata: {name: a, namespace: b}\nspec:\n  probe:\n";
-  for (size_t i = 0; i < 12; ++i)
+  for (size_t i = 0; i < 20; ++i)
     deep += std::string(4 + 2 * i, ' ') + "a:\n";
   EXPECT_NE(errors_of(deep).find("spec.probe: nested deeper"), std::string::npos);
 }
 
-TEST(WorkloadGroup, ProxyConfigAnnotationIsNoticed) {
-  const auto result = parse_workload_group(ratings_with(
-      "    labels:", "    annotations:\n      proxy.istio.io/config: '{}'\n    labels:"));
-  ASSERT_TRUE(result.ok());
-  EXPECT_TRUE(result.group->has_proxy_config_annotation);
+// istioctl/pkg/workload/workload.go createMeshConfig applies
+// proxy.istio.io/config from metadata.annotations, then from
+// spec.metadata.annotations.
+TEST(WorkloadGroup, ProxyConfigAnnotationsAreReadInIstioctlsOrder) {
+  std::string yaml = ratings_with("    labels:",
+                                  "    annotations:\n"
+                                  "      proxy.istio.io/config: |\n"
+                                  "        proxyMetadata: {WHO: spec}\n"
+                                  "        statusPort: 15999\n"
+                                  "    labels:");
+  const std::string from = "  namespace: bookinfo\n";
+  yaml.replace(yaml.find(from), from.size(),
+               from +
+                   "  annotations:\n"
+                   "    proxy.istio.io/config: '{meshId: m2, proxyMetadata: {WHO: group}}'\n");
+  const auto result = parse_workload_group(yaml);
+  ASSERT_TRUE(result.ok()) << result.errors.front();
+  const auto& configs = result.group->proxy_configs;
+  ASSERT_EQ(configs.size(), 2u);
+  EXPECT_EQ(configs[0].mesh_id, "m2");
+  EXPECT_EQ(configs[0].proxy_metadata->at("WHO"), "group");
+  EXPECT_EQ(configs[1].status_port, 15999u);
+  EXPECT_EQ(configs[1].proxy_metadata->at("WHO"), "spec");
+}
+
+TEST(WorkloadGroup, ABadProxyConfigAnnotationIsNamed) {
+  const auto with = [](const std::string& value) {
+    return ratings_with(
+        "    labels:", "    annotations:\n      proxy.istio.io/config: " + value + "\n    labels:");
+  };
+  EXPECT_NE(errors_of(with("'proxyMetadata: {\"A;B\": x}'"))
+                .find("spec.metadata.annotations.proxy.istio.io/config.proxyMetadata.A;B: not an "
+                      "environment variable name"),
+            std::string::npos);
+  EXPECT_NE(errors_of(with("\"proxyMetadata: {A: \\\"it's\\\"}\""))
+                .find("spec.metadata.annotations.proxy.istio.io/config.proxyMetadata.A: not a "
+                      "value cluster.env can hold"),
+            std::string::npos);
+  EXPECT_NE(errors_of(with("'[not, a, mapping]'"))
+                .find("spec.metadata.annotations.proxy.istio.io/config: expected a mapping"),
+            std::string::npos);
+  EXPECT_NE(errors_of(with("'{a: [b'")).find("proxy.istio.io/config: line "), std::string::npos);
 }
 
 TEST(WorkloadGroup, NameChecksAndYamlStrings) {
@@ -217,8 +273,11 @@ TEST(WorkloadGroup, NameChecksAndYamlStrings) {
   EXPECT_EQ(yaml_string(""), "\"\"");
   EXPECT_EQ(yaml_string("1.10"), "\"1.10\"");
   EXPECT_EQ(yaml_string(R"({"a":"b"})"), R"('{"a":"b"}')");
+  EXPECT_EQ(yaml_string("istiod.istio-system.svc:15012"), "istiod.istio-system.svc:15012");
+  EXPECT_EQ(yaml_string("a:"), "'a:'");
   EXPECT_EQ(yaml_string("a\nb"), "\"a\\x0ab\"");
-  for (const char* text : {"No", "~", "*", "a: b", "it's", "{\"x\":\"it's\"}", "-1"}) {
+  for (const char* text : {"No", "~", "*", "a: b", "it's", "{\"x\":\"it's\"}", "-1", "a:b",
+                           "a:", "http://x:1/y", "5s", ".inf"}) {
     EXPECT_EQ(YAML::Load("k: " + yaml_string(text))["k"].Scalar(), text) << text;
   }
 }
