@@ -22,7 +22,7 @@ seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-$(nproc)}
 
 all_targets=(dns_reader kube_decode http1_response client_hello istio_name config_load
-  registry_file)
+  registry_file vm_files)
 # Input size caps where the default (the largest seed, at least 4 KiB) would
 # hide something: DNS messages past 0x4000 (no more compression pointers) and
 # 65535 (the writer truncates); a ClientHello over one full 2^14 record; YAML
@@ -32,6 +32,7 @@ declare -A max_len=(
   [client_hello]=20000
   [config_load]=16384
   [registry_file]=16384
+  [vm_files]=16384
 )
 
 for tool in clang clang++; do
