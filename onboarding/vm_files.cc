@@ -150,7 +150,7 @@ void check_ids(const WorkloadGroup& group, const VmSettings& s, Resolved& out, E
                                  group.network));
   }
   out.network = s.network.empty() ? group.network : s.network;
-  if (!is_label_value(out.network)) {
+  if (!config::is_label_value(out.network)) {
     errors.push_back("network: must be a label value (up to 63 letters, digits, '-', '_', '.')");
   }
 }

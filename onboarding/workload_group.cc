@@ -4,6 +4,8 @@
 // serviceAccount, network and labels; spec.probe.
 #include "onboarding/workload_group.h"
 
+#include "config/names.h"
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -47,10 +49,6 @@ std::string_view kind_of(const YAML::Node& node) {
 // scalars may be numbers, booleans or null.
 bool is_plain(const YAML::Node& node) {
   return node.Tag() == "?";
-}
-
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
 bool is_lower_alnum(char c) {
@@ -105,7 +103,7 @@ void read_string_map(const YAML::Node& parent, std::string_view key, std::string
   for (const auto& entry : *map) {
     const std::string name = entry.first.Scalar();
     const std::string entry_path = at(map_path, name);
-    if (!is_label_key(name)) {
+    if (!config::is_label_key(name)) {
       fail(errors, entry_path,
            "not a valid key (an optional DNS prefix and '/', then up to 63 "
            "letters, digits, '-', '_' or '.')");
@@ -116,7 +114,7 @@ void read_string_map(const YAML::Node& parent, std::string_view key, std::string
       continue;
     }
     const std::string& value = entry.second.Scalar();
-    if (label_values && !is_label_value(value)) {
+    if (label_values && !config::is_label_value(value)) {
       fail(errors, entry_path,
            "not a valid label value (up to 63 letters, digits, '-', '_' or '.', starting "
            "and ending with a letter or digit)");
@@ -211,7 +209,7 @@ void read_template(const YAML::Node& spec, WorkloadGroup& group, Errors& errors)
     group.service_account = *sa;
   }
   group.network = read_string(*tmpl, "network", "spec.template", errors).value_or("");
-  if (!is_label_value(group.network)) {
+  if (!config::is_label_value(group.network)) {
     fail(errors, "spec.template.network",
          "must be a label value (up to 63 letters, digits, "
          "'-', '_' or '.')");
@@ -308,22 +306,6 @@ bool is_dns1123_subdomain(std::string_view text) {
     if (dot == std::string_view::npos) return true;
     text.remove_prefix(dot + 1);
   }
-}
-
-bool is_label_value(std::string_view text) {
-  if (text.empty()) return true;
-  if (text.size() > 63 || !is_alnum(text.front()) || !is_alnum(text.back())) return false;
-  return std::all_of(text.begin(), text.end(),
-                     [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
-}
-
-bool is_label_key(std::string_view text) {
-  const size_t slash = text.find('/');
-  if (slash != std::string_view::npos) {
-    if (!is_dns1123_subdomain(text.substr(0, slash))) return false;
-    text.remove_prefix(slash + 1);
-  }
-  return !text.empty() && is_label_value(text);
 }
 
 }  // namespace meshgate::onboarding

@@ -61,9 +61,5 @@ WorkloadGroupResult parse_workload_group(std::string_view yaml);
 bool is_dns1123_label(std::string_view text);
 // Lowercase DNS name: DNS-1123 labels joined by '.', at most 253 characters.
 bool is_dns1123_subdomain(std::string_view text);
-// A label value: "" or up to 63 of [A-Za-z0-9._-], starting and ending alphanumeric.
-bool is_label_value(std::string_view text);
-// A label key: an optional DNS subdomain prefix and '/', then a name as a label value (not "").
-bool is_label_key(std::string_view text);
 
 }  // namespace meshgate::onboarding
