@@ -9,7 +9,7 @@
 #include <limits>
 #include <string>
 
-#include "config/read_file.h"
+#include "base/read_file.h"
 #include "config/validate.h"
 #include "config/yaml_documents.h"
 #include "config/yaml_walk.h"

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <utility>
 
-#include "config/read_file.h"
+#include "base/read_file.h"
 #include "config/yaml_documents.h"
 #include "discovery/registry_file.h"
 

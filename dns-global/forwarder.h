@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "base/asio.h"
 #include "config/config.h"
-#include "gateway/asio.h"
 
 namespace meshgate::dns {
 

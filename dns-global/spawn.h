@@ -6,7 +6,7 @@
 
 #include <exception>
 
-#include "gateway/asio.h"
+#include "base/asio.h"
 
 namespace meshgate::dns {
 

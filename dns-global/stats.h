@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "gateway/prometheus.h"
+#include "base/prometheus.h"
 
 namespace meshgate::dns {
 

@@ -11,11 +11,11 @@
 #include <memory>
 #include <unordered_map>
 
+#include "base/asio.h"
 #include "base/connection_table.h"
 #include "config/config.h"
 #include "dns-global/resolve.h"
 #include "dns-global/stats.h"
-#include "gateway/asio.h"
 
 namespace meshgate::dns {
 

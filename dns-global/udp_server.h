@@ -16,10 +16,10 @@
 #include <span>
 #include <vector>
 
+#include "base/asio.h"
 #include "dns-global/pktinfo.h"
 #include "dns-global/resolve.h"
 #include "dns-global/stats.h"
-#include "gateway/asio.h"
 
 namespace meshgate::dns {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/asio.h"
 #include "config/config.h"
-#include "gateway/asio.h"
 
 namespace meshgate::gateway {
 

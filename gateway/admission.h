@@ -20,8 +20,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "base/asio.h"
 #include "base/prefix_key.h"
-#include "gateway/asio.h"
 #include "gateway/close_reason.h"
 
 namespace meshgate::gateway {

@@ -5,7 +5,7 @@
 #include <csignal>
 #include <system_error>
 
-#include "config/read_file.h"
+#include "base/read_file.h"
 
 namespace meshgate::gateway {
 namespace {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/asio.h"
 #include "config/config.h"
 #include "discovery/file_source.h"
 #include "discovery/kubernetes/kube_source.h"
@@ -19,7 +20,6 @@
 #include "dns-global/vip_allocator.h"
 #include "dns-global/zone.h"
 #include "gateway/admin.h"
-#include "gateway/asio.h"
 #include "gateway/file_poller.h"
 #include "gateway/gateway.h"
 #include "gateway/http_server.h"

@@ -3,9 +3,9 @@
 
 #include <system_error>
 
+#include "base/read_file.h"
 #include "config/loader.h"
 #include "config/overrides.h"
-#include "config/read_file.h"
 #include "gateway/app.h"
 
 namespace meshgate::gateway {

@@ -4,8 +4,8 @@
 
 #include <chrono>
 
+#include "base/asio.h"
 #include "discovery/file_source.h"
-#include "gateway/asio.h"
 
 namespace meshgate::gateway {
 

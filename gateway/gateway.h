@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/asio.h"
 #include "config/config.h"
 #include "discovery/registry.h"
-#include "gateway/asio.h"
 #include "gateway/listener_kind.h"
 #include "gateway/routes.h"
 #include "gateway/stats.h"

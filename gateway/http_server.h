@@ -17,7 +17,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/asio.h"
+#include "base/asio.h"
 
 namespace meshgate::gateway {
 

@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "base/asio.h"
 #include "config/config.h"
 #include "discovery/snapshot.h"
-#include "gateway/asio.h"
 #include "gateway/routes.h"
 #include "gateway/worker_context.h"
 

@@ -11,7 +11,7 @@
 #include <thread>
 #include <type_traits>
 
-#include "gateway/asio.h"
+#include "base/asio.h"
 
 namespace meshgate::gateway {
 

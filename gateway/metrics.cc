@@ -4,8 +4,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/prometheus.h"
 #include "discovery/kubernetes/kube_metrics.h"
-#include "gateway/prometheus.h"
 
 namespace meshgate::gateway {
 namespace {

@@ -34,8 +34,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/asio.h"
 #include "config/config.h"
-#include "gateway/asio.h"
 
 namespace meshgate::gateway {
 

@@ -16,8 +16,8 @@
 #include <optional>
 #include <vector>
 
+#include "base/asio.h"
 #include "gateway/admission.h"
-#include "gateway/asio.h"
 #include "gateway/close_reason.h"
 #include "gateway/listener_kind.h"
 #include "gateway/routes.h"

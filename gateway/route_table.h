@@ -14,8 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/asio.h"
 #include "discovery/snapshot.h"
-#include "gateway/asio.h"
 #include "gateway/close_reason.h"
 #include "gateway/target_guard.h"
 #include "sni/istio_name.h"

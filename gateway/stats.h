@@ -14,9 +14,9 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "base/prometheus.h"
 #include "gateway/close_reason.h"
 #include "gateway/listener_kind.h"
-#include "gateway/prometheus.h"
 
 namespace meshgate::gateway {
 

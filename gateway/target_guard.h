@@ -14,8 +14,8 @@
 #include <span>
 #include <vector>
 
+#include "base/asio.h"
 #include "config/config.h"
-#include "gateway/asio.h"
 
 namespace meshgate::gateway {
 

@@ -10,8 +10,8 @@
 #include <memory>
 #include <thread>
 
+#include "base/asio.h"
 #include "config/config.h"
-#include "gateway/asio.h"
 #include "gateway/listener_kind.h"
 #include "gateway/refusal_log.h"
 #include "gateway/worker_context.h"

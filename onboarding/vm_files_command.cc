@@ -15,7 +15,7 @@
 #include <tuple>
 #include <utility>
 
-#include "config/read_file.h"
+#include "base/read_file.h"
 #include "onboarding/vm_files.h"
 
 namespace meshgate::onboarding {

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "gateway/asio.h"
+#include "base/asio.h"
 
 #include <boost/asio/ssl.hpp>
 

@@ -8,8 +8,8 @@
 #include <exception>
 #include <utility>
 
+#include "base/read_file.h"
 #include "config/names.h"
-#include "config/read_file.h"
 
 namespace meshgate::discovery::kube {
 namespace {

@@ -13,8 +13,8 @@
 
 #include <boost/asio/ssl.hpp>
 
+#include "base/asio.h"
 #include "discovery/kubernetes/kubeconfig.h"
-#include "gateway/asio.h"
 
 namespace meshgate::discovery::kube {
 

@@ -2,8 +2,8 @@
 // for /stats/prometheus. Documented in discovery/kubernetes/README.md.
 #pragma once
 
+#include "base/prometheus.h"
 #include "discovery/kubernetes/kube_source.h"
-#include "gateway/prometheus.h"
 
 namespace meshgate::discovery::kube {
 

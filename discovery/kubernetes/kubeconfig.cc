@@ -1,6 +1,6 @@
 #include "discovery/kubernetes/kubeconfig.h"
 
-#include "config/read_file.h"
+#include "base/read_file.h"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>

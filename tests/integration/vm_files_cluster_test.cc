@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "base/asio.h"
 #include "discovery/kubernetes/object_get.h"
-#include "gateway/asio.h"
 #include "gateway/token_fetcher.h"
 #include "onboarding/vm_files.h"
 #include "tests/integration/kube_fixture.h"

@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/asio.h"
+#include "base/asio.h"
 #include "tests/support/kube_apiserver_http.h"
 #include "tests/support/kube_apiserver_wire.h"
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/asio.h"
+#include "base/asio.h"
 #include "tests/support/kube_apiserver.h"
 
 namespace meshgate::testing::detail {

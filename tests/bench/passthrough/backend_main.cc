@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/asio.h"
+#include "base/asio.h"
 #include "tests/bench/passthrough/wire.h"
 
 namespace meshgate::bench {

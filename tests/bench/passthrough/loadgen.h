@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/asio.h"
+#include "base/asio.h"
 #include "tests/bench/passthrough/wire.h"
 
 namespace meshgate::bench {

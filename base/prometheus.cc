@@ -1,4 +1,4 @@
-#include "gateway/prometheus.h"
+#include "base/prometheus.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "config/read_file.h"
+#include "base/read_file.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
