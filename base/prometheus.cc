@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <iterator>
 
-namespace meshgate::gateway {
+namespace meshgate::base {
 namespace {
 
 constexpr std::size_t kBucketCount = kLatencyBounds.size() + 1;
@@ -169,4 +169,4 @@ void PrometheusWriter::histogram(std::string_view name, std::span<const Label> l
   append_uint_line(out_, histogram.count);
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::base

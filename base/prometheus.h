@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace meshgate::gateway {
+namespace meshgate::base {
 
 inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -93,4 +93,4 @@ class PrometheusWriter {
   std::string out_;
 };
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::base

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace meshgate::config {
+namespace meshgate::base {
 namespace {
 
 // Closes the descriptor on every return path.
@@ -81,4 +81,4 @@ std::string describe(const FileRead& read, size_t max_bytes) {
   return "larger than " + std::to_string(max_bytes) + " bytes";
 }
 
-}  // namespace meshgate::config
+}  // namespace meshgate::base

@@ -6,10 +6,7 @@
 #include <cstddef>
 #include <string>
 
-namespace meshgate::config {
-
-// A config file is small: anything larger is refused rather than read.
-inline constexpr size_t kMaxConfigBytes = 1 << 20;
+namespace meshgate::base {
 
 struct FileRead {
   enum class Status { kOk, kCannotOpen, kCannotRead, kTooLarge, kNotRegular };
@@ -37,4 +34,4 @@ FileRead read_bounded_file(const std::string& path, size_t max_bytes,
 // directory", "not a regular file", "larger than 1048576 bytes"; "" for kOk.
 std::string describe(const FileRead& read, size_t max_bytes);
 
-}  // namespace meshgate::config
+}  // namespace meshgate::base

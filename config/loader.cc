@@ -82,11 +82,11 @@ LoadResult load_config_string(std::string_view yaml) {
 }
 
 LoadResult load_config_file(const std::string& path) {
-  FileRead read = read_bounded_file(path, kMaxConfigBytes);
+  base::FileRead read = base::read_bounded_file(path, kMaxConfigBytes);
   if (!read.ok()) {
-    return failure(
-        {{"", 0,
-          fmt::format("cannot load config file '{}': {}", path, describe(read, kMaxConfigBytes))}});
+    return failure({{"", 0,
+                     fmt::format("cannot load config file '{}': {}", path,
+                                 base::describe(read, kMaxConfigBytes))}});
   }
   // Most likely caught half-written: running on every default (no discovery
   // at all) would be the wrong guess.

@@ -1,6 +1,7 @@
 // Loads and validates a meshgate YAML config file.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -9,6 +10,9 @@
 #include "config/config.h"
 
 namespace meshgate::config {
+
+// A config file is small: anything larger is refused rather than read.
+inline constexpr size_t kMaxConfigBytes = 1 << 20;
 
 struct ConfigError {
   std::string path;  // key path, e.g. "listeners.passthrough.port"; "" for the document

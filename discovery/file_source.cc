@@ -30,8 +30,8 @@ std::string join_errors(const std::vector<std::string>& errors) {
 }  // namespace
 
 std::string read_registry_file(const std::string& path, std::string* content) {
-  config::FileRead read = config::read_bounded_file(path, kMaxRegistryFileBytes);
-  if (!read.ok()) return config::describe(read, kMaxRegistryFileBytes);
+  base::FileRead read = base::read_bounded_file(path, kMaxRegistryFileBytes);
+  if (!read.ok()) return base::describe(read, kMaxRegistryFileBytes);
   // Most likely caught half-written (truncated, not yet filled): serving no
   // services until the next poll would be the wrong guess.
   if (config::holds_no_yaml(read.content)) {

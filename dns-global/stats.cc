@@ -28,16 +28,16 @@ std::array<uint64_t, N> values(const std::array<Counter, N>& counters) {
   return out;
 }
 
-using Type = gateway::PrometheusWriter::Type;
+using Type = base::PrometheusWriter::Type;
 
 template <std::size_t N>
-void labelled(gateway::PrometheusWriter& writer, std::string_view name, std::string_view label,
+void labelled(base::PrometheusWriter& writer, std::string_view name, std::string_view label,
               const std::array<std::string_view, N>& names, const std::array<uint64_t, N>& counts) {
   for (std::size_t i = 0; i < N; ++i)
     writer.sample(name, {{label, names[i]}}, counts[i]);
 }
 
-void write_answers(const DnsStatsSnapshot& stats, gateway::PrometheusWriter& writer) {
+void write_answers(const DnsStatsSnapshot& stats, base::PrometheusWriter& writer) {
   writer.family("meshgate_dns_responses_total", Type::kCounter,
                 "DNS answers sent, by query type and response code.");
   for (std::size_t t = 0; t < kTypeNames.size(); ++t) {
@@ -71,7 +71,7 @@ DnsStatsSnapshot snapshot_of(const DnsStats& stats) {
   return out;
 }
 
-void write_dns_metrics(const DnsStatsSnapshot& stats, gateway::PrometheusWriter& writer) {
+void write_dns_metrics(const DnsStatsSnapshot& stats, base::PrometheusWriter& writer) {
   writer.family("meshgate_dns_queries_total", Type::kCounter,
                 "DNS messages received, by transport.");
   labelled(writer, "meshgate_dns_queries_total", "transport", kTransportNames, stats.queries);

@@ -52,7 +52,7 @@ inline constexpr std::array<std::string_view, 4> kForwardResultNames{"answered",
 enum class RateLimitAction { kDropped, kSlipped };
 inline constexpr std::array<std::string_view, 2> kRateLimitActionNames{"dropped", "slipped"};
 
-using gateway::Counter;
+using base::Counter;
 
 struct DnsStats {
   std::array<Counter, kTransportNames.size()> queries;  // by transport, every packet received
@@ -67,7 +67,7 @@ struct DnsStats {
   Counter tcp_active;
   Counter tcp_rejected;  // closed to make room: dns.max_tcp_connections were open
   std::array<Counter, kRateLimitActionNames.size()> rate_limited;  // dns.rate_limit
-  gateway::LatencyHistogram latency;  // receipt to reply sent, forwarded ones included
+  base::LatencyHistogram latency;  // receipt to reply sent, forwarded ones included
 
   void answered(uint16_t type, uint16_t rcode) {
     answers[type_index(type)][rcode_index(rcode)].add();
@@ -87,7 +87,7 @@ struct DnsStatsSnapshot {
   uint64_t tcp_active = 0;
   uint64_t tcp_rejected = 0;
   std::array<uint64_t, kRateLimitActionNames.size()> rate_limited{};
-  gateway::HistogramSnapshot latency;
+  base::HistogramSnapshot latency;
   uint64_t zone_version = 0;  // the snapshot the zone was built from
   uint64_t zone_names = 0;
 };
@@ -95,6 +95,6 @@ struct DnsStatsSnapshot {
 DnsStatsSnapshot snapshot_of(const DnsStats& stats);
 
 // The meshgate_dns_* families, appended to the metrics page.
-void write_dns_metrics(const DnsStatsSnapshot& stats, gateway::PrometheusWriter& writer);
+void write_dns_metrics(const DnsStatsSnapshot& stats, base::PrometheusWriter& writer);
 
 }  // namespace meshgate::dns

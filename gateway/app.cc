@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "base/read_file.h"
+#include "config/loader.h"
 
 namespace meshgate::gateway {
 namespace {
@@ -34,7 +35,7 @@ App::App(ConfigPtr config, std::string config_path)
     });
   });
   if (!config_path_.empty()) {
-    config_content_ = config::read_bounded_file(config_path_, config::kMaxConfigBytes).content;
+    config_content_ = base::read_bounded_file(config_path_, config::kMaxConfigBytes).content;
   }
 }
 
@@ -87,7 +88,7 @@ void App::start_http() {
         if (target_path(request.target) != "/stats/prometheus") {
           return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
         }
-        return HttpResponse{200, kPrometheusContentType, render_metrics(gather_metrics())};
+        return HttpResponse{200, base::kPrometheusContentType, render_metrics(gather_metrics())};
       },
       limits);
   admin_ = std::make_unique<HttpServer>(

@@ -85,7 +85,7 @@ void App::reload_now(const char* trigger) {
     spdlog::info("reload ({}): embedded default config; registry files re-read", trigger);
     return;
   }
-  config_content_ = config::read_bounded_file(config_path_, config::kMaxConfigBytes).content;
+  config_content_ = base::read_bounded_file(config_path_, config::kMaxConfigBytes).content;
   config::LoadResult loaded = config::load_effective_config(config_path_);
   if (loaded.config) {
     try {
@@ -199,8 +199,8 @@ asio::awaitable<void> App::watch_config_file() {
     co_await config_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (finished_) co_return;
     if (draining_ || config_->reload.poll_interval.count() == 0) continue;
-    const config::FileRead read = config::read_bounded_file(config_path_, config::kMaxConfigBytes);
-    if (read.status != config::FileRead::Status::kOk || read.content == config_content_) continue;
+    const base::FileRead read = base::read_bounded_file(config_path_, config::kMaxConfigBytes);
+    if (read.status != base::FileRead::Status::kOk || read.content == config_content_) continue;
     reload_now("config file changed");
   }
 }

@@ -10,7 +10,7 @@
 namespace meshgate::gateway {
 namespace {
 
-using Type = PrometheusWriter::Type;
+using Type = base::PrometheusWriter::Type;
 
 // A ClientHello outcome and the close reason that counts it.
 struct HelloOutcome {
@@ -28,14 +28,14 @@ constexpr std::array<HelloOutcome, 5> kHelloFailures{{
 
 // One sample per listener of a per-listener counter or gauge.
 template <typename Get>
-void per_listener(PrometheusWriter& out, std::string_view name, Type type, std::string_view help,
-                  const MetricsInput& input, Get get) {
+void per_listener(base::PrometheusWriter& out, std::string_view name, Type type,
+                  std::string_view help, const MetricsInput& input, Get get) {
   out.family(name, type, help);
   for (ListenerKind kind : kAllListenerKinds)
     out.sample(name, {{"listener", to_string(kind)}}, get(input.listeners[index_of(kind)]));
 }
 
-void write_connections(PrometheusWriter& out, const MetricsInput& in) {
+void write_connections(base::PrometheusWriter& out, const MetricsInput& in) {
   per_listener(out, "meshgate_connections_accepted_total", Type::kCounter,
                "Connections accepted, by listener.", in,
                [](const StatsSnapshot& s) { return s.accepted; });
@@ -73,7 +73,7 @@ void write_connections(PrometheusWriter& out, const MetricsInput& in) {
   out.sample("meshgate_data_path_descriptors", {{"state", "in_use"}}, in.descriptors_in_use);
 }
 
-void write_client_hellos(PrometheusWriter& out, const MetricsInput& in) {
+void write_client_hellos(base::PrometheusWriter& out, const MetricsInput& in) {
   const StatsSnapshot& passthrough = in.listeners[index_of(ListenerKind::kPassthrough)];
   out.family("meshgate_client_hellos_total", Type::kCounter,
              "ClientHellos read on the passthrough listener, by outcome.");
@@ -84,7 +84,7 @@ void write_client_hellos(PrometheusWriter& out, const MetricsInput& in) {
   }
 }
 
-void write_upstreams(PrometheusWriter& out, const MetricsInput& in) {
+void write_upstreams(base::PrometheusWriter& out, const MetricsInput& in) {
   per_listener(out, "meshgate_upstream_connect_attempts_total", Type::kCounter,
                "Upstream connects started.", in,
                [](const StatsSnapshot& s) { return s.connect_attempts; });
@@ -98,7 +98,7 @@ void write_upstreams(PrometheusWriter& out, const MetricsInput& in) {
   out.family("meshgate_upstream_connect_duration_seconds", Type::kHistogram,
              "Time to connect an upstream, successful connects only.");
   for (ListenerKind kind : kAllListenerKinds) {
-    const std::array<Label, 1> labels{{{"listener", to_string(kind)}}};
+    const std::array<base::Label, 1> labels{{{"listener", to_string(kind)}}};
     out.histogram("meshgate_upstream_connect_duration_seconds", labels,
                   in.listeners[index_of(kind)].connect_latency);
   }
@@ -118,7 +118,7 @@ void write_upstreams(PrometheusWriter& out, const MetricsInput& in) {
   out.sample("meshgate_endpoints_refused", {{"reason", "self"}}, in.refused_self);
 }
 
-void write_routes(PrometheusWriter& out, const MetricsInput& in) {
+void write_routes(base::PrometheusWriter& out, const MetricsInput& in) {
   out.family("meshgate_route_connections_total", Type::kCounter, "Connections routed, by route.");
   for (const auto& [route, stats] : in.routes)
     out.sample("meshgate_route_connections_total", {{"route", route}}, stats.opened);
@@ -140,14 +140,14 @@ void write_routes(PrometheusWriter& out, const MetricsInput& in) {
   }
 }
 
-void write_result_pair(PrometheusWriter& out, std::string_view name, std::string_view help,
+void write_result_pair(base::PrometheusWriter& out, std::string_view name, std::string_view help,
                        uint64_t ok, uint64_t failed) {
   out.family(name, Type::kCounter, help);
   out.sample(name, {{"result", "ok"}}, ok);
   out.sample(name, {{"result", "failed"}}, failed);
 }
 
-void write_control(PrometheusWriter& out, const MetricsInput& in) {
+void write_control(base::PrometheusWriter& out, const MetricsInput& in) {
   out.family("meshgate_registry_snapshot_version", Type::kGauge,
              "Version of the registry snapshot routes are built from.");
   out.sample("meshgate_registry_snapshot_version", {}, in.snapshot_version);
@@ -176,7 +176,7 @@ void write_control(PrometheusWriter& out, const MetricsInput& in) {
   out.sample("meshgate_draining", {}, uint64_t{in.draining});
 }
 
-void write_http(PrometheusWriter& out, const MetricsInput& in) {
+void write_http(base::PrometheusWriter& out, const MetricsInput& in) {
   out.family("meshgate_http_requests_total", Type::kCounter,
              "Requests answered by the health, metrics and admin servers.");
   for (const auto& [server, stats] : in.http)
@@ -199,7 +199,7 @@ void write_http(PrometheusWriter& out, const MetricsInput& in) {
 }  // namespace
 
 std::string render_metrics(const MetricsInput& input) {
-  PrometheusWriter out;
+  base::PrometheusWriter out;
   write_connections(out, input);
   write_client_hellos(out, input);
   write_upstreams(out, input);

@@ -22,21 +22,21 @@ namespace meshgate::gateway {
 
 // One listener on one worker.
 struct PassthroughStats {
-  Counter accepted;                  // connections accepted
-  Counter active;                    // open now
-  Counter accept_errors;             // accept() failed (e.g. EMFILE); accepting pauses briefly
-  Counter hellos_parsed;             // complete ClientHellos (passthrough only)
-  Counter connect_attempts;          // upstream connects started
-  Counter connect_failures;          // upstream connects that failed or timed out
-  Counter first_byte_timeouts;       // of those: connected, but no byte back after the hello
-  Counter ejections;                 // endpoints ejected after consecutive connect failures
-  Counter bytes_from_client;         // relayed client -> upstream (ClientHello included)
-  Counter bytes_from_upstream;       // relayed upstream -> client
-  Counter splice_fallbacks;          // relays that copied: no pipe could be made (EMFILE)
-  LatencyHistogram connect_latency;  // successful connects
-  std::array<Counter, kCloseReasonCount> closed;  // by reason
+  base::Counter accepted;             // connections accepted
+  base::Counter active;               // open now
+  base::Counter accept_errors;        // accept() failed (e.g. EMFILE); accepting pauses briefly
+  base::Counter hellos_parsed;        // complete ClientHellos (passthrough only)
+  base::Counter connect_attempts;     // upstream connects started
+  base::Counter connect_failures;     // upstream connects that failed or timed out
+  base::Counter first_byte_timeouts;  // of those: connected, but no byte back after the hello
+  base::Counter ejections;            // endpoints ejected after consecutive connect failures
+  base::Counter bytes_from_client;    // relayed client -> upstream (ClientHello included)
+  base::Counter bytes_from_upstream;  // relayed upstream -> client
+  base::Counter splice_fallbacks;     // relays that copied: no pipe could be made (EMFILE)
+  base::LatencyHistogram connect_latency;               // successful connects
+  std::array<base::Counter, kCloseReasonCount> closed;  // by reason
 
-  Counter& closed_by(CloseReason reason) { return closed[static_cast<std::size_t>(reason)]; }
+  base::Counter& closed_by(CloseReason reason) { return closed[static_cast<std::size_t>(reason)]; }
 };
 
 struct StatsSnapshot {
@@ -51,7 +51,7 @@ struct StatsSnapshot {
   uint64_t bytes_from_client = 0;
   uint64_t bytes_from_upstream = 0;
   uint64_t splice_fallbacks = 0;
-  HistogramSnapshot connect_latency;
+  base::HistogramSnapshot connect_latency;
   std::array<uint64_t, kCloseReasonCount> closed{};
 
   uint64_t closed_by(CloseReason reason) const { return closed[static_cast<std::size_t>(reason)]; }
@@ -63,10 +63,10 @@ StatsSnapshot snapshot_of(const PassthroughStats& stats);
 
 // Per route (cluster name), on one worker.
 struct RouteStats {
-  Counter opened;  // connections routed here (whether or not the connect succeeded)
-  Counter active;
-  Counter bytes_from_client;
-  Counter bytes_from_upstream;
+  base::Counter opened;  // connections routed here (whether or not the connect succeeded)
+  base::Counter active;
+  base::Counter bytes_from_client;
+  base::Counter bytes_from_upstream;
 };
 
 struct RouteStatsSnapshot {

@@ -129,8 +129,8 @@ bool check_required(VmFilesOptions& o, std::string& error) {
 
 // A one-shot command: a pipe or /dev/stdin is as good as a file.
 std::string read_input(const std::string& path, size_t max_bytes, std::string& content) {
-  config::FileRead read = config::read_bounded_file(path, max_bytes, config::FileKind::kAny);
-  if (!read.ok()) return fmt::format("{}: {}", path, config::describe(read, max_bytes));
+  base::FileRead read = base::read_bounded_file(path, max_bytes, base::FileKind::kAny);
+  if (!read.ok()) return fmt::format("{}: {}", path, base::describe(read, max_bytes));
   content = std::move(read.content);
   return "";
 }

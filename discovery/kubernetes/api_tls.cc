@@ -193,7 +193,7 @@ std::string authority_of(const ServerUrl& url) {
 }
 
 std::optional<std::string> read_token_file(const std::string& file) {
-  config::FileRead read = config::read_bounded_file(file, kMaxTokenBytes);
+  base::FileRead read = base::read_bounded_file(file, kMaxTokenBytes);
   if (!read.ok()) return std::nullopt;
   std::string token = std::move(read.content);
   while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))

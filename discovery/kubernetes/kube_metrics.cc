@@ -7,20 +7,20 @@
 namespace meshgate::discovery::kube {
 namespace {
 
-using Type = gateway::PrometheusWriter::Type;
+using Type = base::PrometheusWriter::Type;
 
 constexpr std::array<std::string_view, 5> kEventNames{"ADDED", "MODIFIED", "DELETED", "BOOKMARK",
                                                       "ERROR"};
 
 // One sample per watched resource of `name`, read by `value`.
-void per_resource(gateway::PrometheusWriter& writer, std::string_view name,
+void per_resource(base::PrometheusWriter& writer, std::string_view name,
                   const KubernetesStats& stats,
                   const std::function<uint64_t(const ReflectorStats&)>& value) {
   for (const KindStats& kind : stats.kinds)
     writer.sample(name, {{"resource", kind.resource}}, value(kind.reflector));
 }
 
-void write_lists(const KubernetesStats& stats, gateway::PrometheusWriter& writer) {
+void write_lists(const KubernetesStats& stats, base::PrometheusWriter& writer) {
   writer.family("meshgate_kubernetes_lists_total", Type::kCounter,
                 "Complete lists (every page) of a watched resource.");
   per_resource(writer, "meshgate_kubernetes_lists_total", stats,
@@ -39,7 +39,7 @@ void write_lists(const KubernetesStats& stats, gateway::PrometheusWriter& writer
                [](const ReflectorStats& s) { return s.decode_errors; });
 }
 
-void write_watches(const KubernetesStats& stats, gateway::PrometheusWriter& writer) {
+void write_watches(const KubernetesStats& stats, base::PrometheusWriter& writer) {
   writer.family("meshgate_kubernetes_watches_total", Type::kCounter, "Watch requests started.");
   per_resource(writer, "meshgate_kubernetes_watches_total", stats,
                [](const ReflectorStats& s) { return s.watches; });
@@ -58,7 +58,7 @@ void write_watches(const KubernetesStats& stats, gateway::PrometheusWriter& writ
   }
 }
 
-void write_health(const KubernetesStats& stats, gateway::PrometheusWriter& writer) {
+void write_health(const KubernetesStats& stats, base::PrometheusWriter& writer) {
   writer.family("meshgate_kubernetes_resource_up", Type::kGauge,
                 "1 while the last request for the resource reached the API server and succeeded; "
                 "0 during an outage (the last state keeps serving).");
@@ -81,13 +81,13 @@ void write_health(const KubernetesStats& stats, gateway::PrometheusWriter& write
   writer.sample("meshgate_kubernetes_snapshots_total", {}, stats.snapshots);
   writer.family("meshgate_kubernetes_translate_seconds", Type::kGauge,
                 "Time the last translation of the cluster's objects took.");
-  writer.sample("meshgate_kubernetes_translate_seconds", std::span<const gateway::Label>{},
+  writer.sample("meshgate_kubernetes_translate_seconds", std::span<const base::Label>{},
                 stats.last_translate_seconds);
 }
 
 }  // namespace
 
-void write_kubernetes_metrics(const KubernetesStats& stats, gateway::PrometheusWriter& writer) {
+void write_kubernetes_metrics(const KubernetesStats& stats, base::PrometheusWriter& writer) {
   write_lists(stats, writer);
   write_watches(stats, writer);
   write_health(stats, writer);

@@ -7,6 +7,6 @@
 
 namespace meshgate::discovery::kube {
 
-void write_kubernetes_metrics(const KubernetesStats& stats, gateway::PrometheusWriter& writer);
+void write_kubernetes_metrics(const KubernetesStats& stats, base::PrometheusWriter& writer);
 
 }  // namespace meshgate::discovery::kube

@@ -16,6 +16,9 @@
 namespace meshgate::discovery::kube {
 namespace {
 
+// A kubeconfig, a CA bundle or a client key is a few kilobytes at most.
+constexpr size_t kMaxKubeconfigBytes = 1 << 20;
+
 constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 // What is wrong with the kubeconfig, without the file's name (added at the
@@ -30,10 +33,10 @@ struct Invalid : std::runtime_error {
 
 // The whole of `file` (bounded), or why not as "<what> <file>: <reason>".
 std::string read_required(const std::string& file, const std::string& what) {
-  config::FileRead r = config::read_bounded_file(file, config::kMaxConfigBytes);
+  base::FileRead r = base::read_bounded_file(file, kMaxKubeconfigBytes);
   if (!r.ok()) {
-    invalid(fmt::format("cannot read {} {}: {}", what, file,
-                        config::describe(r, config::kMaxConfigBytes)));
+    invalid(
+        fmt::format("cannot read {} {}: {}", what, file, base::describe(r, kMaxKubeconfigBytes)));
   }
   return std::move(r.content);
 }
@@ -231,9 +234,9 @@ AccessResult parse_kubeconfig(std::string_view text, const std::string& path) {
 }
 
 AccessResult load_kubeconfig(const std::string& path) {
-  config::FileRead r = config::read_bounded_file(path, config::kMaxConfigBytes);
+  base::FileRead r = base::read_bounded_file(path, kMaxKubeconfigBytes);
   if (!r.ok()) {
-    return failure(fmt::format("{}: {}", path, config::describe(r, config::kMaxConfigBytes)));
+    return failure(fmt::format("{}: {}", path, base::describe(r, kMaxKubeconfigBytes)));
   }
   return parse_kubeconfig(r.content, path);
 }

@@ -8,7 +8,7 @@
 #include <span>
 #include <string>
 
-namespace meshgate::gateway {
+namespace meshgate::base {
 namespace {
 
 using std::chrono::microseconds;
@@ -134,4 +134,4 @@ TEST(HistogramSnapshot, PlusEqualsAddsEveryField) {
 }
 
 }  // namespace
-}  // namespace meshgate::gateway
+}  // namespace meshgate::base

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-namespace meshgate::config {
+namespace meshgate::base {
 namespace {
 
 // A file under /tmp with `content`, removed at the end of the test.
@@ -88,4 +88,4 @@ TEST(ReadBoundedFileTest, MemoryFollowsTheFileNotTheLimit) {
 }
 
 }  // namespace
-}  // namespace meshgate::config
+}  // namespace meshgate::base

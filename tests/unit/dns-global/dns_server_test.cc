@@ -204,7 +204,7 @@ TEST_F(DnsServerTest, SignedQueriesAreAnsweredNotAuthAndCounted) {
   const DnsStatsSnapshot stats = server_->stats();
   EXPECT_EQ(stats.not_authorized[static_cast<std::size_t>(NotAuthReason::kTsig)], 1U);
   EXPECT_EQ(stats.answers[type_index(rrtype::kA)][rcode_index(rcode::kNotAuth)], 1U);
-  gateway::PrometheusWriter page;
+  base::PrometheusWriter page;
   write_dns_metrics(stats, page);
   EXPECT_NE(page.text().find("meshgate_dns_notauth_total{reason=\"tsig\"} 1\n"), std::string::npos);
   EXPECT_NE(page.text().find("meshgate_dns_responses_total{type=\"A\",rcode=\"NOTAUTH\"} 1\n"),
