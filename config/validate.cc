@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/ip.h"
 #include "config/duration.h"
 #include "config/key_path.h"
 #include "config/names.h"
@@ -219,7 +220,7 @@ std::optional<std::string> check_range(int64_t value, IntRange range) {
 }
 
 std::optional<std::string> check_ip_address(std::string_view address) {
-  if (parse_ip(address)) return std::nullopt;
+  if (base::parse_ip(address)) return std::nullopt;
   return fmt::format("not an IP address: {} (expected an IPv4 or IPv6 literal, e.g. 0.0.0.0 or ::)",
                      detail::in_quotes(address));
 }
@@ -233,8 +234,8 @@ std::optional<std::string> check_duration(Duration d, bool allow_zero) {
 }
 
 bool addresses_overlap(std::string_view a, std::string_view b) {
-  const std::optional<IpAddress> first = parse_ip(a);
-  const std::optional<IpAddress> second = parse_ip(b);
+  const std::optional<base::IpAddress> first = base::parse_ip(a);
+  const std::optional<base::IpAddress> second = base::parse_ip(b);
   if (!first || !second) return false;
   return first->is_wildcard() || second->is_wildcard() || *first == *second;
 }

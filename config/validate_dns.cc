@@ -3,7 +3,8 @@
 
 #include <set>
 
-#include "config/cidr.h"
+#include "base/cidr.h"
+#include "base/ip.h"
 #include "config/key_path.h"
 #include "config/names.h"
 #include "config/validate.h"
@@ -42,7 +43,7 @@ void check_zones(const std::vector<DnsZone>& zones, std::vector<ConfigError>& er
 void check_cidrs(const std::vector<std::string>& cidrs, const std::string& path,
                  std::vector<ConfigError>& errors) {
   for (size_t i = 0; i < cidrs.size(); ++i) {
-    if (!parse_cidr(cidrs[i])) {
+    if (!base::parse_cidr(cidrs[i])) {
       add(errors, detail::join_index(path, i),
           fmt::format("not a CIDR range: '{}' (e.g. 10.0.0.0/8 or fc00::/7, host bits zero)",
                       cidrs[i]));
@@ -55,14 +56,14 @@ void check_vip_ranges(const std::vector<std::string>& ranges, std::vector<Config
   int v4 = 0;
   int v6 = 0;
   for (const std::string& text : ranges) {
-    if (const auto cidr = parse_cidr(text)) ++(cidr->base.v6 ? v6 : v4);
+    if (const auto cidr = base::parse_cidr(text)) ++(cidr->base.v6 ? v6 : v4);
   }
   if (v4 > 1 || v6 > 1) add(errors, "dns.vip_ranges", "at most one IPv4 and one IPv6 range");
 }
 
 void check_forward(const DnsForward& forward, std::vector<ConfigError>& errors) {
   for (size_t i = 0; i < forward.upstreams.size(); ++i) {
-    if (!parse_ip_port(forward.upstreams[i], 53)) {
+    if (!base::parse_ip_port(forward.upstreams[i], 53)) {
       add(errors, detail::join_index("dns.forward.upstreams", i),
           fmt::format("not an upstream resolver: '{}' (an IP address, with :port or [v6]:port)",
                       forward.upstreams[i]));

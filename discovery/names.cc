@@ -1,5 +1,6 @@
 #include "discovery/names.h"
 
+#include "base/ip.h"
 #include "config/names.h"
 #include "sni/istio_name.h"
 
@@ -19,7 +20,7 @@ bool is_host_pattern(std::string_view host) {
 }
 
 bool is_ip_literal(std::string_view address) {
-  return config::parse_ip(address).has_value();
+  return base::parse_ip(address).has_value();
 }
 
 bool is_label_key(std::string_view key) {

@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "config/cidr.h"
+#include "base/cidr.h"
 #include "dns-global/reader.h"
 
 namespace meshgate::dns {
@@ -18,13 +18,13 @@ asio::ip::address listener_address(const config::Listener& listener) {
 }
 
 // One of this host's interface addresses.
-bool is_local(const config::IpAddress& address) {
+bool is_local(const base::IpAddress& address) {
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return false;
   bool found = false;
   for (const ifaddrs* entry = list; entry != nullptr && !found; entry = entry->ifa_next) {
     if (entry->ifa_addr == nullptr) continue;
-    config::IpAddress mine;
+    base::IpAddress mine;
     if (entry->ifa_addr->sa_family == AF_INET) {
       const auto* in = reinterpret_cast<const sockaddr_in*>(entry->ifa_addr);
       std::memcpy(mine.bytes.data(), &in->sin_addr, 4);
@@ -73,7 +73,7 @@ DnsServer::DnsServer(const config::Config& config)
     const config::Listener& grpc = config.listeners.dns_grpc;
     grpc_ = std::make_unique<GrpcEndpoint>(
         grpc.address, grpc.port,
-        [this](std::vector<uint8_t> query, std::optional<config::IpAddress> peer,
+        [this](std::vector<uint8_t> query, std::optional<base::IpAddress> peer,
                GrpcEndpoint::Reply reply) { on_grpc(std::move(query), peer, std::move(reply)); });
   }
 }
@@ -208,7 +208,7 @@ void DnsServer::finish(const std::vector<uint8_t>& answer, uint16_t qtype, uint1
   stats_.latency.observe(std::chrono::steady_clock::now() - start);
 }
 
-void DnsServer::on_grpc(std::vector<uint8_t> query, std::optional<config::IpAddress> peer,
+void DnsServer::on_grpc(std::vector<uint8_t> query, std::optional<base::IpAddress> peer,
                         GrpcEndpoint::Reply reply) {
   if (grpc_in_flight_.fetch_add(1, std::memory_order_relaxed) >= kMaxGrpcInFlight) {
     grpc_in_flight_.fetch_sub(1, std::memory_order_relaxed);
@@ -232,13 +232,13 @@ void DnsServer::on_grpc(std::vector<uint8_t> query, std::optional<config::IpAddr
 // forwarding slot. "This server": our port, and loopback, our listener's
 // address, or (on a wildcard listener) any address of this host.
 void DnsServer::refuse_forwarding_to_self(const config::Listener& dns, uint16_t port) const {
-  const auto listener = config::parse_ip(dns.address);
+  const auto listener = base::parse_ip(dns.address);
   for (const std::string& server : forwarder_->servers()) {
-    const auto upstream = config::parse_ip_port(server, 53);
+    const auto upstream = base::parse_ip_port(server, 53);
     if (!upstream || upstream->port != port) continue;
     const auto address = upstream->address;
     const bool self =
-        asio::ip::make_address(config::to_string(address)).is_loopback() ||
+        asio::ip::make_address(base::to_string(address)).is_loopback() ||
         (listener && (*listener == address || (listener->is_wildcard() && is_local(address))));
     if (self) {
       throw std::runtime_error("dns.forward: upstream " + server +

@@ -59,7 +59,7 @@ class DnsServer {
               std::chrono::steady_clock::time_point start);
   // `port`: the DNS listener's port, as configured or as bound (port 0).
   void refuse_forwarding_to_self(const config::Listener& dns, uint16_t port) const;
-  void on_grpc(std::vector<uint8_t> query, std::optional<config::IpAddress> peer,
+  void on_grpc(std::vector<uint8_t> query, std::optional<base::IpAddress> peer,
                GrpcEndpoint::Reply reply);
 
   asio::io_context io_{1};

@@ -5,7 +5,7 @@
 // thread; the user's callbacks are always posted, never called inline.
 #include "dns-global/forwarder.h"
 
-#include "config/cidr.h"
+#include "base/cidr.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,7 +26,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "config/names.h"
+#include "base/ip.h"
 
 namespace meshgate::dns {
 namespace {
@@ -64,13 +64,13 @@ void write_id(uint8_t* message, uint16_t id) {
 std::string upstreams_csv(const std::vector<std::string>& upstreams) {
   std::string csv;
   for (const auto& text : upstreams) {
-    const auto address = config::parse_ip_port(text, kDefaultPort);
+    const auto address = base::parse_ip_port(text, kDefaultPort);
     if (!address) {
       throw std::runtime_error("dns.forward.upstreams: bad upstream \"" + text +
                                "\" (want ip, ip:port, [ipv6]:port or ipv6)");
     }
     if (!csv.empty()) csv += ',';
-    const std::string ip = config::to_string(address->address);
+    const std::string ip = base::to_string(address->address);
     csv += address->address.v6 ? "[" + ip + "]" : ip;
     csv += ':' + std::to_string(address->port);
   }

@@ -72,19 +72,19 @@ std::string percent_decode(std::string_view text) {
 }
 
 // ::ffff:a.b.c.d is an IPv4 client seen through a dual-stack socket.
-config::IpAddress unmap_v4(const config::IpAddress& ip) {
+base::IpAddress unmap_v4(const base::IpAddress& ip) {
   constexpr std::array<uint8_t, 12> kMappedPrefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (!ip.v6 || !std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), ip.bytes.begin())) {
     return ip;
   }
-  config::IpAddress v4;
+  base::IpAddress v4;
   std::copy_n(ip.bytes.begin() + 12, 4, v4.bytes.begin());
   return v4;
 }
 
 // The host part of gRPC's peer string: "ipv4:127.0.0.1:5353",
 // "ipv6:[::1]:5353" (maybe percent-encoded, maybe with a %zone).
-std::optional<config::IpAddress> parse_peer(std::string_view peer) {
+std::optional<base::IpAddress> parse_peer(std::string_view peer) {
   const std::string decoded = percent_decode(peer);
   std::string_view rest = decoded;
   std::string_view host;
@@ -100,7 +100,7 @@ std::optional<config::IpAddress> parse_peer(std::string_view peer) {
     return std::nullopt;
   }
   host = host.substr(0, host.find('%'));
-  const std::optional<config::IpAddress> ip = config::parse_ip(host);
+  const std::optional<base::IpAddress> ip = base::parse_ip(host);
   if (!ip) return std::nullopt;
   return unmap_v4(*ip);
 }
@@ -111,7 +111,7 @@ std::optional<std::string> listen_target(std::string_view address, uint16_t port
   if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
     address = address.substr(1, address.size() - 2);
   }
-  const std::optional<config::IpAddress> ip = config::parse_ip(address);
+  const std::optional<base::IpAddress> ip = base::parse_ip(address);
   if (!ip) return std::nullopt;
   const std::string host = ip->v6 ? "[" + std::string(address) + "]" : std::string(address);
   return host + ":" + std::to_string(port);

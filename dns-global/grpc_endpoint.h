@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "config/names.h"
+#include "base/ip.h"
 
 namespace meshgate::dns {
 
@@ -27,7 +27,7 @@ class GrpcEndpoint {
   // INVALID_ARGUMENT (a query that deserves no answer).
   using Reply = std::function<void(std::vector<uint8_t> answer)>;
   using Handler = std::function<void(std::vector<uint8_t> query,
-                                     std::optional<config::IpAddress> peer, Reply reply)>;
+                                     std::optional<base::IpAddress> peer, Reply reply)>;
 
   // Binds `address`:`port` (port 0 picks one), insecure credentials, at most
   // 64 KiB per message. Throws std::runtime_error if it cannot bind.

@@ -21,7 +21,7 @@ RateLimiter::RateLimiter(const config::DnsRateLimit& config)
   capacity_ = interval_ * burst;
 }
 
-RateLimiter::Key RateLimiter::key_of(const config::IpAddress& client) const {
+RateLimiter::Key RateLimiter::key_of(const base::IpAddress& client) const {
   const std::span<const uint8_t> address(client.bytes.data(), client.v6 ? 16 : 4);
   return base::prefix_key(address, ipv4_prefix_, ipv6_prefix_);
 }
@@ -44,7 +44,7 @@ RateLimiter::Entry& RateLimiter::find_or_track(const Key& key, Clock::time_point
   return lru_.front();
 }
 
-RateLimiter::Verdict RateLimiter::admit(const config::IpAddress& client, Clock::time_point now) {
+RateLimiter::Verdict RateLimiter::admit(const base::IpAddress& client, Clock::time_point now) {
   if (!enabled()) return Verdict::kAnswer;
   Entry& entry = find_or_track(key_of(client), now);
   const Clock::time_point next = std::max(entry.full_at, now) + interval_;

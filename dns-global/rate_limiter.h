@@ -23,9 +23,9 @@
 #include <list>
 #include <unordered_map>
 
+#include "base/ip.h"
 #include "base/prefix_key.h"
 #include "config/config.h"
-#include "config/names.h"
 
 namespace meshgate::dns {
 
@@ -39,7 +39,7 @@ class RateLimiter {
   // Whether limiting is on (responses_per_second > 0).
   bool enabled() const { return interval_.count() > 0; }
   // Takes a token for an answer to `client` at `now`. Always kAnswer when off.
-  Verdict admit(const config::IpAddress& client, Clock::time_point now);
+  Verdict admit(const base::IpAddress& client, Clock::time_point now);
   std::size_t tracked() const { return index_.size(); }
 
  private:
@@ -56,7 +56,7 @@ class RateLimiter {
   };
   using Lru = std::list<Entry>;  // most recently seen first
 
-  Key key_of(const config::IpAddress& client) const;
+  Key key_of(const base::IpAddress& client) const;
   Entry& find_or_track(const Key& key, Clock::time_point now);
 
   Clock::duration interval_{0};  // time to earn one token; 0: off

@@ -269,14 +269,14 @@ Decision decision_for(Message query, std::size_t query_size, Transport transport
 
 Responder::Responder(const config::Dns& dns) : forward_enabled_(dns.forward.enabled) {
   for (const std::string& text : dns.forward.allowed_clients) {
-    if (const auto cidr = config::parse_cidr(text)) allowed_.push_back(*cidr);
+    if (const auto cidr = base::parse_cidr(text)) allowed_.push_back(*cidr);
   }
 }
 
 bool Responder::may_recurse(const Client& client) const {
   if (!forward_enabled_ || !client.address) return false;
   return std::any_of(allowed_.begin(), allowed_.end(),
-                     [&](const config::Cidr& cidr) { return cidr.contains(*client.address); });
+                     [&](const base::Cidr& cidr) { return cidr.contains(*client.address); });
 }
 
 Decision Responder::respond(std::span<const uint8_t> packet, const ZoneIndex* zone,

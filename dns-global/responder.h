@@ -24,7 +24,7 @@
 #include <span>
 #include <vector>
 
-#include "config/cidr.h"
+#include "base/cidr.h"
 #include "config/config.h"
 #include "dns-global/message.h"
 #include "dns-global/stats.h"
@@ -37,7 +37,7 @@ namespace meshgate::dns {
 inline constexpr std::size_t kMaxUdpAnswer = 1232;
 
 struct Client {
-  std::optional<config::IpAddress> address;  // unknown: never allowed to recurse
+  std::optional<base::IpAddress> address;  // unknown: never allowed to recurse
   Transport transport = Transport::kUdp;
 };
 
@@ -86,7 +86,7 @@ class Responder {
 
  private:
   bool forward_enabled_ = false;
-  std::vector<config::Cidr> allowed_;
+  std::vector<base::Cidr> allowed_;
 };
 
 }  // namespace meshgate::dns

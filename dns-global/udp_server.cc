@@ -46,8 +46,8 @@ std::size_t send_batch(int fd, mmsghdr* messages, std::size_t count) {
 
 }  // namespace
 
-config::IpAddress to_ip(const asio::ip::address& address) {
-  config::IpAddress out;
+base::IpAddress to_ip(const asio::ip::address& address) {
+  base::IpAddress out;
   if (address.is_v4()) {
     const auto bytes = address.to_v4().to_bytes();
     std::copy(bytes.begin(), bytes.end(), out.bytes.begin());

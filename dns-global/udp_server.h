@@ -79,6 +79,6 @@ class UdpServer {
 };
 
 // The client's address as the responder's allow list reads it.
-config::IpAddress to_ip(const asio::ip::address& address);
+base::IpAddress to_ip(const asio::ip::address& address);
 
 }  // namespace meshgate::dns

@@ -43,7 +43,7 @@ struct Range {
   Uint128 usable = 0;  // slot count
 };
 
-Uint128 to_number(const config::IpAddress& address) {
+Uint128 to_number(const base::IpAddress& address) {
   const std::size_t length = address.v6 ? 16 : 4;
   Uint128 value = 0;
   for (std::size_t i = 0; i < length; ++i)
@@ -51,8 +51,8 @@ Uint128 to_number(const config::IpAddress& address) {
   return value;
 }
 
-config::IpAddress to_address(Uint128 value, bool v6) {
-  config::IpAddress address;
+base::IpAddress to_address(Uint128 value, bool v6) {
+  base::IpAddress address;
   address.v6 = v6;
   const std::size_t length = v6 ? 16 : 4;
   for (std::size_t i = length; i-- > 0;) {
@@ -62,7 +62,7 @@ config::IpAddress to_address(Uint128 value, bool v6) {
   return address;
 }
 
-Range range_of(const config::Cidr& cidr) {
+Range range_of(const base::Cidr& cidr) {
   Range range;
   range.v6 = cidr.base.v6;
   range.first = to_number(cidr.base);
@@ -81,14 +81,14 @@ Range range_of(const config::Cidr& cidr) {
 }
 
 // The address as the family of `range` sees it: IPv4-mapped IPv6 counts as IPv4.
-std::optional<Uint128> in_family(const config::IpAddress& address, const Range& range) {
+std::optional<Uint128> in_family(const base::IpAddress& address, const Range& range) {
   if (address.v6 == range.v6) return to_number(address);
   if (range.v6) return std::nullopt;
   const bool mapped = std::all_of(address.bytes.begin(), address.bytes.begin() + 10,
                                   [](uint8_t b) { return b == 0; }) &&
                       address.bytes[10] == 0xff && address.bytes[11] == 0xff;
   if (!mapped) return std::nullopt;
-  config::IpAddress v4;
+  base::IpAddress v4;
   std::copy(address.bytes.begin() + 12, address.bytes.end(), v4.bytes.begin());
   return to_number(v4);
 }
@@ -136,7 +136,7 @@ class SlotSet {
   Uint128 size_ = 0;
 };
 
-SlotSet reserved_slots(const Range& range, const std::vector<config::IpAddress>& reserved,
+SlotSet reserved_slots(const Range& range, const std::vector<base::IpAddress>& reserved,
                        std::size_t names) {
   SlotSet taken(range.usable, names + reserved.size());
   for (const auto& address : reserved) {
@@ -152,7 +152,7 @@ SlotSet reserved_slots(const Range& range, const std::vector<config::IpAddress>&
 // slot each name won, by index into `names`, or nothing.
 std::vector<std::optional<Uint128>> run_rounds(const std::vector<std::string>& names,
                                                const Range& range,
-                                               const std::vector<config::IpAddress>& reserved) {
+                                               const std::vector<base::IpAddress>& reserved) {
   std::vector<std::optional<Uint128>> won(names.size());
   SlotSet taken = reserved_slots(range, reserved, names.size());
   std::vector<uint64_t> hashes(names.size());
@@ -181,7 +181,7 @@ std::vector<std::optional<Uint128>> run_rounds(const std::vector<std::string>& n
 
 }  // namespace
 
-VipAllocator::VipAllocator(const std::vector<config::Cidr>& ranges) {
+VipAllocator::VipAllocator(const std::vector<base::Cidr>& ranges) {
   for (const auto& cidr : ranges) {
     auto& slot = cidr.base.v6 ? v6_ : v4_;
     if (!slot) slot = cidr;
@@ -189,7 +189,7 @@ VipAllocator::VipAllocator(const std::vector<config::Cidr>& ranges) {
 }
 
 std::map<std::string, Vips> VipAllocator::allocate(
-    const std::vector<std::string>& names, const std::vector<config::IpAddress>& reserved) const {
+    const std::vector<std::string>& names, const std::vector<base::IpAddress>& reserved) const {
   std::vector<std::string> sorted = names;
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());

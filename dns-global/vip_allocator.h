@@ -18,13 +18,13 @@
 #include <string>
 #include <vector>
 
-#include "config/cidr.h"
+#include "base/cidr.h"
 
 namespace meshgate::dns {
 
 struct Vips {
-  std::optional<config::IpAddress> v4;
-  std::optional<config::IpAddress> v6;
+  std::optional<base::IpAddress> v4;
+  std::optional<base::IpAddress> v6;
   bool operator==(const Vips&) const = default;
 };
 
@@ -33,18 +33,18 @@ class VipAllocator {
   // At most one IPv4 and one IPv6 range (config checks this). Usable slots:
   // every address of the range except the first, and for IPv4 the last
   // (network and broadcast). A family without a range gets no VIPs.
-  explicit VipAllocator(const std::vector<config::Cidr>& ranges);
+  explicit VipAllocator(const std::vector<base::Cidr>& ranges);
 
   // VIPs for every name in `names` (lower-case presentation form, e.g.
   // "httpbin.bar.global" or "*.foo.global"; duplicates are ignored).
   // Addresses in `reserved` (addresses other names carry) are never handed
   // out. A name gets no VIP in a family whose range is full.
   std::map<std::string, Vips> allocate(const std::vector<std::string>& names,
-                                       const std::vector<config::IpAddress>& reserved) const;
+                                       const std::vector<base::IpAddress>& reserved) const;
 
  private:
-  std::optional<config::Cidr> v4_;
-  std::optional<config::Cidr> v6_;
+  std::optional<base::Cidr> v4_;
+  std::optional<base::Cidr> v6_;
 };
 
 }  // namespace meshgate::dns

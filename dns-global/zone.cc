@@ -6,7 +6,7 @@
 #include <limits>
 #include <map>
 
-#include "config/cidr.h"
+#include "base/cidr.h"
 
 namespace meshgate::dns {
 
@@ -23,7 +23,7 @@ uint32_t whole_seconds(config::Duration duration) {
 }
 
 // Appends the address unless the node has it already (no duplicate records).
-void add_address(Node& node, const config::IpAddress& address) {
+void add_address(Node& node, const base::IpAddress& address) {
   if (address.v6) {
     std::array<uint8_t, 16> bytes{};
     std::copy(address.bytes.begin(), address.bytes.end(), bytes.begin());
@@ -41,7 +41,7 @@ void add_address(Node& node, const config::IpAddress& address) {
 Node parse_addresses(const std::vector<std::string>& texts) {
   Node node;
   for (const auto& text : texts) {
-    if (const auto address = config::parse_ip(text)) add_address(node, *address);
+    if (const auto address = base::parse_ip(text)) add_address(node, *address);
   }
   return node;
 }
@@ -145,10 +145,10 @@ std::map<std::string, Vips> allocate_vips(const discovery::Snapshot& snapshot,
       if (!has_addresses(entry.own)) names.push_back(entry.name.plain());
     }
   }
-  std::vector<config::IpAddress> reserved;
+  std::vector<base::IpAddress> reserved;
   for (const auto& alias : snapshot.aliases()) {
     for (const auto& text : alias.addresses) {
-      if (const auto address = config::parse_ip(text)) reserved.push_back(*address);
+      if (const auto address = base::parse_ip(text)) reserved.push_back(*address);
     }
   }
   return allocator.allocate(names, reserved);
@@ -271,12 +271,12 @@ std::vector<HostEntry> ZoneIndex::host_entries() const {
       if (!name) continue;
       HostEntry entry{name->plain(), {}};
       for (const auto& a : node.a) {
-        config::IpAddress address;
+        base::IpAddress address;
         std::copy(a.begin(), a.end(), address.bytes.begin());
-        entry.addresses.push_back(config::to_string(address));
+        entry.addresses.push_back(base::to_string(address));
       }
       for (const auto& aaaa : node.aaaa) {
-        entry.addresses.push_back(config::to_string(config::IpAddress{true, aaaa}));
+        entry.addresses.push_back(base::to_string(base::IpAddress{true, aaaa}));
       }
       entries.push_back(std::move(entry));
     }

@@ -8,9 +8,9 @@ namespace meshgate::gateway {
 namespace {
 
 std::unique_ptr<dns::VipAllocator> make_allocator(const config::Dns& dns) {
-  std::vector<config::Cidr> ranges;
+  std::vector<base::Cidr> ranges;
   for (const std::string& text : dns.vip_ranges) {
-    if (const auto cidr = config::parse_cidr(text)) ranges.push_back(*cidr);
+    if (const auto cidr = base::parse_cidr(text)) ranges.push_back(*cidr);
   }
   return std::make_unique<dns::VipAllocator>(ranges);
 }

@@ -15,9 +15,9 @@
 namespace meshgate::gateway {
 
 std::string dns_hosts_text(const config::Config& config, const discovery::Snapshot& snapshot) {
-  std::vector<config::Cidr> ranges;
+  std::vector<base::Cidr> ranges;
   for (const std::string& text : config.dns.vip_ranges) {
-    if (const auto cidr = config::parse_cidr(text)) ranges.push_back(*cidr);
+    if (const auto cidr = base::parse_cidr(text)) ranges.push_back(*cidr);
   }
   const dns::VipAllocator allocator(ranges);
   const dns::ZoneIndexPtr zone = dns::ZoneIndex::build(config.dns, snapshot, allocator);

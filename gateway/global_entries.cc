@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "config/cidr.h"
+#include "base/cidr.h"
 #include "discovery/names.h"
 #include "dns-global/name.h"
 #include "dns-global/vip_allocator.h"
@@ -57,7 +57,7 @@ bool plain_is_string(std::string_view text) {
   if (text.front() >= 'a' && text.front() <= 'z') {
     return std::find(kReserved.begin(), kReserved.end(), text) == kReserved.end();
   }
-  return std::count(text.begin(), text.end(), '.') == 3 && config::parse_ip(text).has_value();
+  return std::count(text.begin(), text.end(), '.') == 3 && base::parse_ip(text).has_value();
 }
 
 std::string scalar(std::string_view text) {
@@ -81,12 +81,12 @@ std::string lower(std::string_view text) {
 std::vector<std::string> node_addresses(const dns::Node& node) {
   std::vector<std::string> out;
   for (const auto& a : node.a) {
-    config::IpAddress address;
+    base::IpAddress address;
     std::copy(a.begin(), a.end(), address.bytes.begin());
-    out.push_back(config::to_string(address));
+    out.push_back(base::to_string(address));
   }
   for (const auto& aaaa : node.aaaa)
-    out.push_back(config::to_string(config::IpAddress{true, aaaa}));
+    out.push_back(base::to_string(base::IpAddress{true, aaaa}));
   return out;
 }
 
@@ -103,9 +103,9 @@ std::vector<std::string> zone_answer(const dns::ZoneIndex& zone, const std::stri
 }
 
 dns::ZoneIndexPtr build_zone(const config::Config& config, const discovery::Snapshot& snapshot) {
-  std::vector<config::Cidr> ranges;
+  std::vector<base::Cidr> ranges;
   for (const std::string& text : config.dns.vip_ranges) {
-    if (const auto cidr = config::parse_cidr(text)) ranges.push_back(*cidr);
+    if (const auto cidr = base::parse_cidr(text)) ranges.push_back(*cidr);
   }
   return dns::ZoneIndex::build(config.dns, snapshot, dns::VipAllocator(ranges));
 }
@@ -283,8 +283,8 @@ bool numeric_last_label(std::string_view name) {
 // returns what is wrong with it.
 std::string check_gateway_address(std::string& address) {
   if (address.empty()) return "global-entries: missing --gateway-address";
-  if (const auto ip = config::parse_ip(address)) {
-    address = config::to_string(*ip);
+  if (const auto ip = base::parse_ip(address)) {
+    address = base::to_string(*ip);
     return "";
   }
   const std::string name = lower(address);

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "base/ip.h"
 #include "config/names.h"
 
 namespace meshgate::onboarding {
@@ -76,7 +77,7 @@ void check_root_cert(const std::string& pem, Resolved& out, Errors& errors) {
 
 // An IP literal that a host can have; "" when `text` is one, else the problem.
 std::string ip_problem(const std::string& text) {
-  const auto ip = config::parse_ip(text);
+  const auto ip = base::parse_ip(text);
   if (!ip) return fmt::format("'{}' is not an IPv4 or IPv6 literal", text.substr(0, 64));
   if (ip->is_wildcard()) return "a wildcard address cannot be reached";
   return "";
@@ -86,7 +87,7 @@ void check_addresses(const VmSettings& s, Resolved& out, Errors& errors) {
   if (std::string problem = ip_problem(s.gateway_address); !problem.empty()) {
     errors.push_back("gateway address: " + problem);
   } else {
-    out.v6 = config::parse_ip(s.gateway_address)->v6;
+    out.v6 = base::parse_ip(s.gateway_address)->v6;
   }
   if (!s.internal_ip.empty() && !s.external_ip.empty()) {
     errors.push_back("internal ip, external ip: give one of the two");

@@ -8,8 +8,8 @@
 #include <exception>
 #include <utility>
 
+#include "base/ip.h"
 #include "base/read_file.h"
-#include "config/names.h"
 
 namespace meshgate::discovery::kube {
 namespace {
@@ -53,7 +53,7 @@ bool parse_authority(std::string_view authority, ServerUrl* url) {
   if (!port_text.empty() || authority.back() == ':') {
     if (!parse_port(port_text, &url->port)) return false;
   }
-  url->host_is_ip = config::parse_ip(url->host).has_value();
+  url->host_is_ip = base::parse_ip(url->host).has_value();
   return true;
 }
 
@@ -113,7 +113,7 @@ namespace {
 bool set_identity(TlsStream& stream, const DialTarget& target, std::string* error) {
   SSL* ssl = stream.native_handle();
   const std::string& name = target.verify_name.empty() ? target.url.host : target.verify_name;
-  const bool is_ip = config::parse_ip(name).has_value();
+  const bool is_ip = base::parse_ip(name).has_value();
   // SSL_set_tlsext_host_name() without its C cast.
   if (!is_ip && SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                          const_cast<char*>(name.c_str())) != 1) {

@@ -4,7 +4,6 @@
 
 #include "config/config.h"
 #include "config/loader.h"
-#include "config/names.h"
 #include "tests/unit/config/error_matchers.h"
 
 namespace meshgate::config {
@@ -170,20 +169,6 @@ TEST(DnsConfig, ReportsEachBadRateLimitValue) {
   const LoadResult not_a_map = load_config_string("dns:\n  rate_limit: 10\n");
   ASSERT_FALSE(not_a_map.ok());
   EXPECT_THAT(not_a_map.errors, Contains(ErrorAt("dns.rate_limit", 2, "")));
-}
-
-TEST(IpPort, ReadsAddressWithAndWithoutPort) {
-  EXPECT_EQ(parse_ip_port("10.0.0.10", 53)->port, 53);
-  EXPECT_EQ(parse_ip_port("10.0.0.10:5353", 53)->port, 5353);
-  EXPECT_EQ(parse_ip_port("fd00::10", 53)->port, 53);
-  EXPECT_TRUE(parse_ip_port("fd00::10", 53)->address.v6);
-  EXPECT_EQ(parse_ip_port("[fd00::10]:5353", 53)->port, 5353);
-  EXPECT_EQ(parse_ip_port("[fd00::10]", 53)->port, 53);
-  for (const char* bad :
-       {"", "dns.google", "10.0.0.10:", "10.0.0.10:0", "10.0.0.10:65536", "[10.0.0.10]:53",
-        "[10.0.0.10]", "[fd00::10]53", "[fd00::10]:", "10.0.0.10:5x"}) {
-    EXPECT_FALSE(parse_ip_port(bad, 53)) << bad;
-  }
 }
 
 }  // namespace

@@ -77,9 +77,9 @@ class DnsAbuseTest : public ::testing::Test {
   void start(config::Config config) {
     config_ = std::move(config);
     server_ = std::make_unique<DnsServer>(config_);
-    std::vector<config::Cidr> ranges;
+    std::vector<base::Cidr> ranges;
     for (const auto& text : config_.dns.vip_ranges)
-      ranges.push_back(*config::parse_cidr(text));
+      ranges.push_back(*base::parse_cidr(text));
     const discovery::Snapshot snapshot(1, {}, {{"db.bar.global", {"10.1.2.3"}, "", ""}});
     server_->set_zone(ZoneIndex::build(config_.dns, snapshot, VipAllocator(ranges)));
     server_->start();

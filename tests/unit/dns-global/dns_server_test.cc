@@ -27,9 +27,9 @@ config::Config server_config(const std::string& zone) {
 
 ZoneIndexPtr zone_of(const config::Config& config, std::vector<discovery::HostAlias> aliases,
                      uint64_t version = 1) {
-  std::vector<config::Cidr> ranges;
+  std::vector<base::Cidr> ranges;
   for (const auto& text : config.dns.vip_ranges)
-    ranges.push_back(*config::parse_cidr(text));
+    ranges.push_back(*base::parse_cidr(text));
   const discovery::Snapshot snapshot(version, {}, std::move(aliases));
   return ZoneIndex::build(config.dns, snapshot, VipAllocator(ranges));
 }

@@ -53,7 +53,7 @@ std::string target(const GrpcEndpoint& endpoint) {
 }
 
 GrpcEndpoint::Handler echo_handler() {
-  return [](Bytes query, std::optional<config::IpAddress>, GrpcEndpoint::Reply reply) {
+  return [](Bytes query, std::optional<base::IpAddress>, GrpcEndpoint::Reply reply) {
     reply(as_answer(std::move(query)));
   };
 }
@@ -62,7 +62,7 @@ GrpcEndpoint::Handler echo_handler() {
 class HeldReplies {
  public:
   GrpcEndpoint::Handler handler() {
-    return [this](Bytes query, std::optional<config::IpAddress>, GrpcEndpoint::Reply reply) {
+    return [this](Bytes query, std::optional<base::IpAddress>, GrpcEndpoint::Reply reply) {
       std::lock_guard<std::mutex> lock(mutex_);
       queries_.push_back(std::move(query));
       replies_.push_back(std::move(reply));
@@ -91,10 +91,10 @@ class HeldReplies {
 
 TEST(GrpcEndpointTest, AnswersAndSeesThePeer) {
   std::mutex mutex;
-  std::optional<config::IpAddress> seen_peer;
+  std::optional<base::IpAddress> seen_peer;
   GrpcEndpoint endpoint(
       "127.0.0.1", 0,
-      [&](Bytes query, std::optional<config::IpAddress> peer, GrpcEndpoint::Reply reply) {
+      [&](Bytes query, std::optional<base::IpAddress> peer, GrpcEndpoint::Reply reply) {
         {
           std::lock_guard<std::mutex> lock(mutex);
           seen_peer = peer;
@@ -108,15 +108,14 @@ TEST(GrpcEndpointTest, AnswersAndSeesThePeer) {
   ASSERT_TRUE(answer) << error;
   EXPECT_EQ(*answer, as_answer(make_query(0x1234)));
   std::lock_guard<std::mutex> lock(mutex);
-  EXPECT_EQ(seen_peer, config::parse_ip("127.0.0.1"));
+  EXPECT_EQ(seen_peer, base::parse_ip("127.0.0.1"));
 }
 
 TEST(GrpcEndpointTest, ReplyFromAnotherThreadLater) {
   std::mutex mutex;
   std::vector<std::thread> workers;
   GrpcEndpoint endpoint(
-      "127.0.0.1", 0,
-      [&](Bytes query, std::optional<config::IpAddress>, GrpcEndpoint::Reply reply) {
+      "127.0.0.1", 0, [&](Bytes query, std::optional<base::IpAddress>, GrpcEndpoint::Reply reply) {
         std::lock_guard<std::mutex> lock(mutex);
         workers.emplace_back(
             [query = std::move(query), reply]() mutable { reply(as_answer(std::move(query))); });
@@ -136,7 +135,7 @@ TEST(GrpcEndpointTest, ReplyFromAnotherThreadLater) {
 TEST(GrpcEndpointTest, EmptyReplyFailsTheCall) {
   GrpcEndpoint endpoint(
       "127.0.0.1", 0,
-      [](Bytes, std::optional<config::IpAddress>, GrpcEndpoint::Reply reply) { reply({}); });
+      [](Bytes, std::optional<base::IpAddress>, GrpcEndpoint::Reply reply) { reply({}); });
   std::string error;
   EXPECT_FALSE(grpc_query(target(endpoint), make_query(1), &error));
   EXPECT_TRUE(contains(error, "INVALID_ARGUMENT")) << error;
@@ -146,8 +145,7 @@ TEST(GrpcEndpointTest, EmptyReplyFailsTheCall) {
 TEST(GrpcEndpointTest, MessagesOutOfSizeNeverReachTheHandler) {
   std::atomic<int> calls{0};
   GrpcEndpoint endpoint(
-      "127.0.0.1", 0,
-      [&](Bytes query, std::optional<config::IpAddress>, GrpcEndpoint::Reply reply) {
+      "127.0.0.1", 0, [&](Bytes query, std::optional<base::IpAddress>, GrpcEndpoint::Reply reply) {
         ++calls;
         reply(std::move(query));
       });
@@ -169,12 +167,12 @@ TEST(GrpcEndpointTest, MessagesOutOfSizeNeverReachTheHandler) {
 }
 
 TEST(GrpcEndpointTest, SecondReplyIsIgnored) {
-  GrpcEndpoint endpoint(
-      "127.0.0.1", 0, [](Bytes query, std::optional<config::IpAddress>, GrpcEndpoint::Reply reply) {
-        reply(as_answer(query));
-        reply(Bytes(40, 0xff));
-        reply({});
-      });
+  GrpcEndpoint endpoint("127.0.0.1", 0,
+                        [](Bytes query, std::optional<base::IpAddress>, GrpcEndpoint::Reply reply) {
+                          reply(as_answer(query));
+                          reply(Bytes(40, 0xff));
+                          reply({});
+                        });
   std::string error;
   const auto answer = grpc_query(target(endpoint), make_query(9), &error);
   ASSERT_TRUE(answer) << error;
@@ -183,7 +181,7 @@ TEST(GrpcEndpointTest, SecondReplyIsIgnored) {
 
 TEST(GrpcEndpointTest, ThrowingHandlerFailsTheCall) {
   GrpcEndpoint endpoint("127.0.0.1", 0,
-                        [](Bytes, std::optional<config::IpAddress>, GrpcEndpoint::Reply) {
+                        [](Bytes, std::optional<base::IpAddress>, GrpcEndpoint::Reply) {
                           throw std::runtime_error("boom");
                         });
   std::string error;
@@ -270,12 +268,11 @@ TEST(GrpcEndpointTest, NonLiteralAddressThrows) {
 
 TEST(GrpcEndpointTest, Ipv6Loopback) {
   std::mutex mutex;
-  std::optional<config::IpAddress> seen_peer;
+  std::optional<base::IpAddress> seen_peer;
   std::unique_ptr<GrpcEndpoint> endpoint;
   try {
     endpoint = std::make_unique<GrpcEndpoint>(
-        "::1", 0,
-        [&](Bytes query, std::optional<config::IpAddress> peer, GrpcEndpoint::Reply reply) {
+        "::1", 0, [&](Bytes query, std::optional<base::IpAddress> peer, GrpcEndpoint::Reply reply) {
           {
             std::lock_guard<std::mutex> lock(mutex);
             seen_peer = peer;
@@ -291,7 +288,7 @@ TEST(GrpcEndpointTest, Ipv6Loopback) {
   ASSERT_TRUE(answer) << error;
   EXPECT_EQ(*answer, as_answer(make_query(0xabcd)));
   std::lock_guard<std::mutex> lock(mutex);
-  EXPECT_EQ(seen_peer, config::parse_ip("::1"));
+  EXPECT_EQ(seen_peer, base::parse_ip("::1"));
 }
 
 }  // namespace

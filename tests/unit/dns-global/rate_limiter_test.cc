@@ -11,8 +11,8 @@ namespace {
 using Verdict = RateLimiter::Verdict;
 using std::chrono::milliseconds;
 
-config::IpAddress ip(std::string_view text) {
-  return *config::parse_ip(text);
+base::IpAddress ip(std::string_view text) {
+  return *base::parse_ip(text);
 }
 
 config::DnsRateLimit limit(uint32_t per_second, uint32_t burst, uint32_t slip = 0) {
@@ -145,7 +145,7 @@ TEST_F(RateLimiterTest, SpoofedFloodStaysWithinTheBound) {
   config.ipv4_prefix_length = 32;
   RateLimiter limiter(config);
   for (int i = 0; i < 100'000; ++i) {
-    config::IpAddress address;
+    base::IpAddress address;
     address.bytes[0] = 10;
     address.bytes[1] = static_cast<uint8_t>(i >> 16);
     address.bytes[2] = static_cast<uint8_t>(i >> 8);

@@ -92,8 +92,7 @@ class ResponderErrorsTest : public ::testing::Test {
   }
 
   Decision ask(const std::vector<uint8_t>& packet) const {
-    return Responder(dns_).respond(packet, zone_.get(), Client{config::parse_ip("127.0.0.1")},
-                                   kNow);
+    return Responder(dns_).respond(packet, zone_.get(), Client{base::parse_ip("127.0.0.1")}, kNow);
   }
 
   static Message read(const Decision& decision) {
@@ -104,7 +103,7 @@ class ResponderErrorsTest : public ::testing::Test {
   }
 
   config::Dns dns_;
-  VipAllocator allocator_{{*config::parse_cidr("240.240.0.0/16")}};
+  VipAllocator allocator_{{*base::parse_cidr("240.240.0.0/16")}};
   ZoneIndexPtr zone_;
 };
 

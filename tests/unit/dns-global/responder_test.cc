@@ -17,8 +17,8 @@ Name name(std::string_view text) {
   return *Name::parse(text);
 }
 
-config::IpAddress ip(std::string_view text) {
-  return *config::parse_ip(text);
+base::IpAddress ip(std::string_view text) {
+  return *base::parse_ip(text);
 }
 
 discovery::Service service(std::string name_, std::string ns) {
@@ -66,8 +66,7 @@ class ResponderTest : public ::testing::Test {
   }
 
   config::Dns dns_;
-  VipAllocator allocator_{
-      {*config::parse_cidr("240.240.0.0/16"), *config::parse_cidr("2001:2::/48")}};
+  VipAllocator allocator_{{*base::parse_cidr("240.240.0.0/16"), *base::parse_cidr("2001:2::/48")}};
   ZoneIndexPtr zone_;
 };
 

@@ -10,16 +10,16 @@
 namespace meshgate::dns {
 namespace {
 
-config::Cidr cidr(const char* text) {
-  const auto parsed = config::parse_cidr(text);
+base::Cidr cidr(const char* text) {
+  const auto parsed = base::parse_cidr(text);
   EXPECT_TRUE(parsed.has_value()) << text;
-  return parsed.value_or(config::Cidr{});
+  return parsed.value_or(base::Cidr{});
 }
 
-config::IpAddress ip(const char* text) {
-  const auto address = config::parse_ip(text);
+base::IpAddress ip(const char* text) {
+  const auto address = base::parse_ip(text);
   EXPECT_TRUE(address.has_value()) << text;
-  return address.value_or(config::IpAddress{});
+  return address.value_or(base::IpAddress{});
 }
 
 std::vector<std::string> make_names(const std::string& prefix, int count) {
@@ -30,7 +30,7 @@ std::vector<std::string> make_names(const std::string& prefix, int count) {
 }
 
 // The VIP a name gets when alone: its first slot.
-std::optional<config::IpAddress> solo_v4(const VipAllocator& allocator, const std::string& name) {
+std::optional<base::IpAddress> solo_v4(const VipAllocator& allocator, const std::string& name) {
   return allocator.allocate({name}, {}).at(name).v4;
 }
 
@@ -51,8 +51,8 @@ TEST(VipAllocatorTest, VipsInsideRangeAndNeverNetworkOrBroadcast) {
     EXPECT_NE(*vip.v4, ip("10.9.8.0"));
     EXPECT_NE(*vip.v4, ip("10.9.8.255"));
     EXPECT_NE(*vip.v6, ip("fd00::"));
-    EXPECT_TRUE(seen4.insert(config::to_string(*vip.v4)).second) << "duplicate v4 " << name;
-    EXPECT_TRUE(seen6.insert(config::to_string(*vip.v6)).second) << "duplicate v6 " << name;
+    EXPECT_TRUE(seen4.insert(base::to_string(*vip.v4)).second) << "duplicate v4 " << name;
+    EXPECT_TRUE(seen6.insert(base::to_string(*vip.v6)).second) << "duplicate v6 " << name;
   }
 }
 
@@ -122,7 +122,7 @@ TEST(VipAllocatorTest, AddingNamesMovesOnlyCollidingNames) {
   const auto after = kDefault.allocate(grown, {});
   std::multimap<std::string, std::string> new_by_first_slot;  // address -> name
   for (std::size_t i = base.size(); i < grown.size(); ++i) {
-    new_by_first_slot.emplace(config::to_string(*solo_v4(kDefault, grown[i])), grown[i]);
+    new_by_first_slot.emplace(base::to_string(*solo_v4(kDefault, grown[i])), grown[i]);
   }
   int kept = 0;
   for (const auto& name : base) {
@@ -134,7 +134,7 @@ TEST(VipAllocatorTest, AddingNamesMovesOnlyCollidingNames) {
       continue;
     }
     // It moved: a new, smaller name must have wanted the same slot.
-    const auto range = new_by_first_slot.equal_range(config::to_string(*first_slot));
+    const auto range = new_by_first_slot.equal_range(base::to_string(*first_slot));
     const bool displaced = std::any_of(range.first, range.second,
                                        [&](const auto& entry) { return entry.second < name; });
     EXPECT_TRUE(displaced) << name << " moved without a smaller new name on its slot";
@@ -167,8 +167,8 @@ TEST(VipAllocatorTest, ReservedAddressesAreNeverHandedOut) {
 
   // 5 of the 6 slots of a /29 reserved: only one name can get the last one.
   const VipAllocator tiny({cidr("10.0.0.0/29")});
-  const std::vector<config::IpAddress> reserved{ip("10.0.0.1"), ip("10.0.0.2"), ip("10.0.0.3"),
-                                                ip("10.0.0.5"), ip("::ffff:10.0.0.6")};
+  const std::vector<base::IpAddress> reserved{ip("10.0.0.1"), ip("10.0.0.2"), ip("10.0.0.3"),
+                                              ip("10.0.0.5"), ip("::ffff:10.0.0.6")};
   const auto result = tiny.allocate({"a.global", "b.global", "c.global"}, reserved);
   int with_vip = 0;
   for (const auto& [n, vip] : result) {
@@ -185,7 +185,7 @@ TEST(VipAllocatorTest, FullRangeLeavesNamesWithoutVip) {
   std::set<std::string> given;
   for (const auto& [name, vip] : vips) {
     EXPECT_FALSE(vip.v6.has_value());
-    if (vip.v4) given.insert(config::to_string(*vip.v4));
+    if (vip.v4) given.insert(base::to_string(*vip.v4));
   }
   EXPECT_EQ(given, (std::set<std::string>{"10.0.0.1", "10.0.0.2"}));
 }

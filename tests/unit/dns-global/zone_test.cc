@@ -18,33 +18,33 @@ Name name(const char* text) {
   return parsed.value_or(Name());
 }
 
-config::Cidr cidr(const char* text) {
-  const auto parsed = config::parse_cidr(text);
+base::Cidr cidr(const char* text) {
+  const auto parsed = base::parse_cidr(text);
   EXPECT_TRUE(parsed.has_value()) << text;
-  return parsed.value_or(config::Cidr{});
+  return parsed.value_or(base::Cidr{});
 }
 
-config::IpAddress ip4(const std::array<uint8_t, 4>& a) {
-  config::IpAddress address;
+base::IpAddress ip4(const std::array<uint8_t, 4>& a) {
+  base::IpAddress address;
   std::copy(a.begin(), a.end(), address.bytes.begin());
   return address;
 }
 
-config::IpAddress ip6(const std::array<uint8_t, 16>& aaaa) {
+base::IpAddress ip6(const std::array<uint8_t, 16>& aaaa) {
   return {true, aaaa};
 }
 
 std::vector<std::string> v4_text(const Node& node) {
   std::vector<std::string> out;
   for (const auto& a : node.a)
-    out.push_back(config::to_string(ip4(a)));
+    out.push_back(base::to_string(ip4(a)));
   return out;
 }
 
 std::vector<std::string> v6_text(const Node& node) {
   std::vector<std::string> out;
   for (const auto& aaaa : node.aaaa)
-    out.push_back(config::to_string(ip6(aaaa)));
+    out.push_back(base::to_string(ip6(aaaa)));
   return out;
 }
 

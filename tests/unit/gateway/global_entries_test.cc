@@ -136,9 +136,9 @@ TEST(GlobalEntries, AddressesAreWhatTheDnsAnswersIncludingIpv6) {
   const auto answers = dns_hosts_answers(config, snapshot);
   const auto docs = documents(global_entries_text(config, snapshot, options_for()));
   ASSERT_EQ(docs.size(), 2u);
-  std::vector<config::Cidr> ranges;
+  std::vector<base::Cidr> ranges;
   for (const auto& text : config.dns.vip_ranges)
-    ranges.push_back(*config::parse_cidr(text));
+    ranges.push_back(*base::parse_cidr(text));
   const auto zone = dns::ZoneIndex::build(config.dns, snapshot, dns::VipAllocator(ranges));
   for (const YAML::Node& doc : docs) {
     const std::string host = doc["spec"]["hosts"][0].as<std::string>();

@@ -1,11 +1,11 @@
 // CIDR ranges.
-#include "config/cidr.h"
+#include "base/cidr.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 
-namespace meshgate::config {
+namespace meshgate::base {
 
 namespace {
 
@@ -72,4 +72,4 @@ std::string to_string(const IpAddress& address) {
   return buffer;
 }
 
-}  // namespace meshgate::config
+}  // namespace meshgate::base

@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "config/names.h"
+#include "base/ip.h"
 
-namespace meshgate::config {
+namespace meshgate::base {
 
 struct Cidr {
   IpAddress base;  // host bits are zero
@@ -29,4 +29,4 @@ std::optional<Cidr> parse_cidr(std::string_view text);
 // The address as inet_ntop writes it.
 std::string to_string(const IpAddress& address);
 
-}  // namespace meshgate::config
+}  // namespace meshgate::base

@@ -1,9 +1,9 @@
 // CIDR parsing, matching and printing.
-#include "config/cidr.h"
+#include "base/cidr.h"
 
 #include <gtest/gtest.h>
 
-namespace meshgate::config {
+namespace meshgate::base {
 namespace {
 
 IpAddress ip(const char* text) {
@@ -118,4 +118,4 @@ TEST(CidrTest, ToStringMatchesInetNtop) {
 }
 
 }  // namespace
-}  // namespace meshgate::config
+}  // namespace meshgate::base
