@@ -132,7 +132,7 @@ RouteLookup RouteTable::find(const sni::IstioName& name) const {
     cluster = it->second;
   }
   if (cluster->endpoints.empty()) return {nullptr, CloseReason::kNoEndpoint, "no usable endpoint"};
-  return {cluster, CloseReason::kCompleted, ""};
+  return {cluster, std::nullopt, ""};
 }
 
 }  // namespace meshgate::gateway

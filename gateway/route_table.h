@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,8 +45,9 @@ struct RouteOptions {
 };
 
 struct RouteLookup {
-  const Cluster* cluster = nullptr;  // set iff reason is kCompleted
-  CloseReason reason = CloseReason::kUnknownService;
+  const Cluster* cluster = nullptr;  // the route, or null
+  // Why there is none: set exactly when cluster is null.
+  std::optional<CloseReason> reason = CloseReason::kUnknownService;
   const char* detail = "";  // why not found, for debug logs
 };
 

@@ -58,6 +58,7 @@ TEST(RouteTable, KeepsOnlyLocalNetworkMtlsEndpointsWithTargetPorts) {
   const auto routes = table();
   const RouteLookup found = find(*routes, "outbound_.8000_._.httpbin.bar.svc.cluster.local");
   ASSERT_NE(found.cluster, nullptr);
+  EXPECT_EQ(found.reason, std::nullopt);  // a route is no close reason
   EXPECT_EQ(found.cluster->name, "outbound|8000||httpbin.bar.svc.cluster.local");
   EXPECT_EQ(addresses(*found.cluster),
             (std::vector<std::string>{"10.0.0.1:9443", "10.0.0.2:9555", "10.0.0.4:9443"}));
