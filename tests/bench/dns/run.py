@@ -43,7 +43,9 @@ def parse_args(argv):
     p.add_argument("--clients", type=int, default=8, help="dnsperf -c (sockets)")
     p.add_argument("--outstanding", type=int, default=200, help="dnsperf -q")
     p.add_argument("--servers", default="meshgate," + ",".join(PEERS),
-                   help="comma-separated subset of meshgate,knot,unbound,dnsdist")
+                   help="comma-separated subset of meshgate,knot,unbound,dnsdist, and "
+                        "meshgate-wildcard (DNS on 0.0.0.0 as deployed; only in a network "
+                        "namespace of its own)")
     p.add_argument("--dnsdist-mode", choices=("ffi", "lua", "rules"), default="ffi")
     p.add_argument("--equal-load", choices=("auto", "on", "off"), default="auto",
                    help="second phase at one rate for all (auto: on unless --smoke)")
@@ -229,9 +231,9 @@ def run_server(args, server, phase, rate, ctx):
     wrong answer."""
     tmp = os.path.join(ctx["tmp"], f"{server.name}-{phase}")
     port = free_port()
-    if server.name == "meshgate":
+    if isinstance(server, servers.Meshgate):
         with open(ctx["meshgate_config"], "w") as f:
-            f.write(servers.meshgate_config(port, ctx["registry"]))
+            f.write(servers.meshgate_config(port, ctx["registry"], server.dns_address))
     running = Running(server, tmp, port, ctx["zone"], ctx["cpus"][1], args.nice)
     try:
         first = ctx["questions"][0]
@@ -267,6 +269,9 @@ def make_servers(args, meshgate_config, skipped):
     wanted = [s.strip() for s in args.servers.split(",") if s.strip()]
     made = {
         "meshgate": lambda: servers.Meshgate(binary, meshgate_config),
+        # The deploy default: the wildcard, where replies pay for IP_PKTINFO.
+        "meshgate-wildcard": lambda: servers.Meshgate(binary, meshgate_config, "0.0.0.0",
+                                                      "meshgate-wildcard"),
         "knot": servers.Knot,
         "unbound": servers.Unbound,
         "dnsdist": lambda: servers.Dnsdist(args.dnsdist_mode),

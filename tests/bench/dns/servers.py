@@ -7,6 +7,7 @@ printed, plus the SOA and NS of `global.` as meshgate answers them."""
 
 import os
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass, field
 
@@ -56,29 +57,43 @@ class Server:
 class Meshgate(Server):
     name = "meshgate"
 
-    def __init__(self, binary, config_path):
+    def __init__(self, binary, config_path, dns_address="127.0.0.1", name="meshgate"):
         self.binary = binary
         self.config_path = config_path  # written by the runner, with the registry
+        self.dns_address = dns_address
+        self.name = name
         self.notes = (
             "workers: 1; one DNS thread (dns-global/dns_server.cc) serves UDP, TCP and gRPC; "
             "dns.forward off; access_log off; registry and config polled hourly"
         )
+        if dns_address in ("0.0.0.0", "::"):
+            self.notes += (f"; DNS on the wildcard {dns_address} as deployed, so every reply "
+                           "leaves from the address queried (IP_PKTINFO)")
 
     def version(self):
         return _first_line([self.binary, "version"])
+
+    def missing(self):
+        # A wildcard bind listens on every address of the machine: only in a
+        # network namespace whose one interface is loopback.
+        if self.dns_address in ("0.0.0.0", "::") and \
+                [name for _, name in socket.if_nameindex()] != ["lo"]:
+            return ("the wildcard bind needs a network namespace of its own: run the bench "
+                    "under `unshare --net` with loopback up (see README.md)")
+        return super().missing()
 
     def argv(self, tmp, port, zone):
         return [self.binary, "--config", self.config_path, "--log-level", "warn"]
 
 
-def meshgate_config(port, registry_path):
-    """meshgate's config: every listener on 127.0.0.1 (port 0 but DNS), one
-    worker, nothing that reaches off the machine (istiod is `localhost`,
-    forwarding off)."""
+def meshgate_config(port, registry_path, dns_address="127.0.0.1"):
+    """meshgate's config: every listener on 127.0.0.1 (port 0 but DNS, which
+    is on `dns_address`), one worker, nothing that reaches off the machine
+    (istiod is `localhost`, forwarding off)."""
     listeners = ["passthrough", "istiod", "webhook", "dns_grpc", "health", "metrics", "admin"]
     lines = ["workers: 1", "listeners:"]
     lines += [f"  {name}: {{address: 127.0.0.1, port: 0}}" for name in listeners]
-    lines.append(f"  dns: {{address: 127.0.0.1, port: {port}}}")
+    lines.append(f"  dns: {{address: {dns_address}, port: {port}}}")
     lines += [
         "discovery:",
         "  files:",
