@@ -496,6 +496,17 @@ Decoded<Event<T>> decode_event(std::string_view json_text) {
   });
 }
 
+std::string describe_refusal(int status, std::string_view body) {
+  std::string out = "the API server answered " + std::to_string(status);
+  std::string ignored;
+  const std::optional<json> answer = parse_object(body, ignored);
+  const json* message = answer ? find(*answer, "message") : nullptr;
+  if (message != nullptr && message->is_string()) {
+    out += ": " + message->get<std::string>().substr(0, 512);
+  }
+  return out;
+}
+
 Decoded<Status> decode_status(std::string_view json_text) {
   return run<Status>(json_text, [](const json& doc, Status& value, std::string& err) {
     return decode_status_at(doc, "", value, err);

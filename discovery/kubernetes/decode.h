@@ -67,4 +67,9 @@ Decoded<Event<T>> decode_event(std::string_view json);
 
 Decoded<Status> decode_status(std::string_view json);
 
+// What a one-shot request tells the user when the API server refused it:
+// "the API server answered <status>", then ": <message>" when the body is an
+// object with a string `message` (a metav1.Status), cut to 512 bytes.
+std::string describe_refusal(int status, std::string_view body);
+
 }  // namespace meshgate::discovery::kube

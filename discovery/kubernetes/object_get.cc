@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "discovery/kubernetes/api_client.h"
+#include "discovery/kubernetes/decode.h"
 
 namespace meshgate::discovery::kube {
 namespace {
@@ -61,12 +62,7 @@ std::string deployment_path(std::string_view ns, std::string_view name) {
 
 ObjectResult object_result(int status, std::string body) {
   if (status == 200) return {status, std::move(body), ""};
-  std::string message = "the API server answered " + std::to_string(status);
-  const Json answer = Json::parse(body, nullptr, false);
-  if (answer.is_object() && answer.contains("message") && answer["message"].is_string()) {
-    message += ": " + answer["message"].get<std::string>().substr(0, 512);
-  }
-  return {status, "", message};
+  return {status, "", describe_refusal(status, body)};
 }
 
 ConfigMapData parse_config_map(std::string_view json) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "discovery/kubernetes/api_tls.h"
+#include "discovery/kubernetes/decode.h"
 #include "discovery/kubernetes/h1_request.h"
 #include "discovery/kubernetes/http1_response.h"
 
@@ -75,14 +76,8 @@ std::string token_request_body(const TokenRequestSpec& spec) {
 }
 
 TokenResult parse_token_response(int status, std::string_view body) {
+  if (status != 201) return {"", describe_refusal(status, body)};
   const Json answer = Json::parse(body, nullptr, false);
-  if (status != 201) {
-    std::string message = "the API server answered " + std::to_string(status);
-    if (answer.is_object() && answer.contains("message") && answer["message"].is_string()) {
-      message += ": " + answer["message"].get<std::string>();
-    }
-    return {"", message};
-  }
   const Json* token = nullptr;
   if (answer.is_object() && answer.contains("status") && answer["status"].is_object() &&
       answer["status"].contains("token")) {
