@@ -311,8 +311,7 @@ int KubeApiServer::Impl::get_one(const ObjectTarget& target, Exchange& exchange)
   if (it == collections.end()) return reply(404, object_not_found(target));
   const int error = it->second.error;
   if (error == 403) return reply(403, object_forbidden(target));
-  const std::optional<Resource> resource = parse_resource(target.collection);
-  if (error != 0 && resource) return reply(error, injected_error(error, *resource, "get"));
+  if (error != 0) return reply(error, injected_error(error, target.resource, "get"));
   const auto object = it->second.objects.find(target.ns + "/" + target.name);
   if (object == it->second.objects.end()) return reply(404, object_not_found(target));
   return reply(200, with_kind(object->second, target.collection));

@@ -70,16 +70,43 @@ constexpr std::array<KnownKind, 7> kKnownKinds = {{
     {"destinationrules", "DestinationRule", "networking.istio.io"},
 }};
 
-Json forbidden(const Resource& resource, std::string_view verb) {
-  const std::string qualified =
-      resource.group.empty() ? resource.plural : resource.plural + "." + resource.group;
-  const std::string message = qualified + " is forbidden: User \"" + std::string(kServiceAccount) +
-                              "\" cannot " + std::string(verb) + " resource \"" + resource.plural +
-                              "\" in API group \"" + resource.group + "\" at the cluster scope";
+// A Status's details: the object's name when there is one, the group, the kind.
+Json details_of(const Resource& resource, std::string_view name) {
   Json details = Json::object();
+  if (!name.empty()) details["name"] = name;
   if (!resource.group.empty()) details["group"] = resource.group;
   details["kind"] = resource.plural;
-  return failure(403, message, std::move(details));
+  return details;
+}
+
+// What the real server says to a `verb` it does not allow: on a collection
+// at the cluster scope, or on one named object in its namespace.
+Json forbidden(const Resource& resource, std::string_view verb, std::string_view name = "",
+               std::string_view ns = "") {
+  std::string subject =
+      resource.group.empty() ? resource.plural : resource.plural + "." + resource.group;
+  if (!name.empty()) subject += " \"" + std::string(name) + "\"";
+  const std::string scope =
+      ns.empty() ? "at the cluster scope" : "in the namespace \"" + std::string(ns) + "\"";
+  const std::string message = subject + " is forbidden: User \"" + std::string(kServiceAccount) +
+                              "\" cannot " + std::string(verb) + " resource \"" + resource.plural +
+                              "\" in API group \"" + resource.group + "\" " + scope;
+  return failure(403, message, details_of(resource, name));
+}
+
+// "/a/b/c" as {"a", "b", "c"}; nullopt unless it starts with '/' and no
+// segment is empty.
+std::optional<std::vector<std::string_view>> segments(std::string_view path) {
+  if (!path.starts_with('/')) return std::nullopt;
+  path.remove_prefix(1);
+  std::vector<std::string_view> parts;
+  for (std::size_t slash; (slash = path.find('/')) != std::string_view::npos;) {
+    parts.push_back(path.substr(0, slash));
+    path.remove_prefix(slash + 1);
+  }
+  parts.push_back(path);
+  if (std::ranges::any_of(parts, [](std::string_view p) { return p.empty(); })) return std::nullopt;
+  return parts;
 }
 
 int hex_digit(char c) {
@@ -190,22 +217,41 @@ Json expired_continue() {
 }
 
 std::optional<Resource> parse_resource(std::string_view path) {
-  std::vector<std::string_view> parts;
-  if (!path.starts_with('/')) return std::nullopt;
-  path.remove_prefix(1);
-  for (std::size_t slash; (slash = path.find('/')) != std::string_view::npos;) {
-    parts.push_back(path.substr(0, slash));
-    path.remove_prefix(slash + 1);
-  }
-  parts.push_back(path);
-  if (std::ranges::any_of(parts, [](std::string_view p) { return p.empty(); })) return std::nullopt;
-  if (parts.size() == 3 && parts[0] == "api") {
-    return Resource{"", std::string(parts[1]), std::string(parts[2])};
-  }
-  if (parts.size() == 4 && parts[0] == "apis") {
-    return Resource{std::string(parts[1]), std::string(parts[2]), std::string(parts[3])};
+  const auto parts = segments(path);
+  if (!parts) return std::nullopt;
+  const auto& p = *parts;
+  if (p.size() == 3 && p[0] == "api") return Resource{"", std::string(p[1]), std::string(p[2])};
+  if (p.size() == 4 && p[0] == "apis") {
+    return Resource{std::string(p[1]), std::string(p[2]), std::string(p[3])};
   }
   return std::nullopt;
+}
+
+std::optional<ObjectTarget> object_target(std::string_view path) {
+  const auto parts = segments(path);
+  if (!parts) return std::nullopt;
+  const auto& p = *parts;
+  // api/v1/namespaces/NS/PLURAL/NAME or apis/GROUP/V/namespaces/NS/PLURAL/NAME
+  const std::size_t base = p.size() == 6 && p[0] == "api"    ? 2
+                           : p.size() == 7 && p[0] == "apis" ? 3
+                                                             : 0;
+  if (base == 0 || p[base] != "namespaces") return std::nullopt;
+  Resource resource{base == 3 ? std::string(p[1]) : "", std::string(p[base - 1]),
+                    std::string(p[base + 2])};
+  std::string collection = "/" + std::string(p[0]) + "/" +
+                           (base == 3 ? std::string(p[1]) + "/" : "") + resource.version + "/" +
+                           resource.plural;
+  return ObjectTarget{std::move(collection), std::move(resource), std::string(p[base + 1]),
+                      std::string(p[base + 3])};
+}
+
+Json object_not_found(const ObjectTarget& target) {
+  return failure(404, target.resource.plural + " \"" + target.name + "\" not found",
+                 details_of(target.resource, target.name));
+}
+
+Json object_forbidden(const ObjectTarget& target) {
+  return forbidden(target.resource, "get", target.name, target.ns);
 }
 
 bool is_known(const Resource& resource) {

@@ -38,6 +38,22 @@ struct Resource {
 };
 
 std::optional<Resource> parse_resource(std::string_view path);
+
+// One namespaced object, from a GET of /api/v1/namespaces/<ns>/<plural>/<name>
+// or /apis/<group>/<version>/namespaces/<ns>/<plural>/<name>: the collection
+// it is stored in ("/api/v1/configmaps", "/apis/apps/v1/deployments"), that
+// collection as a Resource, its namespace and name.
+struct ObjectTarget {
+  std::string collection;
+  Resource resource;
+  std::string ns;
+  std::string name;
+};
+std::optional<ObjectTarget> object_target(std::string_view path);
+// What the real server answers for a missing object, and for a get the
+// caller may not make.
+Json object_not_found(const ObjectTarget& target);
+Json object_forbidden(const ObjectTarget& target);
 // One of the kinds served without anything applied (Kubernetes' own and
 // Istio's CRDs).
 bool is_known(const Resource& resource);
@@ -97,21 +113,6 @@ struct Framed {
 Framed frame_request(std::string_view input, std::size_t max_head, std::size_t max_body);
 // A whole response with a Content-Length.
 std::string http1_response(int status, bool keep_alive, std::string_view body);
-
-// One namespaced object: the collection it is stored in ("/api/v1/configmaps",
-// "/apis/apps/v1/deployments"), its namespace and name, parsed from a GET
-// of /api/v1/namespaces/<ns>/<plural>/<name> or
-// /apis/<group>/<version>/namespaces/<ns>/<plural>/<name>; nullopt otherwise.
-struct ObjectTarget {
-  std::string collection;
-  std::string ns;
-  std::string name;
-};
-std::optional<ObjectTarget> object_target(std::string_view path);
-// What the real server answers for a missing object, and for a get the
-// caller may not make.
-Json object_not_found(const ObjectTarget& target);
-Json object_forbidden(const ObjectTarget& target);
 
 // The TokenRequest subresource (authentication.k8s.io/v1): the namespace and
 // service account of a POST target
