@@ -9,7 +9,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,27 +20,16 @@
 #include "tests/integration/kube_fixture.h"
 #include "tests/support/app_harness.h"
 #include "tests/support/kube_apiserver.h"
+#include "tests/support/kube_manifests.h"
 
 namespace meshgate::testing {
 namespace {
 
-namespace kube = discovery::kube;
+namespace kube_client = discovery::kube;
 using namespace std::chrono_literals;
 
 constexpr char kConfigMaps[] = "/api/v1/configmaps";
 constexpr char kDeployments[] = "/apis/apps/v1/deployments";
-
-// A ConfigMap object as the API server returns it.
-std::string config_map_json(const std::string& ns, const std::string& name,
-                            const std::vector<std::pair<std::string, std::string>>& data) {
-  nlohmann::json object = {{"kind", "ConfigMap"},
-                           {"apiVersion", "v1"},
-                           {"metadata", {{"name", name}, {"namespace", ns}}},
-                           {"data", nlohmann::json::object()}};
-  for (const auto& [key, value] : data)
-    object["data"][key] = value;
-  return object.dump();
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -67,45 +55,46 @@ class VmFilesClusterTest : public ::testing::Test {
 };
 
 TEST_F(VmFilesClusterTest, GetsOneConfigMap) {
-  api().apply(kConfigMaps,
-              config_map_json("istio-system", "istio", {{"mesh", "trustDomain: cluster.local\n"}}));
-  const kube::ObjectResult result =
-      kube::get_object(f_.access(), kube::config_map_path("istio-system", "istio"), 5s);
+  api().apply(kConfigMaps, kube::config_map_json("istio-system", "istio",
+                                                 {{"mesh", "trustDomain: cluster.local\n"}}));
+  const kube_client::ObjectResult result = kube_client::get_object(
+      f_.access(), kube_client::config_map_path("istio-system", "istio"), 5s);
   ASSERT_TRUE(result.ok()) << result.error;
-  EXPECT_EQ(kube::parse_config_map(result.body).data.at("mesh"), "trustDomain: cluster.local\n");
+  EXPECT_EQ(kube_client::parse_config_map(result.body).data.at("mesh"),
+            "trustDomain: cluster.local\n");
   const auto requests = request_lines(api());
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0], "GET /api/v1/namespaces/istio-system/configmaps/istio h2 200");
 }
 
 TEST_F(VmFilesClusterTest, NotFoundAndRefusalsCarryTheServersStatus) {
-  kube::ObjectResult result =
-      kube::get_object(f_.access(), kube::config_map_path("istio-system", "istio-canary"), 5s);
+  kube_client::ObjectResult result = kube_client::get_object(
+      f_.access(), kube_client::config_map_path("istio-system", "istio-canary"), 5s);
   EXPECT_TRUE(result.not_found());
   EXPECT_EQ(result.error, R"(the API server answered 404: configmaps "istio-canary" not found)");
 
-  const std::string istiod = kube::deployment_path("istio-system", "istiod");
+  const std::string istiod = kube_client::deployment_path("istio-system", "istiod");
   api().set_error(kDeployments, 403);
-  result = kube::get_object(f_.access(), istiod, 5s);
+  result = kube_client::get_object(f_.access(), istiod, 5s);
   EXPECT_EQ(result.status, 403);
   EXPECT_NE(
       result.error.find("the API server answered 403: deployments.apps \"istiod\" is forbidden"),
       std::string::npos)
       << result.error;
 
-  kube::ApiAccess wrong = f_.access();
+  kube_client::ApiAccess wrong = f_.access();
   wrong.token = "stale";
   wrong.client_cert_pem.clear();
   wrong.client_key_pem.clear();
-  result = kube::get_object(wrong, istiod, 5s);
+  result = kube_client::get_object(wrong, istiod, 5s);
   EXPECT_EQ(result.error, "the API server answered 401: Unauthorized");
 }
 
 TEST_F(VmFilesClusterTest, AnAnswerOverTheBoundIsRefused) {
-  api().apply(kConfigMaps,
-              config_map_json("istio-system", "istio", {{"mesh", std::string(64 * 1024, 'x')}}));
-  const kube::ObjectResult result =
-      kube::get_object(f_.access(), kube::config_map_path("istio-system", "istio"), 5s, 16 * 1024);
+  api().apply(kConfigMaps, kube::config_map_json("istio-system", "istio",
+                                                 {{"mesh", std::string(64 * 1024, 'x')}}));
+  const kube_client::ObjectResult result = kube_client::get_object(
+      f_.access(), kube_client::config_map_path("istio-system", "istio"), 5s, 16 * 1024);
   EXPECT_EQ(result.error, "the answer is larger than 16384 bytes");
 }
 
@@ -113,10 +102,11 @@ TEST_F(VmFilesClusterTest, AnAnswerOverTheBoundIsRefused) {
 TEST_F(VmFilesClusterTest, ASilentServerTimesOut) {
   asio::io_context io;
   asio::ip::tcp::acceptor silent(io, {asio::ip::make_address_v4("127.0.0.1"), 0});
-  kube::ApiAccess to_silent = f_.access();
+  kube_client::ApiAccess to_silent = f_.access();
   to_silent.server = "https://127.0.0.1:" + std::to_string(silent.local_endpoint().port());
   const auto start = std::chrono::steady_clock::now();
-  const kube::ObjectResult result = kube::get_object(to_silent, "/api/v1/namespaces", 300ms);
+  const kube_client::ObjectResult result =
+      kube_client::get_object(to_silent, "/api/v1/namespaces", 300ms);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
   EXPECT_FALSE(result.ok());
   // The request's deadline or the dial's, whichever fires first.
@@ -139,19 +129,19 @@ spec:
 // the cluster, for revision canary; the mesh's root certificate in the
 // group's namespace, and the group's service account.
 void seed_cluster(KubeApiServer& api, const std::string& root_pem) {
+  api.apply(kConfigMaps, kube::config_map_json(
+                             "istio-system", "istio-sidecar-injector-canary",
+                             {{"config", "policy: enabled\n"},
+                              {"values", R"({"global":{"multiCluster":{"clusterName":"cluster1"},)"
+                                         R"("network":"net1"},"revision":"canary"})"}}));
   api.apply(kConfigMaps,
-            config_map_json("istio-system", "istio-sidecar-injector-canary",
-                            {{"config", "policy: enabled\n"},
-                             {"values", R"({"global":{"multiCluster":{"clusterName":"cluster1"},)"
-                                        R"("network":"net1"},"revision":"canary"})"}}));
-  api.apply(
-      kConfigMaps,
-      config_map_json("istio-system", "istio-canary",
-                      {{"mesh",
-                        "trustDomain: corp.example\ndefaultConfig:\n  meshId: mesh1\n"
-                        "  proxyMetadata: {FROM_MESH_CONFIG: mesh, FROM_ANNOTATION: mesh}\n"}}));
+            kube::config_map_json(
+                "istio-system", "istio-canary",
+                {{"mesh",
+                  "trustDomain: corp.example\ndefaultConfig:\n  meshId: mesh1\n"
+                  "  proxyMetadata: {FROM_MESH_CONFIG: mesh, FROM_ANNOTATION: mesh}\n"}}));
   api.apply(kConfigMaps,
-            config_map_json("accounts", "istio-ca-root-cert", {{"root-cert.pem", root_pem}}));
+            kube::config_map_json("accounts", "istio-ca-root-cert", {{"root-cert.pem", root_pem}}));
   api.apply("/api/v1/serviceaccounts",
             R"({"kind":"ServiceAccount","metadata":{"name":"ledger-vm","namespace":"accounts"}})");
 }
@@ -198,9 +188,9 @@ TEST_F(VmFilesClusterTest, TheCommandReadsWhatIstioctlReads) {
 
 TEST_F(VmFilesClusterTest, IstiodsClusterIdWhenTheInjectorHasNone) {
   seed_cluster(api(), f_.pki().ca.cert_pem);
-  api().apply(kConfigMaps,
-              config_map_json("istio-system", "istio-sidecar-injector-canary",
-                              {{"values", R"({"global":{"multiCluster":{"clusterName":""}}})"}}));
+  api().apply(kConfigMaps, kube::config_map_json(
+                               "istio-system", "istio-sidecar-injector-canary",
+                               {{"values", R"({"global":{"multiCluster":{"clusterName":""}}})"}}));
   api().apply(
       kDeployments,
       R"({"apiVersion":"apps/v1","kind":"Deployment",)"

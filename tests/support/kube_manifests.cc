@@ -254,6 +254,13 @@ std::string namespace_json(const std::string& name, const std::string& network) 
   return o.dump();
 }
 
+std::string config_map_json(const std::string& ns, const std::string& name,
+                            const std::map<std::string, std::string>& data) {
+  json o = head("v1", "ConfigMap", ns, name);
+  o["data"] = data;
+  return o.dump();
+}
+
 std::string service_json(const std::string& ns, const std::string& name, const Labels& selector,
                          const std::vector<ServicePortSpec>& ports, const std::string& cluster_ip) {
   json o = head("v1", "Service", ns, name);

@@ -21,6 +21,10 @@ using Labels = std::map<std::string, std::string>;
 // A namespace; `network` non-empty adds topology.istio.io/network.
 std::string namespace_json(const std::string& name, const std::string& network = "");
 
+// A ConfigMap with `data` (key -> text).
+std::string config_map_json(const std::string& ns, const std::string& name,
+                            const std::map<std::string, std::string>& data);
+
 struct ServicePortSpec {
   std::string name;  // "http", "tls", ...
   uint16_t port = 0;

@@ -14,6 +14,7 @@
 
 #include "discovery/kubernetes/object_get.h"
 #include "onboarding/cluster_reads.h"
+#include "tests/support/kube_manifests.h"
 
 namespace meshgate::onboarding::test {
 
@@ -84,14 +85,8 @@ struct FakeCluster {
 
   void config_map(const std::string& ns, const std::string& name,
                   const std::map<std::string, std::string>& data) {
-    std::string json = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")" + name +
-                       R"(","namespace":")" + ns + R"("},"data":{)";
-    bool first = true;
-    for (const auto& [key, value] : data) {
-      json += (first ? "" : ",") + quoted(key) + ":" + quoted(value);
-      first = false;
-    }
-    objects[discovery::kube::config_map_path(ns, name)] = json + "}}";
+    objects[discovery::kube::config_map_path(ns, name)] =
+        testing::kube::config_map_json(ns, name, data);
   }
 
   ObjectGetter getter() {
@@ -107,19 +102,6 @@ struct FakeCluster {
       }
       return discovery::kube::object_result(200, it->second);
     };
-  }
-
-  static std::string quoted(const std::string& text) {
-    std::string out = "\"";
-    for (char c : text) {
-      if (c == '"' || c == '\\') out += '\\';
-      if (c == '\n') {
-        out += "\\n";
-        continue;
-      }
-      out += c;
-    }
-    return out + "\"";
   }
 };
 
