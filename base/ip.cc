@@ -27,6 +27,15 @@ std::optional<IpAddress> parse_ip(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<uint16_t> parse_port(std::string_view text) {
+  unsigned value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value == 0 || value > 65'535) {
+    return std::nullopt;
+  }
+  return static_cast<uint16_t>(value);
+}
+
 std::optional<IpPort> parse_ip_port(std::string_view text, uint16_t default_port) {
   if (const auto bare = parse_ip(text)) return IpPort{*bare, default_port};
   std::string_view host;
@@ -49,17 +58,12 @@ std::optional<IpPort> parse_ip_port(std::string_view text, uint16_t default_port
     port_text = text.substr(colon + 1);
   }
   const auto address = parse_ip(host);
-  unsigned port = 0;
-  const auto [end, error] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (!address || port_text.empty() || error != std::errc() ||
-      end != port_text.data() + port_text.size() || port == 0 || port > 65'535) {
-    return std::nullopt;
-  }
+  const auto port = parse_port(port_text);
+  if (!address || !port) return std::nullopt;
   // "[1.2.3.4]:53" is not how an IPv4 address is written; "1::2:53" is IPv6.
   if (text.front() == '[' && !address->v6) return std::nullopt;
   if (text.front() != '[' && address->v6) return std::nullopt;
-  return IpPort{*address, static_cast<uint16_t>(port)};
+  return IpPort{*address, *port};
 }
 
 }  // namespace meshgate::base

@@ -17,6 +17,9 @@ struct IpAddress {
   bool operator==(const IpAddress&) const = default;
 };
 
+// A TCP or UDP port: decimal 1..65535, the whole text and nothing else.
+std::optional<uint16_t> parse_port(std::string_view text);
+
 // An IPv4 or IPv6 literal, as inet_pton reads it; nothing else.
 std::optional<IpAddress> parse_ip(std::string_view text);
 

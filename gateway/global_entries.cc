@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <charconv>
 #include <memory>
 #include <set>
 #include <string_view>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "base/cidr.h"
+#include "base/ip.h"
 #include "discovery/names.h"
 #include "dns-global/name.h"
 #include "dns-global/vip_allocator.h"
@@ -263,15 +263,6 @@ std::string hosts_text(const discovery::Snapshot& snapshot, const GlobalEntriesO
 
 // --- the command -------------------------------------------------------------
 
-std::optional<uint16_t> parse_port(std::string_view text) {
-  unsigned value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) {
-    return std::nullopt;
-  }
-  return static_cast<uint16_t>(value);
-}
-
 // A DNS name whose last label is all digits is a mistyped IPv4 address
 // ("192.0.2.300"), not a name: no top-level domain is numeric.
 bool numeric_last_label(std::string_view name) {
@@ -316,7 +307,7 @@ std::string check_raw(RawArgs& raw) {
   GlobalEntriesOptions& o = raw.options;
   if (std::string error = check_gateway_address(o.gateway_address); !error.empty()) return error;
   if (!raw.port.empty()) {
-    const auto port = parse_port(raw.port);
+    const auto port = base::parse_port(raw.port);
     if (!port) return fmt::format("--gateway-port: '{}' is not a port 1..65535", raw.port);
     o.gateway_port = *port;
   }

@@ -15,20 +15,12 @@
 #include <tuple>
 #include <utility>
 
+#include "base/ip.h"
 #include "base/read_file.h"
 #include "onboarding/vm_files.h"
 
 namespace meshgate::onboarding {
 namespace {
-
-std::optional<uint32_t> parse_port(std::string_view text) {
-  uint32_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 65535) {
-    return std::nullopt;
-  }
-  return value;
-}
 
 bool parse_token_seconds(std::string_view text, int64_t& seconds, std::string& error) {
   int64_t value = 0;
@@ -87,7 +79,7 @@ bool parse_flag(std::span<const char* const> args, size_t& i, VmFilesOptions& o,
   } else if (std::string* target = string_flag(flag, o); target && has_value) {
     *target = args[++i];
   } else if (flag == "--dns-port" && has_value) {
-    const auto port = parse_port(args[++i]);
+    const auto port = base::parse_port(args[++i]);
     if (!port) {
       error = fmt::format("--dns-port: '{}' is not a port 1..65535", args[i]);
       return false;

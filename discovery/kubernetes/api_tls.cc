@@ -4,7 +4,6 @@
 #include <openssl/x509v3.h>
 
 #include <cctype>
-#include <charconv>
 #include <exception>
 #include <utility>
 
@@ -25,15 +24,6 @@ std::optional<ServerUrl> fail(std::string* error, std::string message) {
   return std::nullopt;
 }
 
-bool parse_port(std::string_view text, uint16_t* port) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535)
-    return false;
-  *port = static_cast<uint16_t>(value);
-  return true;
-}
-
 // Splits "host[:port]" (host possibly "[v6]") into url->host and url->port.
 bool parse_authority(std::string_view authority, ServerUrl* url) {
   std::string_view port_text;
@@ -51,7 +41,9 @@ bool parse_authority(std::string_view authority, ServerUrl* url) {
   }
   if (url->host.empty()) return false;
   if (!port_text.empty() || authority.back() == ':') {
-    if (!parse_port(port_text, &url->port)) return false;
+    const std::optional<uint16_t> port = base::parse_port(port_text);
+    if (!port) return false;
+    url->port = *port;
   }
   url->host_is_ip = base::parse_ip(url->host).has_value();
   return true;

@@ -20,5 +20,14 @@ TEST(IpPort, ReadsAddressWithAndWithoutPort) {
   }
 }
 
+TEST(Port, DecimalOneTo65535AndNothingElse) {
+  EXPECT_EQ(parse_port("1"), 1);
+  EXPECT_EQ(parse_port("15443"), 15443);
+  EXPECT_EQ(parse_port("65535"), 65535);
+  for (const char* bad : {"", "0", "65536", "-1", "+1", "80 ", " 80", "8o", "99999999999"}) {
+    EXPECT_FALSE(parse_port(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace meshgate::base
