@@ -16,6 +16,7 @@
 
 #include "base/ip.h"
 #include "config/names.h"
+#include "discovery/names.h"
 
 namespace meshgate::onboarding {
 namespace {
@@ -103,14 +104,14 @@ void check_addresses(const VmSettings& s, Resolved& out, Errors& errors) {
 }
 
 void check_istiod(const VmSettings& s, Resolved& out, Errors& errors) {
-  if (!is_dns1123_label(s.istio_namespace)) {
+  if (!discovery::is_dns1123_label(s.istio_namespace)) {
     errors.push_back("istio namespace: must be a DNS-1123 label");
   }
-  if (!s.revision.empty() && !is_dns1123_label(s.revision)) {
+  if (!s.revision.empty() && !discovery::is_dns1123_label(s.revision)) {
     errors.push_back("revision: must be a DNS-1123 label (lowercase letters, digits, '-')");
   }
   out.istiod_host = istiod_host_of(s);
-  if (!is_dns1123_subdomain(out.istiod_host)) {
+  if (!discovery::is_dns_name(out.istiod_host)) {
     errors.push_back("istiod host: must be a lowercase DNS name");
   }
   if (s.istiod_port < 1 || s.istiod_port > 65535) errors.push_back("istiod port: not 1..65535");

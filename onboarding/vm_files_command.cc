@@ -17,6 +17,7 @@
 
 #include "base/ip.h"
 #include "base/read_file.h"
+#include "discovery/names.h"
 #include "onboarding/vm_files.h"
 
 namespace meshgate::onboarding {
@@ -220,8 +221,8 @@ bool read_cluster(const VmFilesOptions& options, const WorkloadGroup& group, VmS
                   MeshSource& mesh, std::ostream& out, std::ostream& err) {
   const ControlPlane plane{settings.istio_namespace, settings.revision};
   // They become parts of API paths.
-  if (!is_dns1123_label(plane.ns) ||
-      (!plane.revision.empty() && !is_dns1123_label(plane.revision))) {
+  if (!discovery::is_dns1123_label(plane.ns) ||
+      (!plane.revision.empty() && !discovery::is_dns1123_label(plane.revision))) {
     err << "vm-files: --istio-namespace and --revision must be DNS-1123 labels\n";
     return false;
   }

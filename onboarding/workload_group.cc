@@ -5,6 +5,7 @@
 #include "onboarding/workload_group.h"
 
 #include "config/names.h"
+#include "discovery/names.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -49,10 +50,6 @@ std::string_view kind_of(const YAML::Node& node) {
 // scalars may be numbers, booleans or null.
 bool is_plain(const YAML::Node& node) {
   return node.Tag() == "?";
-}
-
-bool is_lower_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
 // Keys of a mapping that are not in `known` are errors: a misspelt field
@@ -145,7 +142,7 @@ void read_ports(const YAML::Node& template_node, WorkloadGroup& group, Errors& e
   for (const auto& entry : *ports) {
     const std::string name = entry.first.Scalar();
     const std::string path = at("spec.template.ports", name);
-    if (!is_dns1123_label(name)) {
+    if (!discovery::is_dns1123_label(name)) {
       fail(errors, path, "port name must be a DNS-1123 label (lowercase letters, digits, '-')");
     } else if (const auto number = port_number(entry.second)) {
       group.ports[name] = *number;
@@ -173,13 +170,13 @@ void read_metadata(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) 
   }
   group.name = read_string(*metadata, "name", "metadata", errors).value_or("");
   group.ns = read_string(*metadata, "namespace", "metadata", errors).value_or("");
-  if (!is_dns1123_label(group.name)) {
+  if (!discovery::is_dns1123_label(group.name)) {
     fail(errors, "metadata.name",
          group.name.empty() ? "missing"
                             : "must be a DNS-1123 label (lowercase letters, digits, "
                               "'-'; at most 63)");
   }
-  if (!is_dns1123_label(group.ns)) {
+  if (!discovery::is_dns1123_label(group.ns)) {
     fail(errors, "metadata.namespace",
          group.ns.empty() ? "missing"
                           : "must be a DNS-1123 label (lowercase letters, digits, "
@@ -203,7 +200,7 @@ void read_template(const YAML::Node& spec, WorkloadGroup& group, Errors& errors)
   group.template_labels =
       template_labels.IsDefined() && template_labels.IsMap() && template_labels.size() > 0;
   if (auto sa = read_string(*tmpl, "serviceAccount", "spec.template", errors); sa && !sa->empty()) {
-    if (!is_dns1123_subdomain(*sa)) {
+    if (!discovery::is_dns_name(*sa)) {
       fail(errors, "spec.template.serviceAccount", "must be a lowercase DNS-1123 name");
     }
     group.service_account = *sa;
@@ -289,23 +286,6 @@ WorkloadGroupResult parse_workload_group(std::string_view yaml) {
   }
   if (result.errors.empty()) result.group = std::move(group);
   return result;
-}
-
-bool is_dns1123_label(std::string_view text) {
-  if (text.empty() || text.size() > 63) return false;
-  if (!is_lower_alnum(text.front()) || !is_lower_alnum(text.back())) return false;
-  return std::all_of(text.begin(), text.end(),
-                     [](char c) { return is_lower_alnum(c) || c == '-'; });
-}
-
-bool is_dns1123_subdomain(std::string_view text) {
-  if (text.empty() || text.size() > 253) return false;
-  while (true) {
-    const size_t dot = text.find('.');
-    if (!is_dns1123_label(text.substr(0, dot))) return false;
-    if (dot == std::string_view::npos) return true;
-    text.remove_prefix(dot + 1);
-  }
 }
 
 }  // namespace meshgate::onboarding

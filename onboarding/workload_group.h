@@ -56,10 +56,4 @@ struct WorkloadGroupResult {
 // Parses one YAML document holding a WorkloadGroup. Never throws.
 WorkloadGroupResult parse_workload_group(std::string_view yaml);
 
-// Kubernetes name checks, shared with vm_files.cc.
-// RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters.
-bool is_dns1123_label(std::string_view text);
-// Lowercase DNS name: DNS-1123 labels joined by '.', at most 253 characters.
-bool is_dns1123_subdomain(std::string_view text);
-
 }  // namespace meshgate::onboarding

@@ -1,4 +1,5 @@
 #include "onboarding/workload_group.h"
+#include "discovery/names.h"
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -259,11 +260,11 @@ TEST(WorkloadGroup, ABadProxyConfigAnnotationIsNamed) {
 }
 
 TEST(WorkloadGroup, NameChecksAndYamlStrings) {
-  EXPECT_TRUE(is_dns1123_label("a-1"));
-  EXPECT_FALSE(is_dns1123_label("-a"));
-  EXPECT_FALSE(is_dns1123_label(std::string(64, 'a')));
-  EXPECT_TRUE(is_dns1123_subdomain("istiod.istio-system.svc"));
-  EXPECT_FALSE(is_dns1123_subdomain("a..b"));
+  EXPECT_TRUE(discovery::is_dns1123_label("a-1"));
+  EXPECT_FALSE(discovery::is_dns1123_label("-a"));
+  EXPECT_FALSE(discovery::is_dns1123_label(std::string(64, 'a')));
+  EXPECT_TRUE(discovery::is_dns_name("istiod.istio-system.svc"));
+  EXPECT_FALSE(discovery::is_dns_name("a..b"));
   EXPECT_EQ(yaml_string("ratings"), "ratings");
   EXPECT_EQ(yaml_string("true"), "\"true\"");
   EXPECT_EQ(yaml_string(""), "\"\"");
