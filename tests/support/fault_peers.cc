@@ -109,14 +109,19 @@ DescriptorExhaustion::DescriptorExhaustion() {
   lowered.rlim_cur = std::min<rlim_t>(static_cast<rlim_t>(seed) + 64, saved_.rlim_cur);
   if (::setrlimit(RLIMIT_NOFILE, &lowered) != 0) return;
   lowered_ = true;
+  refill();
+}
+
+bool DescriptorExhaustion::refill() {
+  if (!lowered_) return false;
   for (;;) {
-    const int fd = ::fcntl(seed, F_DUPFD_CLOEXEC, 0);
+    const int fd = ::fcntl(fillers_.front(), F_DUPFD_CLOEXEC, 0);
     if (fd >= 0) {
       fillers_.push_back(fd);
       continue;
     }
     exhausted_ = errno == EMFILE;
-    break;
+    return exhausted_;
   }
 }
 

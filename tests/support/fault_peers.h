@@ -94,6 +94,10 @@ class DescriptorExhaustion {
 
   // True once the table is full (the last filler failed with EMFILE).
   bool exhausted() const { return exhausted_; }
+  // Takes back every slot another thread freed since (a socket the gateway
+  // closed late, a file a poller had open), so the table stays full while a
+  // test waits; true when it is full again.
+  bool refill();
   void release();
 
  private:
