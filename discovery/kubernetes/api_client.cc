@@ -29,11 +29,15 @@ struct ApiClient::Active {
   }
 };
 
+TlsCredentials tls_credentials(const ApiAccess& access) {
+  return {access.ca_pem, access.client_cert_pem, access.client_key_pem};
+}
+
 std::unique_ptr<ApiClient> ApiClient::create(asio::io_context& io, const ApiAccess& access,
                                              ApiClientOptions options, std::string* error) {
   std::optional<ServerUrl> url = parse_server_url(access.server, error);
   if (!url) return nullptr;
-  std::shared_ptr<asio::ssl::context> context = make_tls_context(access, error);
+  std::shared_ptr<asio::ssl::context> context = make_tls_context(tls_credentials(access), error);
   if (!context) return nullptr;
   return std::unique_ptr<ApiClient>(
       new ApiClient(io, access, std::move(*url), std::move(context), options));

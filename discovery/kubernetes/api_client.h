@@ -17,9 +17,13 @@
 #include <string>
 
 #include "discovery/kubernetes/api_tls.h"
+#include "discovery/kubernetes/kubeconfig.h"
 #include "discovery/kubernetes/response_sink.h"
 
 namespace meshgate::discovery::kube {
+
+// What of `access` the TLS layer needs: the CA and the client certificate.
+TlsCredentials tls_credentials(const ApiAccess& access);
 
 class H2Connection;
 class H1Request;

@@ -71,24 +71,26 @@ std::optional<ServerUrl> parse_server_url(std::string_view url, std::string* err
   return parsed;
 }
 
-std::shared_ptr<asio::ssl::context> make_tls_context(const ApiAccess& access, std::string* error) {
+std::shared_ptr<asio::ssl::context> make_tls_context(const TlsCredentials& credentials,
+                                                     std::string* error) {
   auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   boost::system::error_code ec;
   context->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
                        asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-  if (access.ca_pem.empty()) {
+  if (credentials.ca_pem.empty()) {
     context->set_default_verify_paths(ec);
   } else {
-    context->add_certificate_authority(asio::buffer(access.ca_pem), ec);
+    context->add_certificate_authority(asio::buffer(credentials.ca_pem), ec);
   }
   if (ec) {
     *error = "cannot load the API server's CA: " + ec.message();
     return nullptr;
   }
-  if (!access.client_cert_pem.empty()) {
-    context->use_certificate_chain(asio::buffer(access.client_cert_pem), ec);
+  if (!credentials.client_cert_pem.empty()) {
+    context->use_certificate_chain(asio::buffer(credentials.client_cert_pem), ec);
     if (!ec)
-      context->use_private_key(asio::buffer(access.client_key_pem), asio::ssl::context::pem, ec);
+      context->use_private_key(asio::buffer(credentials.client_key_pem), asio::ssl::context::pem,
+                               ec);
     if (ec) {
       *error = "cannot load the client certificate or key: " + ec.message();
       return nullptr;

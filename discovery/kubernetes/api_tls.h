@@ -1,5 +1,5 @@
-// The way to the API server: its URL taken apart, an OpenSSL context built
-// from ApiAccess (the CA to trust, the client certificate, ALPN h2 then
+// The way to an HTTPS server: its URL taken apart, an OpenSSL context built
+// from TlsCredentials (the CA to trust, the client certificate, ALPN h2 then
 // http/1.1), and a dial that connects, handshakes and verifies the server's
 // name or IP address, all within one deadline.
 #pragma once
@@ -14,7 +14,6 @@
 #include <boost/asio/ssl.hpp>
 
 #include "base/asio.h"
-#include "discovery/kubernetes/kubeconfig.h"
 
 namespace meshgate::discovery::kube {
 
@@ -38,10 +37,17 @@ std::optional<std::string> read_token_file(const std::string& file);
 
 using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
 
-// Trusts access.ca_pem (else the system's CAs), presents the client
+struct TlsCredentials {
+  std::string ca_pem;  // the CA bundle, PEM; empty: the system's
+  std::string client_cert_pem;
+  std::string client_key_pem;
+};
+
+// Trusts credentials.ca_pem (else the system's CAs), presents the client
 // certificate if any, offers ALPN h2 and http/1.1, TLS 1.2 at least. Null
 // with *error set when a PEM does not load.
-std::shared_ptr<asio::ssl::context> make_tls_context(const ApiAccess& access, std::string* error);
+std::shared_ptr<asio::ssl::context> make_tls_context(const TlsCredentials& credentials,
+                                                     std::string* error);
 
 struct Dialed {
   std::unique_ptr<TlsStream> stream;  // null on failure

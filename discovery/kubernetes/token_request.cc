@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "discovery/kubernetes/api_client.h"
 #include "discovery/kubernetes/api_tls.h"
 #include "discovery/kubernetes/decode.h"
 #include "discovery/kubernetes/h1_request.h"
@@ -94,7 +95,7 @@ TokenResult request_token(const ApiAccess& access, const TokenRequestSpec& spec,
   std::string error;
   const std::optional<ServerUrl> url = parse_server_url(access.server, &error);
   if (!url) return {"", error};
-  std::shared_ptr<asio::ssl::context> context = make_tls_context(access, &error);
+  std::shared_ptr<asio::ssl::context> context = make_tls_context(tls_credentials(access), &error);
   if (!context) return {"", error};
   SSL_CTX_set_alpn_protos(context->native_handle(), kHttp1Alpn, sizeof kHttp1Alpn);
   const auto request_headers = headers(access, &error);

@@ -59,21 +59,19 @@ TEST(ServerUrl, RefusesBadHostsAndPorts) {
 }
 
 TEST(TlsContext, RefusesACaThatDoesNotLoad) {
-  ApiAccess access;
-  access.server = "https://127.0.0.1:6443";
-  access.ca_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+  TlsCredentials credentials;
+  credentials.ca_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
   std::string error;
-  EXPECT_EQ(make_tls_context(access, &error), nullptr);
+  EXPECT_EQ(make_tls_context(credentials, &error), nullptr);
   EXPECT_NE(error.find("CA"), std::string::npos) << error;
 }
 
 TEST(TlsContext, RefusesAKeyThatDoesNotLoad) {
-  ApiAccess access;
-  access.server = "https://127.0.0.1:6443";
-  access.client_cert_pem = "garbage";
-  access.client_key_pem = "garbage";
+  TlsCredentials credentials;
+  credentials.client_cert_pem = "garbage";
+  credentials.client_key_pem = "garbage";
   std::string error;
-  EXPECT_EQ(make_tls_context(access, &error), nullptr);
+  EXPECT_EQ(make_tls_context(credentials, &error), nullptr);
   EXPECT_NE(error.find("client certificate"), std::string::npos) << error;
 }
 
