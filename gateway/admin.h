@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "discovery/snapshot.h"
-#include "gateway/http_server.h"
 #include "gateway/outlier.h"
 #include "gateway/routes.h"
 #include "gateway/worker_context.h"
+#include "net/http/http_server.h"
 
 namespace meshgate::gateway {
 

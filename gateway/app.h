@@ -22,10 +22,10 @@
 #include "gateway/admin.h"
 #include "gateway/file_poller.h"
 #include "gateway/gateway.h"
-#include "gateway/http_server.h"
 #include "gateway/istiod_upstreams.h"
 #include "gateway/loop_thread.h"
 #include "gateway/metrics.h"
+#include "net/http/http_server.h"
 
 namespace meshgate::gateway {
 

@@ -12,9 +12,9 @@
 
 #include "discovery/kubernetes/kube_source.h"
 #include "dns-global/stats.h"
-#include "gateway/http_server.h"
 #include "gateway/listener_kind.h"
 #include "gateway/stats.h"
+#include "net/http/http_server.h"
 
 namespace meshgate::gateway {
 

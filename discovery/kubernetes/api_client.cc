@@ -5,9 +5,9 @@
 #include <exception>
 #include <utility>
 
-#include "discovery/kubernetes/h1_request.h"
-#include "discovery/kubernetes/h2_connection.h"
-#include "discovery/kubernetes/http1_response.h"
+#include "net/http/h1_request.h"
+#include "net/http/h2_connection.h"
+#include "net/http/http1_response.h"
 
 namespace meshgate::discovery::kube {
 

@@ -16,9 +16,9 @@
 #include <memory>
 #include <string>
 
-#include "discovery/kubernetes/api_tls.h"
 #include "discovery/kubernetes/kubeconfig.h"
-#include "discovery/kubernetes/response_sink.h"
+#include "net/http/response_sink.h"
+#include "net/http/tls_dial.h"
 
 namespace meshgate::discovery::kube {
 

@@ -8,10 +8,10 @@
 #include <utility>
 
 #include "discovery/kubernetes/api_client.h"
-#include "discovery/kubernetes/api_tls.h"
 #include "discovery/kubernetes/decode.h"
-#include "discovery/kubernetes/h1_request.h"
-#include "discovery/kubernetes/http1_response.h"
+#include "net/http/h1_request.h"
+#include "net/http/http1_response.h"
+#include "net/http/tls_dial.h"
 
 namespace meshgate::discovery::kube {
 namespace {

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "discovery/kubernetes/http1_response.h"
+#include "net/http/http1_response.h"
 
 namespace {
 

@@ -15,7 +15,7 @@
 //   6.3, rule 1). Transfer-Encoding wins over Content-Length (rule 3), but
 //   such a response is not kept alive. Transfer-Encoding in an HTTP/1.0
 //   response is an error (RFC 9112 6.1: its framing is faulty).
-#include "discovery/kubernetes/http1_response.h"
+#include "net/http/http1_response.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "gateway/http_server.h"
+#include "net/http/http_server.h"
 
 #include <array>
 #include <chrono>

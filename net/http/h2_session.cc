@@ -1,4 +1,4 @@
-#include "discovery/kubernetes/h2_session.h"
+#include "net/http/h2_session.h"
 
 #include <nghttp2/nghttp2.h>
 

@@ -1,6 +1,6 @@
 // Tests of H2Session against a real nghttp2 server in memory; the fixture
 // (FakeServer, the pump, Recorder) lives in h2_test_server.h.
-#include "discovery/kubernetes/h2_session.h"
+#include "net/http/h2_session.h"
 
 #include <nghttp2/nghttp2.h>
 
@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "tests/unit/discovery/kubernetes/h2_test_server.h"
+#include "tests/unit/net/http/h2_test_server.h"
 
 namespace meshgate::discovery::kube {
 namespace {

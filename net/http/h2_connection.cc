@@ -1,4 +1,4 @@
-#include "discovery/kubernetes/h2_connection.h"
+#include "net/http/h2_connection.h"
 
 #include <string_view>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "discovery/kubernetes/api_tls.h"
+#include "net/http/tls_dial.h"
 
 #include <gtest/gtest.h>
 

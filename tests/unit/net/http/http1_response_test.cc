@@ -1,4 +1,4 @@
-#include "discovery/kubernetes/http1_response.h"
+#include "net/http/http1_response.h"
 
 #include <gtest/gtest.h>
 

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "discovery/kubernetes/h2_session.h"
+#include "net/http/h2_session.h"
 
 namespace meshgate::discovery::kube::h2test {
 

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "discovery/kubernetes/response_sink.h"
+#include "net/http/response_sink.h"
 
 namespace meshgate::discovery::kube {
 

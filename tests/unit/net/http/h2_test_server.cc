@@ -1,6 +1,6 @@
 // The in-memory nghttp2 server and the client/server pump behind the
 // H2Session tests; see h2_test_server.h.
-#include "tests/unit/discovery/kubernetes/h2_test_server.h"
+#include "tests/unit/net/http/h2_test_server.h"
 
 #include <algorithm>
 #include <cstring>

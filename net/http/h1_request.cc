@@ -1,4 +1,4 @@
-#include "discovery/kubernetes/h1_request.h"
+#include "net/http/h1_request.h"
 
 #include <utility>
 

@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "discovery/kubernetes/api_tls.h"
-#include "discovery/kubernetes/h2_session.h"
+#include "net/http/h2_session.h"
+#include "net/http/tls_dial.h"
 
 namespace meshgate::discovery::kube {
 

@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "discovery/kubernetes/api_tls.h"
-#include "discovery/kubernetes/http1_response.h"
-#include "discovery/kubernetes/response_sink.h"
+#include "net/http/http1_response.h"
+#include "net/http/response_sink.h"
+#include "net/http/tls_dial.h"
 
 namespace meshgate::discovery::kube {
 
