@@ -11,15 +11,15 @@ namespace {
 
 constexpr const char* kJson = "application/json";
 
-bool readable(const HttpRequest& request) {
+bool readable(const net::http::HttpRequest& request) {
   return request.method == "GET" || request.method == "HEAD";
 }
 
-HttpResponse text(unsigned status, std::string body) {
+net::http::HttpResponse text(unsigned status, std::string body) {
   return {status, "text/plain; charset=utf-8", std::move(body) + "\n"};
 }
 
-HttpResponse json(const nlohmann::json& value) {
+net::http::HttpResponse json(const nlohmann::json& value) {
   // Registry strings may hold invalid UTF-8: replace it rather than throw.
   return {200, kJson, value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
 }
@@ -87,7 +87,8 @@ const char* to_string(Readiness readiness) {
   return "unknown";
 }
 
-HttpResponse health_response(const HttpRequest& request, Readiness readiness) {
+net::http::HttpResponse health_response(const net::http::HttpRequest& request,
+                                        Readiness readiness) {
   const std::string_view path = target_path(request.target);
   if (path != "/healthz/ready" && path != "/healthz/live") return text(404, "not found");
   if (!readable(request)) return text(405, "method not allowed");
@@ -120,7 +121,8 @@ nlohmann::json clusters_json(const AdminView& view) {
   return {{"routes_version", view.routes ? view.routes->version : 0}, {"clusters", clusters}};
 }
 
-HttpResponse admin_response(const HttpRequest& request, const AdminView& view) {
+net::http::HttpResponse admin_response(const net::http::HttpRequest& request,
+                                       const AdminView& view) {
   const std::string_view path = target_path(request.target);
   if (!readable(request)) return text(405, "method not allowed");
   if (path == "/config_dump") {

@@ -25,7 +25,7 @@ const char* to_string(Readiness readiness);
 
 // GET|HEAD /healthz/ready: 200 when ready, else 503 naming the state.
 // GET|HEAD /healthz/live: 200 while the process serves at all.
-HttpResponse health_response(const HttpRequest& request, Readiness readiness);
+net::http::HttpResponse health_response(const net::http::HttpRequest& request, Readiness readiness);
 
 struct AdminView {
   ConfigPtr config;
@@ -37,7 +37,8 @@ struct AdminView {
 };
 
 // GET|HEAD /config_dump, /clusters, /ready and / (an index).
-HttpResponse admin_response(const HttpRequest& request, const AdminView& view);
+net::http::HttpResponse admin_response(const net::http::HttpRequest& request,
+                                       const AdminView& view);
 
 // Every route: its SNI (for 15443) or listener (for the istiod ports), and
 // each endpoint with its weight and health ("healthy" or "ejected").

@@ -67,8 +67,8 @@ void App::start() {
   started_ = true;
 }
 
-HttpServerLimits http_limits(const config::Http& http) {
-  HttpServerLimits limits;
+net::http::HttpServerLimits http_limits(const config::Http& http) {
+  net::http::HttpServerLimits limits;
   limits.request_timeout = http.request_timeout;
   limits.idle_timeout = http.idle_timeout;
   limits.max_connections = http.max_connections;
@@ -77,23 +77,30 @@ HttpServerLimits http_limits(const config::Http& http) {
 }
 
 void App::start_http() {
-  const HttpServerLimits limits = http_limits(config_->http);
+  const net::http::HttpServerLimits limits = http_limits(config_->http);
   // readiness() reads only atomics and the registry: safe on the health thread.
-  health_ = std::make_unique<HttpServer>(
+  health_ = std::make_unique<net::http::HttpServer>(
       health_loop_.io(), "health",
-      [this](const HttpRequest& request) { return health_response(request, readiness()); }, limits);
-  metrics_ = std::make_unique<HttpServer>(
-      control_, "metrics",
-      [this](const HttpRequest& request) {
-        if (target_path(request.target) != "/stats/prometheus") {
-          return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
-        }
-        return HttpResponse{200, base::kPrometheusContentType, render_metrics(gather_metrics())};
+      [this](const net::http::HttpRequest& request) {
+        return health_response(request, readiness());
       },
       limits);
-  admin_ = std::make_unique<HttpServer>(
+  metrics_ = std::make_unique<net::http::HttpServer>(
+      control_, "metrics",
+      [this](const net::http::HttpRequest& request) {
+        if (target_path(request.target) != "/stats/prometheus") {
+          return net::http::HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
+        }
+        return net::http::HttpResponse{200, base::kPrometheusContentType,
+                                       render_metrics(gather_metrics())};
+      },
+      limits);
+  admin_ = std::make_unique<net::http::HttpServer>(
       control_, "admin",
-      [this](const HttpRequest& request) { return admin_response(request, admin_view()); }, limits);
+      [this](const net::http::HttpRequest& request) {
+        return admin_response(request, admin_view());
+      },
+      limits);
   const asio::ip::tcp::endpoint health_at = listener_endpoint(config_->listeners.health, "health");
   health_loop_.call([&] { return health_->listen(health_at); });
 

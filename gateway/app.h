@@ -32,7 +32,7 @@ namespace meshgate::gateway {
 enum class HttpPort { kHealth, kMetrics, kAdmin };
 
 // What the health, metrics and admin servers take from the config.
-HttpServerLimits http_limits(const config::Http& http);
+net::http::HttpServerLimits http_limits(const config::Http& http);
 
 struct DrainResult {
   uint64_t open_at_close = 0;  // connections open when the listeners closed
@@ -124,9 +124,9 @@ class App {
   // The health server runs on a thread of its own: nothing the control
   // thread does (a large registry, a zone rebuild) may delay a probe.
   LoopThread health_loop_{"health"};
-  std::unique_ptr<HttpServer> health_;  // on health_loop_
-  std::unique_ptr<HttpServer> metrics_;
-  std::unique_ptr<HttpServer> admin_;
+  std::unique_ptr<net::http::HttpServer> health_;  // on health_loop_
+  std::unique_ptr<net::http::HttpServer> metrics_;
+  std::unique_ptr<net::http::HttpServer> admin_;
   asio::steady_timer drain_timer_{control_};
   asio::steady_timer config_timer_{control_};
   asio::signal_set signals_{control_};

@@ -136,7 +136,7 @@ void App::apply(ConfigPtr next) {
 ConfigPtr App::rebind_http(ConfigPtr next, bool& failed) {
   auto adjusted = std::make_shared<config::Config>(*next);
   struct Server {
-    HttpServer* server;
+    net::http::HttpServer* server;
     config::Listener config::Listeners::*member;
     const char* name;
   };
@@ -145,7 +145,7 @@ ConfigPtr App::rebind_http(ConfigPtr next, bool& failed) {
       {metrics_.get(), &config::Listeners::metrics, "metrics"},
       {admin_.get(), &config::Listeners::admin, "admin"},
   }};
-  const HttpServerLimits limits = http_limits(next->http);
+  const net::http::HttpServerLimits limits = http_limits(next->http);
   for (const auto& [server, member, name] : servers) {
     // Each server on its own thread: the health server has one of its own.
     const auto on_its_thread = [&, server = server](auto fn) {

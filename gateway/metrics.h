@@ -41,8 +41,8 @@ struct MetricsInput {
   uint64_t access_log_dropped = 0;
   bool ready = false;
   bool draining = false;
-  std::map<std::string, HttpServerStats, std::less<>> http;    // by server name
-  std::optional<dns::DnsStatsSnapshot> dns;                    // when the DNS server runs
+  std::map<std::string, net::http::HttpServerStats, std::less<>> http;  // by server name
+  std::optional<dns::DnsStatsSnapshot> dns;                             // when the DNS server runs
   std::optional<discovery::kube::KubernetesStats> kubernetes;  // when discovery.kubernetes runs
 };
 

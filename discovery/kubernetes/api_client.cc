@@ -13,13 +13,13 @@ namespace meshgate::discovery::kube {
 
 struct ApiClient::Active {
   std::string path;
-  ResponseSink sink;
+  net::http::ResponseSink sink;
   asio::steady_timer deadline;
-  std::shared_ptr<H2Connection> h2;  // the stream's connection, when on HTTP/2
+  std::shared_ptr<net::http::H2Connection> h2;  // the stream's connection, when on HTTP/2
   int32_t stream_id = -1;
-  std::shared_ptr<H1Request> h1;
+  std::shared_ptr<net::http::H1Request> h1;
 
-  Active(asio::io_context& io, std::string p, ResponseSink s)
+  Active(asio::io_context& io, std::string p, net::http::ResponseSink s)
       : path(std::move(p)), sink(std::move(s)), deadline(io) {}
   void stop_transport() {
     if (h2 && stream_id > 0) h2->cancel(stream_id);
@@ -29,21 +29,22 @@ struct ApiClient::Active {
   }
 };
 
-TlsCredentials tls_credentials(const ApiAccess& access) {
+net::http::TlsCredentials tls_credentials(const ApiAccess& access) {
   return {access.ca_pem, access.client_cert_pem, access.client_key_pem};
 }
 
 std::unique_ptr<ApiClient> ApiClient::create(asio::io_context& io, const ApiAccess& access,
                                              ApiClientOptions options, std::string* error) {
-  std::optional<ServerUrl> url = parse_server_url(access.server, error);
+  std::optional<net::http::ServerUrl> url = net::http::parse_server_url(access.server, error);
   if (!url) return nullptr;
-  std::shared_ptr<asio::ssl::context> context = make_tls_context(tls_credentials(access), error);
+  std::shared_ptr<asio::ssl::context> context =
+      net::http::make_tls_context(tls_credentials(access), error);
   if (!context) return nullptr;
   return std::unique_ptr<ApiClient>(
       new ApiClient(io, access, std::move(*url), std::move(context), options));
 }
 
-ApiClient::ApiClient(asio::io_context& io, ApiAccess access, ServerUrl url,
+ApiClient::ApiClient(asio::io_context& io, ApiAccess access, net::http::ServerUrl url,
                      std::shared_ptr<asio::ssl::context> context, ApiClientOptions options)
     : io_(io),
       access_(std::move(access)),
@@ -69,7 +70,7 @@ void ApiClient::stop() {
 }
 
 ApiClient::RequestId ApiClient::get(const std::string& path, std::chrono::milliseconds deadline,
-                                    ResponseSink sink) {
+                                    net::http::ResponseSink sink) {
   RequestId id = ++next_id_;
   auto& active = active_[id] =
       std::make_unique<Active>(io_, url_.base_path + path, std::move(sink));
@@ -113,8 +114,8 @@ void ApiClient::fail(RequestId id, const std::string& error) {
 
 // The transports' sink for request `id`: it forwards to the caller's sink
 // only while the request is active, so a cancelled request hears nothing.
-ResponseSink ApiClient::forwarder(RequestId id) {
-  ResponseSink sink;
+net::http::ResponseSink ApiClient::forwarder(RequestId id) {
+  net::http::ResponseSink sink;
   sink.on_status = [this, id](int status) {
     auto it = active_.find(id);
     if (it != active_.end() && it->second->sink.on_status) it->second->sink.on_status(status);
@@ -134,7 +135,7 @@ ResponseSink ApiClient::forwarder(RequestId id) {
 
 std::vector<std::pair<std::string, std::string>> ApiClient::headers() {
   if (!access_.token_file.empty()) {
-    if (std::optional<std::string> token = read_token_file(access_.token_file)) {
+    if (std::optional<std::string> token = net::http::read_token_file(access_.token_file)) {
       token_ = std::move(*token);
       token_unreadable_ = false;
     } else if (!token_unreadable_) {  // once per streak: every request would repeat it
@@ -149,7 +150,7 @@ std::vector<std::pair<std::string, std::string>> ApiClient::headers() {
 }
 
 std::string ApiClient::authority() const {
-  return authority_of(url_);
+  return net::http::authority_of(url_);
 }
 
 void ApiClient::start_h2(RequestId id) {
@@ -168,11 +169,12 @@ void ApiClient::start_h2(RequestId id) {
   it->second->stream_id = stream;
 }
 
-void ApiClient::start_h1(RequestId id, std::unique_ptr<TlsStream> stream) {
+void ApiClient::start_h1(RequestId id, std::unique_ptr<net::http::TlsStream> stream) {
   auto it = active_.find(id);
   if (it == active_.end()) return;
-  std::string request = http1_get_request(authority(), it->second->path, headers());
-  auto h1 = std::make_shared<H1Request>(std::move(stream), std::move(request), forwarder(id));
+  std::string request = net::http::http1_get_request(authority(), it->second->path, headers());
+  auto h1 =
+      std::make_shared<net::http::H1Request>(std::move(stream), std::move(request), forwarder(id));
   it->second->h1 = h1;
   h1->start();
 }
@@ -189,8 +191,8 @@ std::string describe(const std::exception_ptr& error) {
   }
 }
 
-DialTarget target_of(const ApiAccess& access, const ServerUrl& url) {
-  return DialTarget{url, access.tls_server_name, !access.insecure};
+net::http::DialTarget target_of(const ApiAccess& access, const net::http::ServerUrl& url) {
+  return net::http::DialTarget{url, access.tls_server_name, !access.insecure};
 }
 
 }  // namespace
@@ -200,16 +202,16 @@ DialTarget target_of(const ApiAccess& access, const ServerUrl& url) {
 void ApiClient::dial_shared() {
   if (dialing_) return;
   dialing_ = true;
-  asio::co_spawn(
-      io_, dial(context_, target_of(access_, url_), options_.connect_timeout),
-      [this, alive = std::weak_ptr<int>(alive_)](std::exception_ptr error, Dialed dialed) {
-        if (alive.expired()) return;
-        if (error) dialed.error = describe(error);
-        on_shared_dialed(std::move(dialed));
-      });
+  asio::co_spawn(io_, net::http::dial(context_, target_of(access_, url_), options_.connect_timeout),
+                 [this, alive = std::weak_ptr<int>(alive_)](std::exception_ptr error,
+                                                            net::http::Dialed dialed) {
+                   if (alive.expired()) return;
+                   if (error) dialed.error = describe(error);
+                   on_shared_dialed(std::move(dialed));
+                 });
 }
 
-void ApiClient::on_shared_dialed(Dialed dialed) {
+void ApiClient::on_shared_dialed(net::http::Dialed dialed) {
   dialing_ = false;
   std::deque<RequestId> waiting = std::move(waiting_);
   waiting_.clear();
@@ -224,8 +226,8 @@ void ApiClient::on_shared_dialed(Dialed dialed) {
   h2_ = dialed.alpn == "h2";
   stats_.protocol = h2_ ? "h2" : "http/1.1";
   if (h2_) {
-    connection_ = std::make_shared<H2Connection>(std::move(dialed.stream), authority(),
-                                                 options_.ping_interval);
+    connection_ = std::make_shared<net::http::H2Connection>(std::move(dialed.stream), authority(),
+                                                            options_.ping_interval);
     connection_->start();
     for (RequestId id : waiting)
       start_h2(id);
@@ -245,32 +247,32 @@ void ApiClient::on_shared_dialed(Dialed dialed) {
 }
 
 void ApiClient::dial_for(RequestId id) {
-  asio::co_spawn(
-      io_, dial(context_, target_of(access_, url_), options_.connect_timeout),
-      [this, id, alive = std::weak_ptr<int>(alive_)](std::exception_ptr error, Dialed dialed) {
-        if (alive.expired() || !active_.count(id)) return;
-        if (error) dialed.error = describe(error);
-        if (!dialed.stream) {
-          ++stats_.connect_failures;
-          stats_.last_error = dialed.error;
-          fail(id, "cannot reach the API server: " + dialed.error);
-          return;
-        }
-        ++stats_.connects;
-        if (dialed.alpn != "h2") {
-          start_h1(id, std::move(dialed.stream));
-          return;
-        }
-        // The server speaks h2 again: from now on requests share.
-        h2_ = true;
-        stats_.protocol = "h2";
-        if (!connection_ || !connection_->usable()) {
-          connection_ = std::make_shared<H2Connection>(std::move(dialed.stream), authority(),
-                                                       options_.ping_interval);
-          connection_->start();
-        }
-        start_h2(id);
-      });
+  asio::co_spawn(io_, net::http::dial(context_, target_of(access_, url_), options_.connect_timeout),
+                 [this, id, alive = std::weak_ptr<int>(alive_)](std::exception_ptr error,
+                                                                net::http::Dialed dialed) {
+                   if (alive.expired() || !active_.count(id)) return;
+                   if (error) dialed.error = describe(error);
+                   if (!dialed.stream) {
+                     ++stats_.connect_failures;
+                     stats_.last_error = dialed.error;
+                     fail(id, "cannot reach the API server: " + dialed.error);
+                     return;
+                   }
+                   ++stats_.connects;
+                   if (dialed.alpn != "h2") {
+                     start_h1(id, std::move(dialed.stream));
+                     return;
+                   }
+                   // The server speaks h2 again: from now on requests share.
+                   h2_ = true;
+                   stats_.protocol = "h2";
+                   if (!connection_ || !connection_->usable()) {
+                     connection_ = std::make_shared<net::http::H2Connection>(
+                         std::move(dialed.stream), authority(), options_.ping_interval);
+                     connection_->start();
+                   }
+                   start_h2(id);
+                 });
 }
 
 }  // namespace meshgate::discovery::kube

@@ -20,13 +20,15 @@
 #include "net/http/response_sink.h"
 #include "net/http/tls_dial.h"
 
+namespace meshgate::net::http {
+class H2Connection;
+class H1Request;
+}  // namespace meshgate::net::http
+
 namespace meshgate::discovery::kube {
 
 // What of `access` the TLS layer needs: the CA and the client certificate.
-TlsCredentials tls_credentials(const ApiAccess& access);
-
-class H2Connection;
-class H1Request;
+net::http::TlsCredentials tls_credentials(const ApiAccess& access);
 
 struct ApiClientOptions {
   std::chrono::milliseconds connect_timeout{10'000};  // TCP connect and TLS handshake
@@ -56,7 +58,8 @@ class ApiClient {
   // sink's on_close is called exactly once, also when no connection can be
   // made, unless cancel() or stop() comes first. The whole response is
   // bounded by `deadline` (then on_close("timed out")).
-  RequestId get(const std::string& path, std::chrono::milliseconds deadline, ResponseSink sink);
+  RequestId get(const std::string& path, std::chrono::milliseconds deadline,
+                net::http::ResponseSink sink);
   // Ends a request; its sink is not called again.
   void cancel(RequestId id);
   // Closes every connection; no sink is called again.
@@ -66,23 +69,23 @@ class ApiClient {
 
  private:
   struct Active;
-  ApiClient(asio::io_context& io, ApiAccess access, ServerUrl url,
+  ApiClient(asio::io_context& io, ApiAccess access, net::http::ServerUrl url,
             std::shared_ptr<asio::ssl::context> context, ApiClientOptions options);
 
   void start_h2(RequestId id);
-  void start_h1(RequestId id, std::unique_ptr<TlsStream> stream);
+  void start_h1(RequestId id, std::unique_ptr<net::http::TlsStream> stream);
   void dial_for(RequestId id);  // HTTP/1.1: a connection of its own
   void dial_shared();           // learns the protocol; HTTP/2: the shared connection
-  void on_shared_dialed(Dialed dialed);
+  void on_shared_dialed(net::http::Dialed dialed);
   std::unique_ptr<Active> take(RequestId id);
   void fail(RequestId id, const std::string& error);
-  ResponseSink forwarder(RequestId id);
+  net::http::ResponseSink forwarder(RequestId id);
   std::vector<std::pair<std::string, std::string>> headers();
   std::string authority() const;
 
   asio::io_context& io_;
   ApiAccess access_;
-  ServerUrl url_;
+  net::http::ServerUrl url_;
   std::shared_ptr<asio::ssl::context> context_;
   ApiClientOptions options_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // handlers check it
@@ -91,7 +94,7 @@ class ApiClient {
   std::deque<RequestId> waiting_;  // for the shared dial
   bool dialing_ = false;
   bool h2_ = false;  // the server's last answer to ALPN
-  std::shared_ptr<H2Connection> connection_;
+  std::shared_ptr<net::http::H2Connection> connection_;
   std::string token_;  // the last token read
   bool token_unreadable_ = false;
   ApiClientStats stats_;

@@ -28,9 +28,9 @@ std::string describe_close(const std::string& error) {
   return "the API server's answer ended early: " + error;
 }
 
-ResponseSink sink_for(const std::shared_ptr<Answer>& answer, asio::io_context& io,
-                      size_t max_bytes) {
-  ResponseSink sink;
+net::http::ResponseSink sink_for(const std::shared_ptr<Answer>& answer, asio::io_context& io,
+                                 size_t max_bytes) {
+  net::http::ResponseSink sink;
   sink.on_status = [answer](int status) { answer->status = status; };
   sink.on_data = [answer, &io, max_bytes](std::string_view data) {
     if (!answer->error.empty()) return;

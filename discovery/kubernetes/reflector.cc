@@ -68,7 +68,7 @@ void Reflector::list(const std::string& continue_token) {
   status_ = 0;
   std::string path = collection_ + "?limit=" + std::to_string(timing_.page_limit);
   if (!continue_token.empty()) path += "&continue=" + query_escape(continue_token);
-  ResponseSink sink;
+  net::http::ResponseSink sink;
   sink.on_status = [this](int status) { status_ = status; };
   sink.on_data = [this](std::string_view data) {
     const size_t limit = status_ == 200 ? timing_.max_page_bytes : kMaxErrorBody;
@@ -144,7 +144,7 @@ void Reflector::watch() {
       base + static_cast<long>(std::uniform_int_distribution<long>(0, base)(random_)));
   std::string path = collection_ + "?watch=1&resourceVersion=" + query_escape(resource_version_) +
                      "&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout.count());
-  ResponseSink sink;
+  net::http::ResponseSink sink;
   sink.on_status = [this](int status) {
     status_ = status;
     if (status == 200) recovered();

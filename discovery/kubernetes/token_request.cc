@@ -31,8 +31,8 @@ struct Exchange {
   std::string error;
 };
 
-ResponseSink sink_for(const std::shared_ptr<Exchange>& exchange) {
-  ResponseSink sink;
+net::http::ResponseSink sink_for(const std::shared_ptr<Exchange>& exchange) {
+  net::http::ResponseSink sink;
   sink.on_status = [exchange](int status) { exchange->status = status; };
   sink.on_data = [exchange](std::string_view data) {
     if (exchange->body.size() + data.size() > kMaxAnswerBytes) {
@@ -54,7 +54,7 @@ std::vector<std::pair<std::string, std::string>> headers(const ApiAccess& access
                                                        {"Content-Type", "application/json"}};
   std::string token = access.token;
   if (!access.token_file.empty()) {
-    std::optional<std::string> read = read_token_file(access.token_file);
+    std::optional<std::string> read = net::http::read_token_file(access.token_file);
     if (!read) *error = "cannot read the token file " + access.token_file;
     token = read.value_or("");
   }
@@ -93,29 +93,32 @@ TokenResult parse_token_response(int status, std::string_view body) {
 TokenResult request_token(const ApiAccess& access, const TokenRequestSpec& spec,
                           std::chrono::milliseconds timeout) {
   std::string error;
-  const std::optional<ServerUrl> url = parse_server_url(access.server, &error);
+  const std::optional<net::http::ServerUrl> url =
+      net::http::parse_server_url(access.server, &error);
   if (!url) return {"", error};
-  std::shared_ptr<asio::ssl::context> context = make_tls_context(tls_credentials(access), &error);
+  std::shared_ptr<asio::ssl::context> context =
+      net::http::make_tls_context(tls_credentials(access), &error);
   if (!context) return {"", error};
   SSL_CTX_set_alpn_protos(context->native_handle(), kHttp1Alpn, sizeof kHttp1Alpn);
   const auto request_headers = headers(access, &error);
   if (!error.empty()) return {"", error};
-  const std::string request =
-      http1_request_with_body("POST", authority_of(*url), url->base_path + token_request_path(spec),
-                              request_headers, token_request_body(spec));
+  const std::string request = net::http::http1_request_with_body(
+      "POST", net::http::authority_of(*url), url->base_path + token_request_path(spec),
+      request_headers, token_request_body(spec));
 
   auto exchange = std::make_shared<Exchange>();
-  std::shared_ptr<H1Request> h1;
+  std::shared_ptr<net::http::H1Request> h1;
   auto exchange_once = [&]() -> asio::awaitable<void> {
     // A named target: gcc 12 destroys a braced temporary in a co_await twice.
-    DialTarget target{*url, access.tls_server_name, !access.insecure};
-    Dialed dialed = co_await dial(context, std::move(target), timeout);
+    net::http::DialTarget target{*url, access.tls_server_name, !access.insecure};
+    net::http::Dialed dialed = co_await net::http::dial(context, std::move(target), timeout);
     if (!dialed.stream) {
       exchange->closed = true;
       exchange->error = "cannot reach the API server " + access.server + ": " + dialed.error;
       co_return;
     }
-    h1 = std::make_shared<H1Request>(std::move(dialed.stream), request, sink_for(exchange));
+    h1 = std::make_shared<net::http::H1Request>(std::move(dialed.stream), request,
+                                                sink_for(exchange));
     h1->start();
   };
   asio::io_context io;  // last: destroyed first, with any coroutine still pending

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 
 H1Request::H1Request(std::unique_ptr<TlsStream> stream, std::string request, ResponseSink sink)
     : stream_(std::move(stream)), request_(std::move(request)), sink_(std::move(sink)) {}
@@ -77,4 +77,4 @@ void H1Request::finish(const std::string& error) {
   if (sink.on_close) sink.on_close(error);
 }
 
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

@@ -12,7 +12,7 @@
 #include "net/http/response_sink.h"
 #include "net/http/tls_dial.h"
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 
 class H1Request : public std::enable_shared_from_this<H1Request> {
  public:
@@ -39,4 +39,4 @@ class H1Request : public std::enable_shared_from_this<H1Request> {
   std::array<char, 16 * 1024> read_buffer_{};
 };
 
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

@@ -3,7 +3,7 @@
 #include <string_view>
 #include <utility>
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 
 H2Connection::H2Connection(std::unique_ptr<TlsStream> stream, std::string authority,
                            std::chrono::milliseconds ping_interval)
@@ -100,4 +100,4 @@ void H2Connection::arm_ping() {
   });
 }
 
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

@@ -13,7 +13,7 @@
 #include "net/http/h2_session.h"
 #include "net/http/tls_dial.h"
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 
 class H2Connection : public std::enable_shared_from_this<H2Connection> {
  public:
@@ -52,4 +52,4 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   std::array<char, 16 * 1024> read_buffer_{};
 };
 
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 namespace {
 
 // RFC 9113 §6.5.2 sizes a header list as the sum of name + value + 32.
@@ -412,4 +412,4 @@ const std::string& H2Session::error() const {
   return impl_->error;
 }
 
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

@@ -20,7 +20,7 @@
 
 #include "net/http/response_sink.h"
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 
 class H2Session {
  public:
@@ -77,4 +77,4 @@ class H2Session {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

@@ -19,7 +19,7 @@
 
 #include <algorithm>
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 namespace {
 
 constexpr size_t kMaxChunkLineBytes = 4096;  // chunk-size, extensions and CRLF
@@ -493,4 +493,4 @@ void Http1Response::step_body(std::string_view data, size_t& pos, const BodyFn& 
   state_ = state_ == State::kFixedBody ? State::kDone : State::kChunkDataCr;
 }
 
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

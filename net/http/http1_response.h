@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 
 struct Http1Limits {
   size_t max_header_bytes = 64 * 1024;  // status line + headers + blank line
@@ -121,4 +121,4 @@ class Http1Response {
   std::vector<Field> headers_;
 };
 
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

@@ -18,10 +18,10 @@
 
 #include "base/connection_table.h"
 
-namespace meshgate::gateway {
+namespace meshgate::net::http {
 
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
@@ -34,8 +34,8 @@ constexpr std::size_t kLingerBytes = 64 * 1024;
 constexpr std::chrono::milliseconds kLingerTime{1000};
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
+using Request = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
 
 // What one request/response exchange leaves the connection to do next.
 enum class Next { keep_alive, close, linger_close };
@@ -55,7 +55,7 @@ std::string describe(std::exception_ptr error) {
 }
 
 bool is_parse_error(const error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::bad_method).category();
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
 }
 
 // Header values must not smuggle line breaks or other control characters.
@@ -67,11 +67,11 @@ bool is_clean_header_value(std::string_view value) {
 }
 
 void add_common_fields(Response& res, std::string_view content_type) {
-  res.set(http::field::server, "meshgate");
-  res.set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
+  res.set(bhttp::field::server, "meshgate");
+  res.set(bhttp::field::content_type, beast::string_view(content_type.data(), content_type.size()));
 }
 
-Response error_response(http::status status, std::string_view text) {
+Response error_response(bhttp::status status, std::string_view text) {
   Response res{status, 11};
   add_common_fields(res, "text/plain; charset=utf-8");
   res.body() = std::string(text) + "\n";
@@ -332,13 +332,13 @@ asio::awaitable<Next> HttpServer::Impl::serve_one(Connection& conn, bool first) 
     if (!co_await wait_for_request(conn)) co_return Next::close;
     conn.stream.expires_after(limits_.request_timeout);
   }
-  http::request_parser<http::string_body> parser;
+  bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(
       std::min<std::size_t>(limits_.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   parser.body_limit(static_cast<std::uint64_t>(limits_.max_body_bytes));
   error_code ec;
-  co_await http::async_read(conn.stream, conn.buffer, parser,
-                            asio::redirect_error(asio::use_awaitable, ec));
+  co_await bhttp::async_read(conn.stream, conn.buffer, parser,
+                             asio::redirect_error(asio::use_awaitable, ec));
   if (conn.stopped) co_return Next::close;
   if (ec) co_return co_await reject(conn, ec, parser.is_header_done());
   const Request& req = parser.get();
@@ -356,24 +356,24 @@ asio::awaitable<Next> HttpServer::Impl::reject(Connection& conn, const error_cod
     spdlog::debug("{}: request not complete within {} ms", name_, limits_.request_timeout.count());
     co_return Next::close;
   }
-  if (ec == http::error::end_of_stream || !is_parse_error(ec)) co_return Next::close;
+  if (ec == bhttp::error::end_of_stream || !is_parse_error(ec)) co_return Next::close;
   bump(counters_.bad_requests);
   spdlog::debug("{}: bad request: {}", name_, ec.message());
   const bool header_too_large =
-      ec == http::error::header_limit || (ec == http::error::buffer_overflow && !header_done);
+      ec == bhttp::error::header_limit || (ec == bhttp::error::buffer_overflow && !header_done);
   if (header_too_large) {
     co_return co_await write(
         conn,
-        error_response(http::status::request_header_fields_too_large, "request header too large"),
+        error_response(bhttp::status::request_header_fields_too_large, "request header too large"),
         Next::linger_close);
   }
-  const bool body_too_large = ec == http::error::body_limit || ec == http::error::buffer_overflow;
+  const bool body_too_large = ec == bhttp::error::body_limit || ec == bhttp::error::buffer_overflow;
   if (body_too_large) {
     co_return co_await write(
-        conn, error_response(http::status::payload_too_large, "request body too large"),
+        conn, error_response(bhttp::status::payload_too_large, "request body too large"),
         Next::linger_close);
   }
-  co_return co_await write(conn, error_response(http::status::bad_request, "bad request"),
+  co_return co_await write(conn, error_response(bhttp::status::bad_request, "bad request"),
                            Next::linger_close);
 }
 
@@ -381,7 +381,7 @@ asio::awaitable<Next> HttpServer::Impl::write(Connection& conn, Response res, Ne
   // A client that never reads must not hold the connection: bound the write too.
   conn.stream.expires_after(limits_.request_timeout);
   error_code ec;
-  co_await http::async_write(conn.stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  co_await bhttp::async_write(conn.stream, res, asio::redirect_error(asio::use_awaitable, ec));
   if (ec == beast::error::timeout) {
     bump(counters_.timeouts);
     spdlog::debug("{}: response not taken within {} ms", name_, limits_.request_timeout.count());
@@ -415,14 +415,14 @@ Response HttpServer::Impl::answer(const Request& req) {
     spdlog::error("{}: handler returned a bad Content-Type for {}", name_, request.target);
     out.content_type = "application/octet-stream";
   }
-  Response res{static_cast<http::status>(out.status), req.version()};
+  Response res{static_cast<bhttp::status>(out.status), req.version()};
   add_common_fields(res, out.content_type);
   res.keep_alive(req.keep_alive());
   // 204 and 304 carry no body, and no length that could be taken for one.
   if (out.status == 204 || out.status == 304) return res;
   res.content_length(out.body.size());
   // HEAD: the same header as GET, no body.
-  if (req.method() != http::verb::head) res.body() = std::move(out.body);
+  if (req.method() != bhttp::verb::head) res.body() = std::move(out.body);
   return res;
 }
 
@@ -465,4 +465,4 @@ HttpServerStats HttpServer::stats() const {
   return impl_->stats();
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::net::http

@@ -19,7 +19,7 @@
 
 #include "base/asio.h"
 
-namespace meshgate::gateway {
+namespace meshgate::net::http {
 
 struct HttpRequest {
   std::string method;  // "GET", "HEAD", ...
@@ -86,4 +86,4 @@ class HttpServer {
   std::shared_ptr<Impl> impl_;
 };
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::net::http

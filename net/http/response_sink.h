@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 
 struct ResponseSink {
   // Once, when the response's status and headers have arrived.
@@ -19,4 +19,4 @@ struct ResponseSink {
   std::function<void(const std::string& error)> on_close;
 };
 
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

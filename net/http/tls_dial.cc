@@ -10,7 +10,7 @@
 #include "base/ip.h"
 #include "base/read_file.h"
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 namespace {
 
 using asio::ip::tcp;
@@ -195,4 +195,4 @@ std::optional<std::string> read_token_file(const std::string& file) {
   return token;
 }
 
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

@@ -15,7 +15,7 @@
 
 #include "base/asio.h"
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 
 struct ServerUrl {
   std::string host;  // a name, or an IP literal without brackets
@@ -66,4 +66,4 @@ struct DialTarget {
 asio::awaitable<Dialed> dial(std::shared_ptr<asio::ssl::context> context, DialTarget target,
                              std::chrono::milliseconds timeout);
 
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

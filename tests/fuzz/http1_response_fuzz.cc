@@ -17,8 +17,8 @@
 
 namespace {
 
-using meshgate::discovery::kube::Http1Limits;
-using meshgate::discovery::kube::Http1Response;
+using meshgate::net::http::Http1Limits;
+using meshgate::net::http::Http1Response;
 using Result = Http1Response::Result;
 
 constexpr size_t kEveryCutUpTo = 256;  // longer inputs get derived cut points

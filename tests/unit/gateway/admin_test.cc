@@ -5,7 +5,7 @@
 namespace meshgate::gateway {
 namespace {
 
-HttpRequest get(std::string target) {
+net::http::HttpRequest get(std::string target) {
   return {"GET", std::move(target)};
 }
 
@@ -42,10 +42,12 @@ AdminView view_with_cluster() {
 
 TEST(Health, ReadyFollowsTheState) {
   EXPECT_EQ(health_response(get("/healthz/ready"), Readiness::kReady).status, 200u);
-  const HttpResponse starting = health_response(get("/healthz/ready"), Readiness::kStarting);
+  const net::http::HttpResponse starting =
+      health_response(get("/healthz/ready"), Readiness::kStarting);
   EXPECT_EQ(starting.status, 503u);
   EXPECT_EQ(starting.body, "starting\n");
-  const HttpResponse draining = health_response(get("/healthz/ready?x=1"), Readiness::kDraining);
+  const net::http::HttpResponse draining =
+      health_response(get("/healthz/ready?x=1"), Readiness::kDraining);
   EXPECT_EQ(draining.status, 503u);
   EXPECT_EQ(draining.body, "draining\n");
 }
@@ -61,7 +63,7 @@ TEST(Health, UnknownPathAndMethod) {
 }
 
 TEST(Admin, ClustersNameEveryRouteWithSniAndEndpointHealth) {
-  const HttpResponse response = admin_response(get("/clusters"), view_with_cluster());
+  const net::http::HttpResponse response = admin_response(get("/clusters"), view_with_cluster());
   ASSERT_EQ(response.status, 200u);
   EXPECT_EQ(response.content_type, "application/json");
   const auto json = nlohmann::json::parse(response.body);
@@ -88,7 +90,7 @@ TEST(Admin, ClustersNameEveryRouteWithSniAndEndpointHealth) {
 }
 
 TEST(Admin, ConfigDumpHoldsConfigAndSnapshot) {
-  const HttpResponse response = admin_response(get("/config_dump"), view_with_cluster());
+  const net::http::HttpResponse response = admin_response(get("/config_dump"), view_with_cluster());
   ASSERT_EQ(response.status, 200u);
   const auto json = nlohmann::json::parse(response.body);
   EXPECT_EQ(json["config"]["listeners"]["admin"]["address"], "127.0.0.1");

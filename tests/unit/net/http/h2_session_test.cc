@@ -15,7 +15,7 @@
 
 #include "tests/unit/net/http/h2_test_server.h"
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 namespace {
 
 using h2test::FakeServer;
@@ -552,4 +552,4 @@ TEST(H2SessionLifetimeTest, DestructorCallsNoSink) {
 }
 
 }  // namespace
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <utility>
 
-namespace meshgate::discovery::kube::h2test {
+namespace meshgate::net::http::h2test {
 namespace {
 
 const uint8_t* bytes(std::string_view s) {
@@ -195,4 +195,4 @@ void H2SessionTest::pump() {
   if (!result.quiet) ADD_FAILURE() << "the connection never went quiet";
 }
 
-}  // namespace meshgate::discovery::kube::h2test
+}  // namespace meshgate::net::http::h2test

@@ -20,7 +20,7 @@
 
 #include "net/http/h2_session.h"
 
-namespace meshgate::discovery::kube::h2test {
+namespace meshgate::net::http::h2test {
 
 using Headers = H2Session::Headers;
 
@@ -134,4 +134,4 @@ class H2SessionTest : public ::testing::Test {
   bool server_ok_ = true;
 };
 
-}  // namespace meshgate::discovery::kube::h2test
+}  // namespace meshgate::net::http::h2test

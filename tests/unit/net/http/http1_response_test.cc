@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 namespace {
 
 using Result = Http1Response::Result;
@@ -432,4 +432,4 @@ TEST(Http1GetRequest, CrAndLfAreStripped) {
 }
 
 }  // namespace
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http

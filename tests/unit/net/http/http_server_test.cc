@@ -14,18 +14,18 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-namespace meshgate::gateway {
+namespace meshgate::net::http {
 namespace {
 
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr std::chrono::milliseconds kBound{3000};
-using Response = http::response<http::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
 
 // Runs the single-threaded io_context (server and clients alike) until `done`
 // holds or `bound` passes.
@@ -66,10 +66,10 @@ class Client {
   }
 
   std::optional<Response> read_response(bool head = false) {
-    http::response_parser<http::string_body> parser;
+    bhttp::response_parser<bhttp::string_body> parser;
     parser.skip(head);
     const error_code ec =
-        await([&](auto handler) { http::async_read(socket_, buffer_, parser, handler); });
+        await([&](auto handler) { bhttp::async_read(socket_, buffer_, parser, handler); });
     if (ec) return std::nullopt;
     return parser.release();
   }
@@ -162,7 +162,7 @@ class HttpServerTest : public ::testing::Test {
 
   Client client() { return Client(io_, at_); }
   Client client(tcp::endpoint at) { return Client(io_, at); }
-  bool run_until(const std::function<bool()>& done) { return gateway::run_until(io_, done); }
+  bool run_until(const std::function<bool()>& done) { return http::run_until(io_, done); }
 
   asio::io_context io_;  // declared first: outlives the server
   std::unique_ptr<HttpServer> server_;
@@ -177,9 +177,9 @@ TEST_F(HttpServerTest, GetReturnsHandlerBodyStatusAndHeaders) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 200u);
   EXPECT_EQ(res->body(), "hello /hello?x=1\n");
-  EXPECT_EQ((*res)[http::field::content_type], "text/x-test");
-  EXPECT_EQ((*res)[http::field::content_length], std::to_string(res->body().size()));
-  EXPECT_EQ((*res)[http::field::server], "meshgate");
+  EXPECT_EQ((*res)[bhttp::field::content_type], "text/x-test");
+  EXPECT_EQ((*res)[bhttp::field::content_length], std::to_string(res->body().size()));
+  EXPECT_EQ((*res)[bhttp::field::server], "meshgate");
   ASSERT_EQ(seen_.size(), 1u);
   EXPECT_EQ(seen_[0].method, "GET");
   EXPECT_EQ(seen_[0].target, "/hello?x=1");
@@ -284,7 +284,7 @@ TEST_F(HttpServerTest, GarbageGets400AndClose) {
   auto res = c.read_response();
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 400u);
-  EXPECT_EQ((*res)[http::field::server], "meshgate");
+  EXPECT_EQ((*res)[bhttp::field::server], "meshgate");
   EXPECT_TRUE(c.wait_closed());
   EXPECT_EQ(server_->stats().bad_requests, 1u);
 }
@@ -476,4 +476,4 @@ TEST_F(HttpServerTest, StopClosesOpenConnectionsAndTheListener) {
 }
 
 }  // namespace
-}  // namespace meshgate::gateway
+}  // namespace meshgate::net::http

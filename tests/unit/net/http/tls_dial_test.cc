@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace meshgate::discovery::kube {
+namespace meshgate::net::http {
 namespace {
 
 ServerUrl parse_ok(std::string_view text) {
@@ -76,4 +76,4 @@ TEST(TlsContext, RefusesAKeyThatDoesNotLoad) {
 }
 
 }  // namespace
-}  // namespace meshgate::discovery::kube
+}  // namespace meshgate::net::http
