@@ -14,4 +14,4 @@ for _ in $(seq 1 500); do
   sleep 0.01
 done
 echo "demo CA: build/demo/ca.pem -- try the README's openssl s_client example"
-./build/gateway/meshgate "$@"
+./build/meshgate "$@"

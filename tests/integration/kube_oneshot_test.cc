@@ -6,8 +6,8 @@
 #include <sstream>
 #include <string>
 
-#include "gateway/global_entries.h"
-#include "gateway/registry_once.h"
+#include "onboarding/global_entries.h"
+#include "onboarding/registry_once.h"
 #include "tests/integration/kube_fixture.h"
 #include "tests/support/app_harness.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "discovery/kubernetes/token_request.h"
-#include "gateway/token_fetcher.h"
+#include "onboarding/token_fetcher.h"
 #include "onboarding/vm_files.h"
 #include "tests/integration/kube_fixture.h"
 #include "tests/support/app_harness.h"

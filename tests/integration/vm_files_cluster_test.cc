@@ -15,7 +15,7 @@
 
 #include "base/asio.h"
 #include "discovery/kubernetes/object_get.h"
-#include "gateway/token_fetcher.h"
+#include "onboarding/token_fetcher.h"
 #include "onboarding/vm_files.h"
 #include "tests/integration/kube_fixture.h"
 #include "tests/support/app_harness.h"

@@ -9,8 +9,8 @@
 #include <string>
 #include <thread>
 
+#include "app/app.h"
 #include "config/config.h"
-#include "gateway/app.h"
 
 namespace meshgate::testing {
 

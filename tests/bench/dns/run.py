@@ -36,7 +36,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--smoke", action="store_true", help="50 names, 1 s runs, no equal-load phase")
     p.add_argument("--build-dir", default="build-release")
-    p.add_argument("--meshgate", help="the meshgate binary (default: BUILD/gateway/meshgate)")
+    p.add_argument("--meshgate", help="the meshgate binary (default: BUILD/meshgate)")
     p.add_argument("--out", default="bench-results")
     p.add_argument("--services", type=int, help="services in the registry (default 1000; smoke 50)")
     p.add_argument("--seconds", type=float, help="seconds per dnsperf run (default 10; smoke 1)")
@@ -258,7 +258,7 @@ def run_server(args, server, phase, rate, ctx):
 
 
 def meshgate_binary(args):
-    binary = os.path.abspath(args.meshgate or os.path.join(args.build_dir, "gateway", "meshgate"))
+    binary = os.path.abspath(args.meshgate or os.path.join(args.build_dir, "meshgate"))
     if not os.access(binary, os.X_OK):
         raise SystemExit(f"meshgate binary not found: {binary} (build it first)")
     return binary

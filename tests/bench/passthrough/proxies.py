@@ -71,10 +71,9 @@ def _wait_ready(target, hello, extra_check=None):
 # ---- meshgate --------------------------------------------------------------
 
 def meshgate_binary(build_dir):
-    for rel in ("gateway/meshgate", "meshgate"):
-        path = os.path.join(build_dir, rel)
-        if os.access(path, os.X_OK):
-            return path
+    path = os.path.join(build_dir, "meshgate")
+    if os.access(path, os.X_OK):
+        return path
     raise procs.BenchError(f"meshgate binary not found under {build_dir}")
 
 

@@ -1,4 +1,4 @@
-#include "gateway/cli.h"
+#include "app/cli.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -9,14 +9,14 @@
 #include <string_view>
 #include <utility>
 
+#include "app/run.h"
 #include "config/loader.h"
 #include "config/overrides.h"
 #include "discovery/file_source.h"
 #include "discovery/registry_file.h"
-#include "gateway/dns_hosts.h"
-#include "gateway/global_entries.h"
-#include "gateway/run.h"
-#include "gateway/token_fetcher.h"
+#include "onboarding/dns_hosts.h"
+#include "onboarding/global_entries.h"
+#include "onboarding/token_fetcher.h"
 
 namespace meshgate::gateway {
 namespace {
@@ -45,7 +45,7 @@ std::optional<CliArgs> parse_own_flags(CliArgs parsed, std::span<const char* con
     parsed.vm_files = std::move(*options);
     return parsed;
   }
-  auto options = parse_global_entries_args(rest, error);  // gateway/global_entries.h
+  auto options = parse_global_entries_args(rest, error);  // onboarding/global_entries.h
   if (!options) return std::nullopt;
   parsed.global_entries = std::move(*options);
   return parsed;

@@ -1,4 +1,4 @@
-#include "gateway/run.h"
+#include "app/run.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,9 +6,9 @@
 
 #include <memory>
 
+#include "app/app.h"
 #include "config/loader.h"
 #include "config/overrides.h"
-#include "gateway/app.h"
 
 namespace meshgate::gateway {
 namespace {

@@ -1,9 +1,9 @@
-#include "gateway/admin.h"
+#include "admin/admin.h"
 
 #include <algorithm>
 #include <string_view>
 
-#include "gateway/admin_json.h"
+#include "admin/admin_json.h"
 #include "sni/istio_name.h"
 
 namespace meshgate::gateway {

@@ -1,4 +1,4 @@
-#include "gateway/file_poller.h"
+#include "app/file_poller.h"
 
 #include <spdlog/spdlog.h>
 

@@ -3,10 +3,10 @@
 
 #include <system_error>
 
+#include "app/app.h"
 #include "base/read_file.h"
 #include "config/loader.h"
 #include "config/overrides.h"
-#include "gateway/app.h"
 
 namespace meshgate::gateway {
 namespace {

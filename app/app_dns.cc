@@ -2,7 +2,7 @@
 // what a reload does to it.
 #include <spdlog/spdlog.h>
 
-#include "gateway/app.h"
+#include "app/app.h"
 
 namespace meshgate::gateway {
 namespace {

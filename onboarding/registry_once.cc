@@ -1,4 +1,4 @@
-#include "gateway/registry_once.h"
+#include "onboarding/registry_once.h"
 
 #include <thread>
 #include <utility>

@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "admin/admin.h"
+#include "admin/metrics.h"
+#include "app/file_poller.h"
 #include "base/asio.h"
 #include "config/config.h"
 #include "discovery/file_source.h"
@@ -19,12 +22,9 @@
 #include "dns-global/dns_server.h"
 #include "dns-global/vip_allocator.h"
 #include "dns-global/zone.h"
-#include "gateway/admin.h"
-#include "gateway/file_poller.h"
 #include "gateway/gateway.h"
 #include "gateway/istiod_upstreams.h"
 #include "gateway/loop_thread.h"
-#include "gateway/metrics.h"
 #include "net/http/http_server.h"
 
 namespace meshgate::gateway {

@@ -2,7 +2,7 @@
 #include <span>
 #include <string>
 
-#include "gateway/cli.h"
+#include "app/cli.h"
 
 int main(int argc, char** argv) {
   std::string error;

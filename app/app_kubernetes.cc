@@ -4,8 +4,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "gateway/app.h"
-#include "gateway/registry_once.h"
+#include "app/app.h"
+#include "onboarding/registry_once.h"
 
 namespace meshgate::gateway {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/admin.h"
+#include "admin/admin.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // `meshgate global-entries`.
-#include "gateway/global_entries.h"
+#include "onboarding/global_entries.h"
 
 #include <fmt/format.h>
 
@@ -18,7 +18,7 @@
 #include "dns-global/name.h"
 #include "dns-global/vip_allocator.h"
 #include "dns-global/zone.h"
-#include "gateway/registry_once.h"
+#include "onboarding/registry_once.h"
 
 namespace meshgate::gateway {
 namespace {

@@ -1,5 +1,5 @@
 // App: what the metrics and admin ports show, gathered on the control thread.
-#include "gateway/app.h"
+#include "app/app.h"
 
 namespace meshgate::gateway {
 

@@ -1,4 +1,4 @@
-#include "gateway/metrics.h"
+#include "admin/metrics.h"
 
 #include <algorithm>
 #include <string_view>

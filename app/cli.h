@@ -13,7 +13,7 @@
 #include <span>
 #include <string>
 
-#include "gateway/global_entries.h"
+#include "onboarding/global_entries.h"
 #include "onboarding/vm_files.h"
 
 namespace meshgate::gateway {

@@ -1,4 +1,4 @@
-#include "gateway/admin_json.h"
+#include "admin/admin_json.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-#include "gateway/cli.h"
+#include "app/cli.h"
 
-#include "gateway/dns_hosts.h"
+#include "onboarding/dns_hosts.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "gateway/global_entries.h"
+#include "onboarding/global_entries.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,12 +11,12 @@
 #include <sstream>
 #include <vector>
 
+#include "app/cli.h"
 #include "discovery/registry_file.h"
 #include "dns-global/name.h"
 #include "dns-global/vip_allocator.h"
 #include "dns-global/zone.h"
-#include "gateway/cli.h"
-#include "gateway/dns_hosts.h"
+#include "onboarding/dns_hosts.h"
 
 namespace meshgate::gateway {
 namespace {

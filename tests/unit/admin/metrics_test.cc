@@ -1,4 +1,4 @@
-#include "gateway/metrics.h"
+#include "admin/metrics.h"
 
 #include <gtest/gtest.h>
 

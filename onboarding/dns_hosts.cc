@@ -1,5 +1,5 @@
 // `meshgate dns-hosts`.
-#include "gateway/dns_hosts.h"
+#include "onboarding/dns_hosts.h"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 
 #include "dns-global/vip_allocator.h"
 #include "dns-global/zone.h"
-#include "gateway/registry_once.h"
+#include "onboarding/registry_once.h"
 
 namespace meshgate::gateway {
 

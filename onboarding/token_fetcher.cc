@@ -1,4 +1,4 @@
-#include "gateway/token_fetcher.h"
+#include "onboarding/token_fetcher.h"
 
 #include <utility>
 

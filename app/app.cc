@@ -1,4 +1,4 @@
-#include "gateway/app.h"
+#include "app/app.h"
 
 #include <spdlog/spdlog.h>
 
