@@ -6,7 +6,7 @@
 #include "admin/admin_json.h"
 #include "sni/istio_name.h"
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 namespace {
 
 constexpr const char* kJson = "application/json";
@@ -41,18 +41,19 @@ std::string sni_of(const std::string& cluster_name) {
 }
 
 // Only for a cluster that lost endpoints to the target guard.
-void add_refused(nlohmann::json& entry, const Cluster& cluster) {
+void add_refused(nlohmann::json& entry, const gateway::Cluster& cluster) {
   nlohmann::json refused = nlohmann::json::object();
-  for (TargetRefusal reason : {TargetRefusal::kLoopback, TargetRefusal::kSelf}) {
+  for (gateway::TargetRefusal reason :
+       {gateway::TargetRefusal::kLoopback, gateway::TargetRefusal::kSelf}) {
     const uint32_t n = cluster.refused[static_cast<std::size_t>(reason)];
     if (n > 0) refused[to_string(reason)] = n;
   }
   if (!refused.empty()) entry["refused_endpoints"] = std::move(refused);
 }
 
-nlohmann::json endpoints_json(const Cluster& cluster, const AdminView& view) {
+nlohmann::json endpoints_json(const gateway::Cluster& cluster, const AdminView& view) {
   nlohmann::json out = nlohmann::json::array();
-  for (const UpstreamEndpoint& endpoint : cluster.endpoints) {
+  for (const gateway::UpstreamEndpoint& endpoint : cluster.endpoints) {
     const auto ejected = std::find_if(view.ejected.begin(), view.ejected.end(),
                                       [&](const auto& e) { return e.address == endpoint.address; });
     nlohmann::json entry{{"address", endpoint.address.address().to_string()},
@@ -99,18 +100,19 @@ net::http::HttpResponse health_response(const net::http::HttpRequest& request,
 nlohmann::json clusters_json(const AdminView& view) {
   nlohmann::json clusters = nlohmann::json::array();
   if (view.routes && view.routes->table) {
-    for (const Cluster& cluster : view.routes->table->clusters()) {
+    for (const gateway::Cluster& cluster : view.routes->table->clusters()) {
       nlohmann::json entry{{"name", cluster.name},
-                           {"listener", to_string(ListenerKind::kPassthrough)},
+                           {"listener", to_string(gateway::ListenerKind::kPassthrough)},
                            {"sni", sni_of(cluster.name)},
                            {"endpoints", endpoints_json(cluster, view)}};
       add_refused(entry, cluster);
       clusters.push_back(std::move(entry));
     }
   }
-  for (ListenerKind kind : {ListenerKind::kIstiod, ListenerKind::kWebhook}) {
+  for (gateway::ListenerKind kind :
+       {gateway::ListenerKind::kIstiod, gateway::ListenerKind::kWebhook}) {
     if (!view.routes || !view.routes->upstream(kind)) continue;
-    const Cluster& cluster = *view.routes->upstream(kind);
+    const gateway::Cluster& cluster = *view.routes->upstream(kind);
     nlohmann::json entry{{"name", cluster.name},
                          {"listener", to_string(kind)},
                          {"sni", nullptr},
@@ -143,4 +145,4 @@ net::http::HttpResponse admin_response(const net::http::HttpRequest& request,
   return text(404, "not found");
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin

@@ -14,7 +14,7 @@
 #include "gateway/worker_context.h"
 #include "net/http/http_server.h"
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 
 enum class Readiness { kStarting, kReady, kDraining };
 
@@ -28,10 +28,10 @@ const char* to_string(Readiness readiness);
 net::http::HttpResponse health_response(const net::http::HttpRequest& request, Readiness readiness);
 
 struct AdminView {
-  ConfigPtr config;
+  gateway::ConfigPtr config;
   discovery::SnapshotPtr snapshot;
-  RoutesPtr routes;
-  std::vector<EjectedEndpoint> ejected;
+  gateway::RoutesPtr routes;
+  std::vector<gateway::EjectedEndpoint> ejected;
   std::chrono::steady_clock::time_point now;
   Readiness readiness = Readiness::kStarting;
 };
@@ -44,4 +44,4 @@ net::http::HttpResponse admin_response(const net::http::HttpRequest& request,
 // each endpoint with its weight and health ("healthy" or "ejected").
 nlohmann::json clusters_json(const AdminView& view);
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin

@@ -7,7 +7,7 @@
 #include "config/duration.h"
 #include "config/validate.h"
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 namespace {
 
 using nlohmann::json;
@@ -237,4 +237,4 @@ json dump_snapshot(const discovery::Snapshot& snapshot) {
           {"aliases", std::move(aliases)}};
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin

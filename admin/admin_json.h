@@ -7,7 +7,7 @@
 #include "config/config.h"
 #include "discovery/snapshot.h"
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 
 // Every key of the config, named as in the YAML file (durations as strings
 // such as "10s", so a dump reads like a config file).
@@ -16,4 +16,4 @@ nlohmann::json dump_config(const config::Config& config);
 // and aliases.
 nlohmann::json dump_snapshot(const discovery::Snapshot& snapshot);
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin

@@ -7,7 +7,7 @@
 #include "base/prometheus.h"
 #include "discovery/kubernetes/kube_metrics.h"
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 namespace {
 
 using Type = base::PrometheusWriter::Type;
@@ -15,15 +15,15 @@ using Type = base::PrometheusWriter::Type;
 // A ClientHello outcome and the close reason that counts it.
 struct HelloOutcome {
   std::string_view result;
-  CloseReason reason;
+  gateway::CloseReason reason;
 };
 
 constexpr std::array<HelloOutcome, 5> kHelloFailures{{
-    {"not_tls", CloseReason::kNotTls},
-    {"malformed", CloseReason::kHelloMalformed},
-    {"too_large", CloseReason::kHelloTooLarge},
-    {"timeout", CloseReason::kHelloTimeout},
-    {"client_closed", CloseReason::kClientClosedEarly},
+    {"not_tls", gateway::CloseReason::kNotTls},
+    {"malformed", gateway::CloseReason::kHelloMalformed},
+    {"too_large", gateway::CloseReason::kHelloTooLarge},
+    {"timeout", gateway::CloseReason::kHelloTimeout},
+    {"client_closed", gateway::CloseReason::kClientClosedEarly},
 }};
 
 // One sample per listener of a per-listener counter or gauge.
@@ -31,20 +31,20 @@ template <typename Get>
 void per_listener(base::PrometheusWriter& out, std::string_view name, Type type,
                   std::string_view help, const MetricsInput& input, Get get) {
   out.family(name, type, help);
-  for (ListenerKind kind : kAllListenerKinds)
+  for (gateway::ListenerKind kind : gateway::kAllListenerKinds)
     out.sample(name, {{"listener", to_string(kind)}}, get(input.listeners[index_of(kind)]));
 }
 
 void write_connections(base::PrometheusWriter& out, const MetricsInput& in) {
   per_listener(out, "meshgate_connections_accepted_total", Type::kCounter,
                "Connections accepted, by listener.", in,
-               [](const StatsSnapshot& s) { return s.accepted; });
+               [](const gateway::StatsSnapshot& s) { return s.accepted; });
   per_listener(out, "meshgate_connections_active", Type::kGauge, "Connections open now.", in,
-               [](const StatsSnapshot& s) { return s.active; });
+               [](const gateway::StatsSnapshot& s) { return s.active; });
   out.family("meshgate_connections_closed_total", Type::kCounter,
              "Connections closed, by listener and reason (completed, or why it was dropped).");
-  for (ListenerKind kind : kAllListenerKinds) {
-    for (CloseReason reason : all_close_reasons()) {
+  for (gateway::ListenerKind kind : gateway::kAllListenerKinds) {
+    for (gateway::CloseReason reason : gateway::all_close_reasons()) {
       out.sample("meshgate_connections_closed_total",
                  {{"listener", to_string(kind)}, {"reason", to_string(reason)}},
                  in.listeners[index_of(kind)].closed_by(reason));
@@ -52,13 +52,13 @@ void write_connections(base::PrometheusWriter& out, const MetricsInput& in) {
   }
   per_listener(out, "meshgate_accept_errors_total", Type::kCounter,
                "accept() failures (e.g. out of descriptors); accepting pauses 100 ms.", in,
-               [](const StatsSnapshot& s) { return s.accept_errors; });
+               [](const gateway::StatsSnapshot& s) { return s.accept_errors; });
   per_listener(out, "meshgate_bytes_received_total", Type::kCounter,
                "Bytes read from clients and relayed upstream.", in,
-               [](const StatsSnapshot& s) { return s.bytes_from_client; });
+               [](const gateway::StatsSnapshot& s) { return s.bytes_from_client; });
   per_listener(out, "meshgate_bytes_sent_total", Type::kCounter,
                "Bytes read from upstreams and relayed to clients.", in,
-               [](const StatsSnapshot& s) { return s.bytes_from_upstream; });
+               [](const gateway::StatsSnapshot& s) { return s.bytes_from_upstream; });
   out.family("meshgate_open_connections", Type::kGauge,
              "Connections open on all listeners, against limits.max_connections.");
   out.sample("meshgate_open_connections", {}, in.open_connections);
@@ -74,7 +74,8 @@ void write_connections(base::PrometheusWriter& out, const MetricsInput& in) {
 }
 
 void write_client_hellos(base::PrometheusWriter& out, const MetricsInput& in) {
-  const StatsSnapshot& passthrough = in.listeners[index_of(ListenerKind::kPassthrough)];
+  const gateway::StatsSnapshot& passthrough =
+      in.listeners[index_of(gateway::ListenerKind::kPassthrough)];
   out.family("meshgate_client_hellos_total", Type::kCounter,
              "ClientHellos read on the passthrough listener, by outcome.");
   out.sample("meshgate_client_hellos_total", {{"result", "ok"}}, passthrough.hellos_parsed);
@@ -87,27 +88,27 @@ void write_client_hellos(base::PrometheusWriter& out, const MetricsInput& in) {
 void write_upstreams(base::PrometheusWriter& out, const MetricsInput& in) {
   per_listener(out, "meshgate_upstream_connect_attempts_total", Type::kCounter,
                "Upstream connects started.", in,
-               [](const StatsSnapshot& s) { return s.connect_attempts; });
+               [](const gateway::StatsSnapshot& s) { return s.connect_attempts; });
   per_listener(out, "meshgate_upstream_connect_failures_total", Type::kCounter,
                "Upstream connects that failed or timed out.", in,
-               [](const StatsSnapshot& s) { return s.connect_failures; });
+               [](const gateway::StatsSnapshot& s) { return s.connect_failures; });
   per_listener(out, "meshgate_upstream_first_byte_timeouts_total", Type::kCounter,
                "Upstream connects that got no byte back within timeouts.upstream_first_byte after "
                "the ClientHello (counted as connect failures too).",
-               in, [](const StatsSnapshot& s) { return s.first_byte_timeouts; });
+               in, [](const gateway::StatsSnapshot& s) { return s.first_byte_timeouts; });
   out.family("meshgate_upstream_connect_duration_seconds", Type::kHistogram,
              "Time to connect an upstream, successful connects only.");
-  for (ListenerKind kind : kAllListenerKinds) {
+  for (gateway::ListenerKind kind : gateway::kAllListenerKinds) {
     const std::array<base::Label, 1> labels{{{"listener", to_string(kind)}}};
     out.histogram("meshgate_upstream_connect_duration_seconds", labels,
                   in.listeners[index_of(kind)].connect_latency);
   }
   per_listener(out, "meshgate_splice_fallbacks_total", Type::kCounter,
                "Relay directions that copied because no splice pipe could be made.", in,
-               [](const StatsSnapshot& s) { return s.splice_fallbacks; });
+               [](const gateway::StatsSnapshot& s) { return s.splice_fallbacks; });
   per_listener(out, "meshgate_outlier_ejections_total", Type::kCounter,
                "Endpoints ejected after consecutive connect failures.", in,
-               [](const StatsSnapshot& s) { return s.ejections; });
+               [](const gateway::StatsSnapshot& s) { return s.ejections; });
   out.family("meshgate_outlier_ejected_endpoints", Type::kGauge, "Endpoints ejected now.");
   out.sample("meshgate_outlier_ejected_endpoints", {}, in.ejected_endpoints);
   out.family("meshgate_endpoints_refused", Type::kGauge,
@@ -211,4 +212,4 @@ std::string render_metrics(const MetricsInput& input) {
   return out.take();
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin

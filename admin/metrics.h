@@ -16,11 +16,11 @@
 #include "gateway/stats.h"
 #include "net/http/http_server.h"
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 
 struct MetricsInput {
-  std::array<StatsSnapshot, kListenerKindCount> listeners;
-  std::map<std::string, RouteStatsSnapshot, std::less<>> routes;
+  std::array<gateway::StatsSnapshot, gateway::kListenerKindCount> listeners;
+  std::map<std::string, gateway::RouteStatsSnapshot, std::less<>> routes;
   uint64_t ejected_endpoints = 0;          // now
   uint64_t open_connections = 0;           // all listeners, against limits.max_connections
   uint64_t effective_max_connections = 0;  // min(max_connections, descriptor budget / 2)
@@ -48,4 +48,4 @@ struct MetricsInput {
 
 std::string render_metrics(const MetricsInput& input);
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin

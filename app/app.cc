@@ -8,7 +8,7 @@
 #include "base/read_file.h"
 #include "config/loader.h"
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 namespace {
 
 void spawn(asio::io_context& io, asio::awaitable<void> task, const char* what) {
@@ -19,15 +19,15 @@ void spawn(asio::io_context& io, asio::awaitable<void> task, const char* what) {
 
 }  // namespace
 
-App::App(ConfigPtr config, std::string config_path)
+App::App(gateway::ConfigPtr config, std::string config_path)
     : config_path_(std::move(config_path)), config_(std::move(config)) {
-  access_log_ = AccessLog::open(config_->access_log);
+  access_log_ = gateway::AccessLog::open(config_->access_log);
   for (const config::FileSource& file : config_->discovery.files)
     add_file_source(file);
   create_kubernetes();
-  gateway_ = std::make_unique<Gateway>(config_, registry_, access_log_);
-  istiod_ = std::make_shared<IstiodUpstreams>(control_, gateway_->publisher());
-  std::weak_ptr<IstiodUpstreams> istiod = istiod_;
+  gateway_ = std::make_unique<gateway::Gateway>(config_, registry_, access_log_);
+  istiod_ = std::make_shared<gateway::IstiodUpstreams>(control_, gateway_->publisher());
+  std::weak_ptr<gateway::IstiodUpstreams> istiod = istiod_;
   registry_.subscribe([this, istiod](const discovery::SnapshotPtr& snapshot) {
     asio::post(control_, [this, istiod, snapshot] {
       if (auto upstreams = istiod.lock()) upstreams->set_snapshot(snapshot);
@@ -82,30 +82,31 @@ void App::start_http() {
   health_ = std::make_unique<net::http::HttpServer>(
       health_loop_.io(), "health",
       [this](const net::http::HttpRequest& request) {
-        return health_response(request, readiness());
+        return admin::health_response(request, readiness());
       },
       limits);
   metrics_ = std::make_unique<net::http::HttpServer>(
       control_, "metrics",
       [this](const net::http::HttpRequest& request) {
-        if (target_path(request.target) != "/stats/prometheus") {
+        if (admin::target_path(request.target) != "/stats/prometheus") {
           return net::http::HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
         }
         return net::http::HttpResponse{200, base::kPrometheusContentType,
-                                       render_metrics(gather_metrics())};
+                                       admin::render_metrics(gather_metrics())};
       },
       limits);
   admin_ = std::make_unique<net::http::HttpServer>(
       control_, "admin",
       [this](const net::http::HttpRequest& request) {
-        return admin_response(request, admin_view());
+        return admin::admin_response(request, admin_view());
       },
       limits);
-  const asio::ip::tcp::endpoint health_at = listener_endpoint(config_->listeners.health, "health");
+  const asio::ip::tcp::endpoint health_at =
+      gateway::listener_endpoint(config_->listeners.health, "health");
   health_loop_.call([&] { return health_->listen(health_at); });
 
-  metrics_->listen(listener_endpoint(config_->listeners.metrics, "metrics"));
-  admin_->listen(listener_endpoint(config_->listeners.admin, "admin"));
+  metrics_->listen(gateway::listener_endpoint(config_->listeners.metrics, "metrics"));
+  admin_->listen(gateway::listener_endpoint(config_->listeners.admin, "admin"));
   spdlog::info("health, metrics, admin: listening on {}, {}, {}", health_->local_endpoint().port(),
                metrics_->local_endpoint().port(), admin_->local_endpoint().port());
 }
@@ -162,7 +163,7 @@ void App::stop_now() {
   asio::post(control_, [this] {
     drain_timer_.cancel();
     draining_ = true;
-    finish(CloseReason::kShutdown);
+    finish(gateway::CloseReason::kShutdown);
   });
 }
 
@@ -185,12 +186,12 @@ bool App::routes_caught_up() const {
   return registry_.synced() && gateway_->applied_snapshot() >= registry_.snapshot()->version();
 }
 
-Readiness App::readiness() const {
-  if (draining_) return Readiness::kDraining;
-  if (!started_) return Readiness::kStarting;
-  if (!was_ready_ && !routes_caught_up()) return Readiness::kStarting;
+admin::Readiness App::readiness() const {
+  if (draining_) return admin::Readiness::kDraining;
+  if (!started_) return admin::Readiness::kStarting;
+  if (!was_ready_ && !routes_caught_up()) return admin::Readiness::kStarting;
   was_ready_ = true;
-  return Readiness::kReady;
+  return admin::Readiness::kReady;
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

@@ -27,7 +27,7 @@
 #include "gateway/loop_thread.h"
 #include "net/http/http_server.h"
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 
 enum class HttpPort { kHealth, kMetrics, kAdmin };
 
@@ -43,7 +43,7 @@ class App {
  public:
   // `config_path` empty: the embedded default; a reload then re-reads only
   // the registry files.
-  App(ConfigPtr config, std::string config_path);
+  App(gateway::ConfigPtr config, std::string config_path);
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;
@@ -62,13 +62,15 @@ class App {
   void stop_now();  // close everything at once (reason shutdown)
 
   // After start(); thread-safe.
-  asio::ip::tcp::endpoint endpoint(ListenerKind kind) const { return gateway_->endpoint(kind); }
+  asio::ip::tcp::endpoint endpoint(gateway::ListenerKind kind) const {
+    return gateway_->endpoint(kind);
+  }
   asio::ip::tcp::endpoint endpoint(HttpPort port) const;
-  Readiness readiness() const;
+  admin::Readiness readiness() const;
   // The DNS server, when dns.enabled; null otherwise. Control thread or
   // after start() while no reload runs (tests).
   const dns::DnsServer* dns_server() const { return dns_.get(); }
-  const Gateway& gateway() const { return *gateway_; }
+  const gateway::Gateway& gateway() const { return *gateway_; }
   // After run() returned.
   DrainResult drain_result() const { return drain_result_; }
 
@@ -89,30 +91,30 @@ class App {
   bool reconfigure_dns(const config::Config& previous);
   void start_http();
   void stop_http();
-  MetricsInput gather_metrics() const;
-  AdminView admin_view() const;
+  admin::MetricsInput gather_metrics() const;
+  admin::AdminView admin_view() const;
   void begin_drain();
   void close_listeners();
   asio::awaitable<void> wait_for_connections(std::chrono::steady_clock::time_point deadline);
-  void finish(CloseReason reason);
+  void finish(gateway::CloseReason reason);
   void reload_now(const char* trigger);
-  void apply(ConfigPtr next);
+  void apply(gateway::ConfigPtr next);
   // Returns `next` with every listener that could not be bound set back to
   // its old address; `failed` tells whether any was.
-  ConfigPtr rebind_http(ConfigPtr next, bool& failed);
+  gateway::ConfigPtr rebind_http(gateway::ConfigPtr next, bool& failed);
   void reconcile_file_sources(const config::Config& next);
   asio::awaitable<void> watch_config_file();
 
   const std::string config_path_;
-  ConfigPtr config_;  // control thread
+  gateway::ConfigPtr config_;  // control thread
   asio::io_context control_{1};
   discovery::Registry registry_;
-  AccessLogPtr access_log_;
+  gateway::AccessLogPtr access_log_;
   // Logs replaced by a reload, destroyed at exit on this thread: a log's
   // destructor flushes, which must never happen on a worker.
-  std::vector<AccessLogPtr> retired_logs_;
-  std::unique_ptr<Gateway> gateway_;
-  std::shared_ptr<IstiodUpstreams> istiod_;
+  std::vector<gateway::AccessLogPtr> retired_logs_;
+  std::unique_ptr<gateway::Gateway> gateway_;
+  std::shared_ptr<gateway::IstiodUpstreams> istiod_;
   std::vector<std::unique_ptr<discovery::FileSource>> sources_;
   std::vector<std::unique_ptr<FilePoller>> pollers_;
   // Replaced by a reload; a stopped poller may still have a wake-up queued.
@@ -123,7 +125,7 @@ class App {
   std::unique_ptr<dns::DnsServer> dns_;                      // null: dns.enabled is false
   // The health server runs on a thread of its own: nothing the control
   // thread does (a large registry, a zone rebuild) may delay a probe.
-  LoopThread health_loop_{"health"};
+  gateway::LoopThread health_loop_{"health"};
   std::unique_ptr<net::http::HttpServer> health_;  // on health_loop_
   std::unique_ptr<net::http::HttpServer> metrics_;
   std::unique_ptr<net::http::HttpServer> admin_;
@@ -142,4 +144,4 @@ class App {
   DrainResult drain_result_;
 };
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

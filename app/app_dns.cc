@@ -4,7 +4,7 @@
 
 #include "app/app.h"
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 namespace {
 
 std::unique_ptr<dns::VipAllocator> make_allocator(const config::Dns& dns) {
@@ -80,4 +80,4 @@ bool App::reconfigure_dns(const config::Config& previous) {
   return false;
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

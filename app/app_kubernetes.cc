@@ -7,7 +7,7 @@
 #include "app/app.h"
 #include "onboarding/registry_once.h"
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 namespace {
 
 // The source the config asks for; throws with a clear message when the API
@@ -16,7 +16,7 @@ std::unique_ptr<discovery::kube::KubernetesSource> make_source(const config::Con
                                                                discovery::Registry& registry) {
   const config::KubernetesSource& kube = config.discovery.kubernetes;
   std::string error;
-  auto options = kubernetes_options(config, &error);
+  auto options = onboarding::kubernetes_options(config, &error);
   if (!options) throw std::runtime_error("discovery.kubernetes: " + error);
   auto source = discovery::kube::KubernetesSource::create(std::move(*options), registry, &error);
   if (!source) throw std::runtime_error("discovery.kubernetes: " + error);
@@ -65,4 +65,4 @@ void App::reconfigure_kubernetes(const config::Config& previous) {
   }
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

@@ -8,7 +8,7 @@
 #include "config/loader.h"
 #include "config/overrides.h"
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -47,10 +47,10 @@ asio::awaitable<void> App::wait_for_connections(Clock::time_point deadline) {
     boost::system::error_code ec;
     co_await drain_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  finish(CloseReason::kDrainTimeout);
+  finish(gateway::CloseReason::kDrainTimeout);
 }
 
-void App::finish(CloseReason reason) {
+void App::finish(gateway::CloseReason reason) {
   if (finished_) return;
   finished_ = true;
   drain_result_.cut = gateway_->open_connections();
@@ -104,11 +104,11 @@ void App::reload_now(const char* trigger) {
   }
 }
 
-void App::apply(ConfigPtr next) {
-  AccessLogPtr log = access_log_;
+void App::apply(gateway::ConfigPtr next) {
+  gateway::AccessLogPtr log = access_log_;
   try {
     if (next->access_log != config_->access_log) {
-      log = AccessLog::open(next->access_log);
+      log = gateway::AccessLog::open(next->access_log);
     }
     gateway_->reconfigure(next, log);
   } catch (const std::exception& e) {
@@ -120,7 +120,7 @@ void App::apply(ConfigPtr next) {
   bool http_failed = false;
   next = rebind_http(std::move(next), http_failed);
   reconcile_file_sources(*next);
-  ConfigPtr previous = std::exchange(config_, std::move(next));
+  gateway::ConfigPtr previous = std::exchange(config_, std::move(next));
   istiod_->configure(config_);
   reconfigure_kubernetes(*previous);
   if (!reconfigure_dns(*previous)) http_failed = true;
@@ -133,7 +133,7 @@ void App::apply(ConfigPtr next) {
   spdlog::info("reload: config applied");
 }
 
-ConfigPtr App::rebind_http(ConfigPtr next, bool& failed) {
+gateway::ConfigPtr App::rebind_http(gateway::ConfigPtr next, bool& failed) {
   auto adjusted = std::make_shared<config::Config>(*next);
   struct Server {
     net::http::HttpServer* server;
@@ -154,9 +154,9 @@ ConfigPtr App::rebind_http(ConfigPtr next, bool& failed) {
     on_its_thread([&, server = server] { server->set_limits(limits); });
     const config::Listener& wanted = next->listeners.*member;
     if (wanted == config_->listeners.*member) continue;
-    if (already_bound(wanted, server->local_endpoint())) continue;
+    if (gateway::already_bound(wanted, server->local_endpoint())) continue;
     try {
-      const asio::ip::tcp::endpoint at = listener_endpoint(wanted, name);
+      const asio::ip::tcp::endpoint at = gateway::listener_endpoint(wanted, name);
       on_its_thread([&, server = server] { return server->listen(at); });
     } catch (const std::exception& e) {
       // On the same port, Linux refuses a new address while the old one listens.
@@ -205,4 +205,4 @@ asio::awaitable<void> App::watch_config_file() {
   }
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

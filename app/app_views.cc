@@ -1,11 +1,11 @@
 // App: what the metrics and admin ports show, gathered on the control thread.
 #include "app/app.h"
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 
-MetricsInput App::gather_metrics() const {
-  MetricsInput in;
-  for (ListenerKind kind : kAllListenerKinds)
+admin::MetricsInput App::gather_metrics() const {
+  admin::MetricsInput in;
+  for (gateway::ListenerKind kind : gateway::kAllListenerKinds)
     in.listeners[index_of(kind)] = gateway_->stats(kind);
   in.routes = gateway_->route_stats();
   in.ejected_endpoints = gateway_->ejections(std::chrono::steady_clock::now()).size();
@@ -13,15 +13,16 @@ MetricsInput App::gather_metrics() const {
   in.effective_max_connections = gateway_->effective_max_connections();
   in.descriptor_budget = gateway_->descriptor_budget();
   in.descriptors_in_use = gateway_->descriptors_in_use();
-  const RoutesPtr routes = gateway_->routes();
+  const gateway::RoutesPtr routes = gateway_->routes();
   if (routes->table) {
-    in.refused_loopback = routes->table->refused(TargetRefusal::kLoopback);
-    in.refused_self = routes->table->refused(TargetRefusal::kSelf);
+    in.refused_loopback = routes->table->refused(gateway::TargetRefusal::kLoopback);
+    in.refused_self = routes->table->refused(gateway::TargetRefusal::kSelf);
   }
-  for (const ClusterPtr& upstream : routes->upstreams) {
+  for (const gateway::ClusterPtr& upstream : routes->upstreams) {
     if (!upstream) continue;
-    in.refused_loopback += upstream->refused[static_cast<std::size_t>(TargetRefusal::kLoopback)];
-    in.refused_self += upstream->refused[static_cast<std::size_t>(TargetRefusal::kSelf)];
+    in.refused_loopback +=
+        upstream->refused[static_cast<std::size_t>(gateway::TargetRefusal::kLoopback)];
+    in.refused_self += upstream->refused[static_cast<std::size_t>(gateway::TargetRefusal::kSelf)];
   }
   in.snapshot_version = registry_.snapshot()->version();
   const discovery::RegistryStats registry = registry_.stats();
@@ -36,14 +37,14 @@ MetricsInput App::gather_metrics() const {
   }
   in.config_reloads_ok = reloads_ok_;
   in.config_reloads_failed = reloads_failed_;
-  const IstiodUpstreamStats istiod = istiod_->stats();
+  const gateway::IstiodUpstreamStats istiod = istiod_->stats();
   in.istiod_dns_ok = istiod.dns_resolutions;
   in.istiod_dns_failed = istiod.dns_failures;
   if (access_log_) {
     in.access_log_written = access_log_->written();
     in.access_log_dropped = access_log_->dropped();
   }
-  in.ready = readiness() == Readiness::kReady;
+  in.ready = readiness() == admin::Readiness::kReady;
   in.draining = draining_;
   in.http.emplace("health", health_->stats());
   in.http.emplace("metrics", metrics_->stats());
@@ -53,8 +54,8 @@ MetricsInput App::gather_metrics() const {
   return in;
 }
 
-AdminView App::admin_view() const {
-  AdminView view;
+admin::AdminView App::admin_view() const {
+  admin::AdminView view;
   view.config = config_;
   view.snapshot = registry_.snapshot();
   view.routes = gateway_->routes();
@@ -64,4 +65,4 @@ AdminView App::admin_view() const {
   return view;
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

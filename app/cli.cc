@@ -18,7 +18,7 @@
 #include "onboarding/global_entries.h"
 #include "onboarding/token_fetcher.h"
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 namespace {
 
 std::optional<CliArgs::Command> subcommand(std::string_view word) {
@@ -45,7 +45,7 @@ std::optional<CliArgs> parse_own_flags(CliArgs parsed, std::span<const char* con
     parsed.vm_files = std::move(*options);
     return parsed;
   }
-  auto options = parse_global_entries_args(rest, error);  // onboarding/global_entries.h
+  auto options = onboarding::parse_global_entries_args(rest, error);  // onboarding/global_entries.h
   if (!options) return std::nullopt;
   parsed.global_entries = std::move(*options);
   return parsed;
@@ -92,7 +92,7 @@ int check_registry(const std::string& file) {
 int run_vm_files(onboarding::VmFilesOptions options) {
   if (options.token_request) {
     log_to_stderr();
-    options.fetch_token = kubernetes_token_fetcher(options.kubeconfig);
+    options.fetch_token = onboarding::kubernetes_token_fetcher(options.kubeconfig);
   }
   return onboarding::run_vm_files(options, std::cout, std::cerr);
 }
@@ -108,7 +108,7 @@ const char* usage() {
           "  meshgate check-config FILE                    validate a config file\n"
           "  meshgate check-registry FILE                  validate a registry file\n"
           "  meshgate dns-hosts [--config FILE]            /etc/hosts lines for the DNS zones\n") +
-      onboarding::vm_files_usage() + global_entries_usage() +
+      onboarding::vm_files_usage() + onboarding::global_entries_usage() +
       "  meshgate version\n"
       "LEVEL: trace, debug, info, warn, error, critical, off\n";
   return text.c_str();
@@ -167,10 +167,10 @@ int run_command(const CliArgs& args) {
       return check_registry(args.file);
     case CliArgs::Command::kDnsHosts:
       log_to_stderr();
-      return print_dns_hosts(args.file);
+      return onboarding::print_dns_hosts(args.file);
     case CliArgs::Command::kGlobalEntries:
       log_to_stderr();
-      return print_global_entries(args.global_entries, std::cout, std::cerr);
+      return onboarding::print_global_entries(args.global_entries, std::cout, std::cerr);
     case CliArgs::Command::kVmFiles:
       return run_vm_files(args.vm_files);
     case CliArgs::Command::kVersion:
@@ -186,4 +186,4 @@ int run_command(const CliArgs& args) {
   return run_gateway(args.file);
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

@@ -16,7 +16,7 @@
 #include "onboarding/global_entries.h"
 #include "onboarding/vm_files.h"
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 
 struct CliArgs {
   enum class Command {
@@ -32,8 +32,8 @@ struct CliArgs {
   Command command = Command::kRun;
   std::string file;  // --config for kRun and kDnsHosts; the argument of the check commands
   std::string log_level = "info";
-  onboarding::VmFilesOptions vm_files;  // for kVmFiles
-  GlobalEntriesOptions global_entries;  // for kGlobalEntries
+  onboarding::VmFilesOptions vm_files;              // for kVmFiles
+  onboarding::GlobalEntriesOptions global_entries;  // for kGlobalEntries
 };
 
 // Returns nullopt and writes the problem to `error` when the arguments are bad.
@@ -44,4 +44,4 @@ const char* usage();
 // Runs a parsed command; returns the process exit code.
 int run_command(const CliArgs& args);
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 
 FilePoller::FilePoller(asio::io_context& io, discovery::FileSource& source,
                        std::chrono::milliseconds interval)
@@ -30,4 +30,4 @@ asio::awaitable<void> FilePoller::loop() {
   }
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

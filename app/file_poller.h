@@ -7,7 +7,7 @@
 #include "base/asio.h"
 #include "discovery/file_source.h"
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 
 class FilePoller {
  public:
@@ -25,4 +25,4 @@ class FilePoller {
   bool stopped_ = false;
 };
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

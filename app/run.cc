@@ -10,7 +10,7 @@
 #include "config/loader.h"
 #include "config/overrides.h"
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 namespace {
 
 std::shared_ptr<const config::Config> load(const std::string& file) {
@@ -56,9 +56,9 @@ int run_gateway(const std::string& config_file) {
   }
   app->handle_signals();
   app->run();
-  const StatsSnapshot stats = app->gateway().stats();
+  const gateway::StatsSnapshot stats = app->gateway().stats();
   spdlog::info("stopped after {} passthrough connections", stats.accepted);
   return 0;
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

@@ -3,9 +3,9 @@
 
 #include <string>
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 
 // `config_file` empty: the embedded default. Returns the process exit code.
 int run_gateway(const std::string& config_file);
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

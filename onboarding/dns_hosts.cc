@@ -12,7 +12,7 @@
 #include "dns-global/zone.h"
 #include "onboarding/registry_once.h"
 
-namespace meshgate::gateway {
+namespace meshgate::onboarding {
 
 std::string dns_hosts_text(const config::Config& config, const discovery::Snapshot& snapshot) {
   std::vector<base::Cidr> ranges;
@@ -43,4 +43,4 @@ int print_dns_hosts(const std::string& config_file) {
   return 0;
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::onboarding

@@ -8,7 +8,7 @@
 #include "config/config.h"
 #include "discovery/snapshot.h"
 
-namespace meshgate::gateway {
+namespace meshgate::onboarding {
 
 // "<address> <name>" per address, sorted by name; wildcard names, which a
 // hosts file cannot hold, as comments.
@@ -19,4 +19,4 @@ std::string dns_hosts_text(const config::Config& config, const discovery::Snapsh
 // Returns the exit code.
 int print_dns_hosts(const std::string& config_file);
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::onboarding

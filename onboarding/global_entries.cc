@@ -20,7 +20,7 @@
 #include "dns-global/zone.h"
 #include "onboarding/registry_once.h"
 
-namespace meshgate::gateway {
+namespace meshgate::onboarding {
 namespace {
 
 // The zone whose `services: true` names services <name>.<namespace>.global,
@@ -390,4 +390,4 @@ int print_global_entries(const GlobalEntriesOptions& options, std::ostream& out,
   return out.good() ? 0 : 1;
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::onboarding

@@ -22,7 +22,7 @@
 #include "config/config.h"
 #include "discovery/snapshot.h"
 
-namespace meshgate::gateway {
+namespace meshgate::onboarding {
 
 inline constexpr uint16_t kDefaultGlobalGatewayPort = 15443;
 
@@ -65,4 +65,4 @@ const char* global_entries_usage();
 // writes the text to `out`; problems to `err`. Returns the exit code.
 int print_global_entries(const GlobalEntriesOptions& options, std::ostream& out, std::ostream& err);
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::onboarding

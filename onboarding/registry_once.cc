@@ -10,7 +10,7 @@
 #include "discovery/kubernetes/kubeconfig.h"
 #include "discovery/registry.h"
 
-namespace meshgate::gateway {
+namespace meshgate::onboarding {
 namespace {
 
 std::shared_ptr<const config::Config> load_config(const std::string& file, std::ostream& err) {
@@ -98,4 +98,4 @@ std::optional<RegistryOnce> load_registry_once(const std::string& config_file, s
   return RegistryOnce{std::move(config), registry.snapshot()};
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::onboarding

@@ -13,7 +13,7 @@
 #include "discovery/kubernetes/kube_source.h"
 #include "discovery/snapshot.h"
 
-namespace meshgate::gateway {
+namespace meshgate::onboarding {
 
 inline constexpr std::chrono::seconds kKubernetesSyncTimeout{30};
 
@@ -37,4 +37,4 @@ std::optional<RegistryOnce> load_registry_once(
 std::optional<discovery::kube::KubernetesSourceOptions> kubernetes_options(
     const config::Config& config, std::string* error);
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::onboarding

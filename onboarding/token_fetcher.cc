@@ -5,7 +5,7 @@
 #include "discovery/kubernetes/kubeconfig.h"
 #include "discovery/kubernetes/token_request.h"
 
-namespace meshgate::gateway {
+namespace meshgate::onboarding {
 
 onboarding::TokenFetcher kubernetes_token_fetcher(std::string kubeconfig) {
   return [kubeconfig = std::move(kubeconfig)](const std::string& ns,
@@ -27,4 +27,4 @@ onboarding::TokenFetcher kubernetes_token_fetcher(std::string kubeconfig) {
   };
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::onboarding

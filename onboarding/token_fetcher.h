@@ -9,10 +9,10 @@
 
 #include "onboarding/vm_files.h"
 
-namespace meshgate::gateway {
+namespace meshgate::onboarding {
 
 inline constexpr std::chrono::seconds kTokenRequestTimeout{15};
 
 onboarding::TokenFetcher kubernetes_token_fetcher(std::string kubeconfig);
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::onboarding

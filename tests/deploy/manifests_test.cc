@@ -510,9 +510,9 @@ TEST(ManifestProbes, TheGatewayAnswersTheDeploymentsProbes) {
   for (const char* probe : {"readinessProbe", "livenessProbe"}) {
     const std::string path = str(at(container, {probe, "httpGet", "path"}));
     ASSERT_FALSE(path.empty()) << probe;
-    EXPECT_TRUE(poll_until([&] { return app.get(gateway::HttpPort::kHealth, path).status == 200; },
+    EXPECT_TRUE(poll_until([&] { return app.get(app::HttpPort::kHealth, path).status == 200; },
                            std::chrono::seconds(10)))
-        << probe << " " << path << ": " << app.get(gateway::HttpPort::kHealth, path).status;
+        << probe << " " << path << ": " << app.get(app::HttpPort::kHealth, path).status;
   }
 }
 

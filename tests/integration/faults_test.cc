@@ -4,7 +4,7 @@
 // random bytes on every port. After each, the same check: nothing is left
 // open, a good TLS connection still routes to a backend, a DNS query is still
 // answered, and the heap is back near where it was before the fault. The
-// whole gateway (gateway::App) runs in this process, so its heap is ours.
+// whole gateway (app::App) runs in this process, so its heap is ours.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -28,8 +28,8 @@
 namespace meshgate::testing {
 namespace {
 
+using app::HttpPort;
 using gateway::CloseReason;
-using gateway::HttpPort;
 using gateway::ListenerKind;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;

@@ -11,7 +11,7 @@
 namespace meshgate::testing {
 namespace {
 
-using gateway::HttpPort;
+using app::HttpPort;
 using gateway::ListenerKind;
 
 constexpr const char* kIstiodHost = "istiod.istio-system.svc";

@@ -16,7 +16,7 @@ namespace meshgate::testing {
 namespace {
 
 namespace k = kube;
-using gateway::HttpPort;
+using app::HttpPort;
 using gateway::ListenerKind;
 
 TEST_F(KubeGateway, RoutesATlsConnectionToAnEndpointTheApiServerAnnounced) {

@@ -13,7 +13,7 @@ namespace meshgate::testing {
 namespace {
 
 namespace k = kube;
-using gateway::HttpPort;
+using app::HttpPort;
 
 class KubeIstio : public KubeGateway {
  protected:

@@ -32,7 +32,7 @@ class KubeOneShotTest : public ::testing::Test {
 TEST_F(KubeOneShotTest, TheRegistryHoldsTheClustersServices) {
   f_.seed_mesh();
   std::ostringstream err;
-  const auto loaded = gateway::load_registry_once(config_file(), err, 10s);
+  const auto loaded = onboarding::load_registry_once(config_file(), err, 10s);
   ASSERT_TRUE(loaded) << err.str();
   ASSERT_NE(httpbin(*loaded->snapshot), nullptr);
   EXPECT_EQ(addresses(httpbin(*loaded->snapshot)),
@@ -42,11 +42,11 @@ TEST_F(KubeOneShotTest, TheRegistryHoldsTheClustersServices) {
 
 TEST_F(KubeOneShotTest, GlobalEntriesFromTheCluster) {
   f_.seed_mesh();
-  gateway::GlobalEntriesOptions options;
+  onboarding::GlobalEntriesOptions options;
   options.config_file = config_file();
   options.gateway_address = "192.0.2.10";
   std::ostringstream out, err;
-  ASSERT_EQ(gateway::print_global_entries(options, out, err), 0) << err.str();
+  ASSERT_EQ(onboarding::print_global_entries(options, out, err), 0) << err.str();
   EXPECT_NE(out.str().find("- httpbin.bar.global\n"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("  - address: 192.0.2.10\n"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("tls: 15443"), std::string::npos) << out.str();
@@ -57,7 +57,7 @@ TEST_F(KubeOneShotTest, AnUnreachableApiServerFailsWithinTheTimeout) {
   f_.api().set_down(true);
   std::ostringstream err;
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_FALSE(gateway::load_registry_once(file, err, 500ms));
+  EXPECT_FALSE(onboarding::load_registry_once(file, err, 500ms));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   EXPECT_NE(err.str().find("not every resource was listed within 500 ms"), std::string::npos)
       << err.str();
@@ -68,7 +68,7 @@ TEST_F(KubeOneShotTest, ABadKubeconfigSaysSo) {
       dir_.write("meshgate.yaml",
                  "discovery:\n  kubernetes: {enabled: true, kubeconfig: missing-kubeconfig}\n");
   std::ostringstream err;
-  EXPECT_FALSE(gateway::load_registry_once(file, err, 500ms));
+  EXPECT_FALSE(onboarding::load_registry_once(file, err, 500ms));
   EXPECT_NE(err.str().find("discovery.kubernetes: "), std::string::npos) << err.str();
   EXPECT_NE(err.str().find("missing-kubeconfig"), std::string::npos) << err.str();
 }

@@ -116,7 +116,7 @@ spec:
   options.root_cert_file = dir_.write("root.pem", f_.pki().ca.cert_pem);
   options.token_request = true;
   options.kubeconfig = dir_.write("kubeconfig", f_.kubeconfig_yaml());
-  options.fetch_token = gateway::kubernetes_token_fetcher(options.kubeconfig);
+  options.fetch_token = onboarding::kubernetes_token_fetcher(options.kubeconfig);
   options.out_dir = dir_.path() + "/out";
   options.settings.gateway_address = "192.0.2.10";
   options.settings.cluster_id = "cluster1";  // not read from the cluster: from_cluster unset
@@ -138,7 +138,7 @@ spec:
   options.root_cert_file = dir_.write("root.pem", f_.pki().ca.cert_pem);
   options.token_request = true;
   options.fetch_token =
-      gateway::kubernetes_token_fetcher(dir_.write("kubeconfig", f_.kubeconfig_yaml()));
+      onboarding::kubernetes_token_fetcher(dir_.write("kubeconfig", f_.kubeconfig_yaml()));
   options.out_dir = dir_.path() + "/out";
   options.settings.gateway_address = "192.0.2.10";
   std::ostringstream out, err;

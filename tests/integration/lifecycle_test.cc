@@ -15,8 +15,8 @@
 namespace meshgate::testing {
 namespace {
 
+using app::HttpPort;
 using gateway::CloseReason;
-using gateway::HttpPort;
 using gateway::ListenerKind;
 
 constexpr const char* kSni = "outbound_.8000_._.httpbin.bar.svc.cluster.local";

@@ -15,7 +15,7 @@
 namespace meshgate::testing {
 namespace {
 
-using gateway::HttpPort;
+using app::HttpPort;
 using gateway::ListenerKind;
 using std::chrono::milliseconds;
 

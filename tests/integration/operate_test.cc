@@ -15,7 +15,7 @@
 namespace meshgate::testing {
 namespace {
 
-using gateway::HttpPort;
+using app::HttpPort;
 using gateway::ListenerKind;
 
 constexpr const char* kSni = "outbound_.8000_._.httpbin.bar.svc.cluster.local";

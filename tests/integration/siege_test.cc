@@ -18,7 +18,7 @@
 namespace meshgate::testing {
 namespace {
 
-using gateway::HttpPort;
+using app::HttpPort;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kProbeTimeout{1000};  // the kubelet's default timeoutSeconds

@@ -25,7 +25,7 @@
 namespace meshgate::testing {
 namespace {
 
-using gateway::HttpPort;
+using app::HttpPort;
 using gateway::ListenerKind;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;

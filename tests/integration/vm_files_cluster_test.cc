@@ -156,7 +156,7 @@ std::optional<onboarding::VmFilesOptions> options_for(const std::string& group,
   std::string error;
   auto options = onboarding::parse_vm_files_args(args, error);
   EXPECT_TRUE(options) << error;
-  if (options) options->fetch_token = gateway::kubernetes_token_fetcher(kubeconfig);
+  if (options) options->fetch_token = onboarding::kubernetes_token_fetcher(kubeconfig);
   return options;
 }
 

@@ -63,8 +63,8 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
 }
 
 AppUnderTest::AppUnderTest(config::Config config, std::string config_path)
-    : app_(std::make_unique<gateway::App>(std::make_shared<const config::Config>(std::move(config)),
-                                          std::move(config_path))) {
+    : app_(std::make_unique<app::App>(std::make_shared<const config::Config>(std::move(config)),
+                                      std::move(config_path))) {
   app_->start();
   thread_ = std::thread([this] {
     app_->run();

@@ -1,4 +1,4 @@
-// The whole gateway process in a test: a gateway::App with its control loop
+// The whole gateway process in a test: a app::App with its control loop
 // on a thread, a temporary directory for its config and registry files, and
 // a small HTTP client for the health, metrics and admin ports.
 #pragma once
@@ -47,20 +47,20 @@ class AppUnderTest {
   static std::unique_ptr<AppUnderTest> from_file(const std::string& config_path);
   ~AppUnderTest();  // stops at once if still running
 
-  gateway::App& app() { return *app_; }
+  app::App& app() { return *app_; }
   uint16_t port(gateway::ListenerKind kind) const { return app_->endpoint(kind).port(); }
-  uint16_t port(gateway::HttpPort port) const { return app_->endpoint(port).port(); }
-  HttpResult get(gateway::HttpPort port, const std::string& target) const {
+  uint16_t port(app::HttpPort port) const { return app_->endpoint(port).port(); }
+  HttpResult get(app::HttpPort port, const std::string& target) const {
     return http_get(this->port(port), target);
   }
-  std::string scrape() const { return get(gateway::HttpPort::kMetrics, "/stats/prometheus").body; }
+  std::string scrape() const { return get(app::HttpPort::kMetrics, "/stats/prometheus").body; }
   double metric(const std::string& series) const { return testing::metric(scrape(), series); }
   // Waits (bounded) until the control loop has returned, after drain() or
   // stop_now().
   bool wait_exited(std::chrono::milliseconds limit = std::chrono::seconds(10));
 
  private:
-  std::unique_ptr<gateway::App> app_;
+  std::unique_ptr<app::App> app_;
   std::thread thread_;
   std::atomic<bool> exited_{false};
 };

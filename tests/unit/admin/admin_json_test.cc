@@ -11,7 +11,7 @@
 
 #include "config/duration.h"
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 namespace {
 
 using nlohmann::json;
@@ -169,4 +169,4 @@ TEST(DumpJson, HostileStringsSurviveARoundTrip) {
 }
 
 }  // namespace
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 namespace {
 
 net::http::HttpRequest get(std::string target) {
@@ -26,12 +26,14 @@ AdminView view_with_cluster() {
   }
   view.snapshot = std::make_shared<const discovery::Snapshot>(
       4, std::vector<discovery::Service>{service}, std::vector<discovery::HostAlias>{});
-  auto routes = std::make_shared<Routes>();
+  auto routes = std::make_shared<gateway::Routes>();
   routes->version = 9;
-  routes->table = RouteTable::build(*view.snapshot, {"network1", "cluster.local", true, {}});
-  routes->upstreams[index_of(ListenerKind::kIstiod)] =
-      std::make_shared<const Cluster>(Cluster{"outbound|15012||istiod.istio-system.svc",
-                                              {{{asio::ip::make_address("10.0.0.9"), 15012}, 1}}});
+  routes->table =
+      gateway::RouteTable::build(*view.snapshot, {"network1", "cluster.local", true, {}});
+  routes->upstreams[index_of(gateway::ListenerKind::kIstiod)] =
+      std::make_shared<const gateway::Cluster>(
+          gateway::Cluster{"outbound|15012||istiod.istio-system.svc",
+                           {{{asio::ip::make_address("10.0.0.9"), 15012}, 1}}});
   view.routes = routes;
   view.now = std::chrono::steady_clock::now();
   view.ejected = {
@@ -109,4 +111,4 @@ TEST(Admin, ReadyIndexAndErrors) {
 }
 
 }  // namespace
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 namespace {
 
 bool has_line(const std::string& text, const std::string& line) {
@@ -11,13 +11,13 @@ bool has_line(const std::string& text, const std::string& line) {
 
 MetricsInput sample_input() {
   MetricsInput in;
-  StatsSnapshot& passthrough = in.listeners[index_of(ListenerKind::kPassthrough)];
+  gateway::StatsSnapshot& passthrough = in.listeners[index_of(gateway::ListenerKind::kPassthrough)];
   passthrough.accepted = 7;
   passthrough.active = 2;
   passthrough.hellos_parsed = 4;
-  passthrough.closed[static_cast<std::size_t>(CloseReason::kNotTls)] = 1;
-  passthrough.closed[static_cast<std::size_t>(CloseReason::kUnknownService)] = 3;
-  in.listeners[index_of(ListenerKind::kIstiod)].connect_failures = 5;
+  passthrough.closed[static_cast<std::size_t>(gateway::CloseReason::kNotTls)] = 1;
+  passthrough.closed[static_cast<std::size_t>(gateway::CloseReason::kUnknownService)] = 3;
+  in.listeners[index_of(gateway::ListenerKind::kIstiod)].connect_failures = 5;
   in.routes["outbound|8000|v1|httpbin.bar.svc.cluster.local"] = {4, 1, 100, 2000};
   in.snapshot_version = 12;
   in.config_reloads_failed = 1;
@@ -82,4 +82,4 @@ TEST(Metrics, EveryFamilyHasHelpAndTypeOnce) {
 }
 
 }  // namespace
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin

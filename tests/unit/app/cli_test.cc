@@ -6,7 +6,7 @@
 
 #include <vector>
 
-namespace meshgate::gateway {
+namespace meshgate::app {
 namespace {
 
 std::optional<CliArgs> parse(std::vector<const char*> args, std::string* error = nullptr) {
@@ -56,7 +56,7 @@ TEST(DnsHosts, LinesMatchTheZoneAndWildcardsAreComments) {
   config::Config config;
   const discovery::Snapshot snapshot(
       3, {}, {{"db.bar.global", {"10.1.2.3", "fd00::3"}, "", ""}, {"*.foo.global", {}, "", ""}});
-  const std::string text = dns_hosts_text(config, snapshot);
+  const std::string text = onboarding::dns_hosts_text(config, snapshot);
   EXPECT_EQ(text,
             "# meshgate dns-hosts: registry snapshot 3\n"
             "10.1.2.3 db.bar.global\n"
@@ -86,4 +86,4 @@ TEST(Cli, BadArgumentsSayWhatIsWrong) {
 }
 
 }  // namespace
-}  // namespace meshgate::gateway
+}  // namespace meshgate::app

@@ -18,7 +18,7 @@
 #include "dns-global/zone.h"
 #include "onboarding/dns_hosts.h"
 
-namespace meshgate::gateway {
+namespace meshgate::onboarding {
 namespace {
 
 // Two services: httpbin.bar, whose .global name is also an alias with its own
@@ -306,16 +306,16 @@ TEST(GlobalEntries, ProtocolsFollowIstiosPortNamePrefixes) {
 
 // --- the command ---------------------------------------------------------------
 
-std::optional<CliArgs> parse(std::vector<const char*> args, std::string* error = nullptr) {
+std::optional<app::CliArgs> parse(std::vector<const char*> args, std::string* error = nullptr) {
   args.insert(args.begin(), "meshgate");
   std::string ignored;
-  return parse_args(args, error ? *error : ignored);
+  return app::parse_args(args, error ? *error : ignored);
 }
 
 TEST(GlobalEntriesCli, DefaultsAndEveryFlag) {
   auto args = parse({"global-entries", "--gateway-address", "192.0.2.10"});
   ASSERT_TRUE(args);
-  EXPECT_EQ(args->command, CliArgs::Command::kGlobalEntries);
+  EXPECT_EQ(args->command, app::CliArgs::Command::kGlobalEntries);
   EXPECT_EQ(args->global_entries.gateway_address, "192.0.2.10");
   EXPECT_EQ(args->global_entries.gateway_port, 15443);
   EXPECT_EQ(args->global_entries.config_file, "");
@@ -375,7 +375,7 @@ TEST(GlobalEntriesCli, BadArgumentsSayWhatIsWrong) {
 }
 
 TEST(GlobalEntriesCli, UsageListsTheCommand) {
-  EXPECT_NE(std::string(usage()).find("meshgate global-entries --gateway-address ADDR"),
+  EXPECT_NE(std::string(app::usage()).find("meshgate global-entries --gateway-address ADDR"),
             std::string::npos);
 }
 
@@ -446,4 +446,4 @@ TEST(GlobalEntriesPrint, AMissingConfigFails) {
 }
 
 }  // namespace
-}  // namespace meshgate::gateway
+}  // namespace meshgate::onboarding
