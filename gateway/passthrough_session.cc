@@ -50,6 +50,8 @@ PassthroughSession::PassthroughSession(asio::ip::tcp::socket client,
       client_(std::move(client)),
       upstream_(client_.get_executor()),
       timer_(client_.get_executor()),
+      from_client_(*this, client_, upstream_, {ctx.scratch, ctx.pipes}),
+      from_upstream_(*this, upstream_, client_, {ctx.scratch, ctx.pipes}),
       hello_(config_->limits.max_client_hello_bytes),
       peer_(peer) {}
 
@@ -96,8 +98,8 @@ void PassthroughSession::stop(CloseReason reason) {
   if (reason == CloseReason::kUpstreamReset) client_.set_option(kAbortiveClose, ec);
   client_.close(ec);
   upstream_.close(ec);
-  give_back_pipe(Direction::kFromClient);
-  give_back_pipe(Direction::kFromUpstream);
+  from_client_.release();
+  from_upstream_.release();
   timer_.cancel();
   account_close(reason);
   write_access_log(reason);

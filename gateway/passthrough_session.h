@@ -20,13 +20,15 @@
 #include "gateway/admission.h"
 #include "gateway/close_reason.h"
 #include "gateway/listener_kind.h"
+#include "gateway/relay_flow.h"
 #include "gateway/routes.h"
 #include "gateway/worker_context.h"
 #include "sni/client_hello.h"
 
 namespace meshgate::gateway {
 
-class PassthroughSession : public std::enable_shared_from_this<PassthroughSession> {
+class PassthroughSession : public std::enable_shared_from_this<PassthroughSession>,
+                           private RelayFlow::Owner {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -34,7 +36,6 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   // the client's address as accept() returned it.
   PassthroughSession(asio::ip::tcp::socket client, const asio::ip::tcp::endpoint& peer,
                      WorkerContext& ctx, ListenerKind kind, AdmissionTicket ticket);
-  ~PassthroughSession();
   PassthroughSession(const PassthroughSession&) = delete;
   PassthroughSession& operator=(const PassthroughSession&) = delete;
 
@@ -68,32 +69,16 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   void on_connected(const asio::ip::tcp::endpoint& target);
   void on_connect_failure(const Cluster& cluster, const asio::ip::tcp::endpoint& target,
                           const boost::system::error_code& ec);
-  // The relay (passthrough_relay.cc: both paths' common part and copying).
+  // The relay (passthrough_relay.cc): two RelayFlows and what they report.
   void start_relay();
-  static std::size_t index_of(Direction direction);
-  asio::ip::tcp::socket& source(Direction direction);
-  asio::ip::tcp::socket& sink(Direction direction);
-  CloseReason reset_of(asio::ip::tcp::socket& socket) const;
-  void wait_readable(Direction direction);
-  void relay_now(Direction direction);
-  void copy_now(Direction direction);
-  // Reads (or splices) per wake-up before yield_turn() lets the worker's
-  // other connections go first.
-  static constexpr int kReadsPerTurn = 16;
-  void yield_turn(Direction direction);
-  // Writes what it can now; false when the rest waits in the flow's buffer
-  // (or the session stopped): the flow reads no more until it is sent.
-  bool forward(Direction direction, const uint8_t* data, std::size_t n);
-  void on_pending_written(Direction direction, const boost::system::error_code& ec);
-  void end_flow(Direction direction);
-  // Splicing (passthrough_splice.cc).
-  void splice_now(Direction direction);
-  bool take_pipe(Direction direction);
-  void give_back_pipe(Direction direction);
-  // Moves the pipe's bytes to the sink; false when the sink is full (a
-  // writable wait is armed) or the session stopped.
-  bool drain_pipe(Direction direction);
-  void wait_writable(Direction direction);
+  CloseReason reset_of(const asio::ip::tcp::socket& socket) const;
+  void on_moved(RelayFlow& flow, std::size_t bytes) override;
+  void on_activity() override;
+  void on_source_done(RelayFlow& flow) override;
+  void on_failed(RelayFlow& flow, asio::ip::tcp::socket& socket) override;
+  void on_splice_fallback() override;
+  bool stopped() const override { return stopped_; }
+  std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
 
   // The watchdog wakes at `wake` (at or before the deadline), then at each
   // later deadline until one has passed.
@@ -129,13 +114,8 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   bool upstream_open_ = false;   // counted in the balancer
   bool hello_complete_ = false;  // a whole ClientHello is held: an endpoint may be retried
   int flows_running_ = 0;        // 1 once half-closed: timeouts.half_closed applies
-  // Per direction (index_of): how it relays, the bytes the other side could
-  // not take yet (copying), the pipe lent while bytes are in flight and how
-  // many it holds (splicing).
-  std::array<bool, 2> splicing_{false, false};
-  std::array<std::vector<uint8_t>, 2> pending_;
-  std::array<Pipe, 2> pipes_;
-  std::array<std::size_t, 2> in_pipe_{0, 0};
+  RelayFlow from_client_;        // client_ -> upstream_
+  RelayFlow from_upstream_;      // upstream_ -> client_
   uint64_t bytes_from_client_ = 0;
   uint64_t bytes_from_upstream_ = 0;
   sni::ClientHelloParser hello_;

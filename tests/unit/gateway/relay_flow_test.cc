@@ -1,0 +1,246 @@
+// RelayFlow alone, over socketpairs: the test writes into one pair, the flow
+// relays from the other end of it into a second pair, and the test reads
+// what arrives. One io_context, polled between steps: no threads, no sleeps.
+#include "gateway/relay_flow.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "gateway/admission.h"
+#include "gateway/pipe_pool.h"
+
+namespace meshgate::gateway {
+namespace {
+
+constexpr std::size_t kBufferBytes = 16 * 1024;
+
+// One end of a socketpair the test drives, non-blocking.
+struct End {
+  int fd = -1;
+  ~End() {
+    if (fd >= 0) ::close(fd);
+  }
+  std::size_t write_some(const std::vector<uint8_t>& data, std::size_t from) const {
+    const ssize_t n = ::send(fd, data.data() + from, data.size() - from, MSG_NOSIGNAL);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
+  void read_some(std::vector<uint8_t>& into) const {
+    uint8_t chunk[8192];
+    ssize_t n = 0;
+    while ((n = ::recv(fd, chunk, sizeof chunk, 0)) > 0)
+      into.insert(into.end(), chunk, chunk + n);
+  }
+};
+
+// The session, as a flow sees it: it records every report.
+class Recorder : public RelayFlow::Owner, public std::enable_shared_from_this<Recorder> {
+ public:
+  explicit Recorder(asio::io_context& io, Admission* budget = nullptr)
+      : source_(io), sink_(io), pipes_(kBufferBytes, 4, budget) {
+    source_.assign(asio::ip::tcp::v4(), pair(writer_, source_fd_));
+    sink_.assign(asio::ip::tcp::v4(), pair(reader_, sink_fd_));
+    source_.native_non_blocking(true);
+    sink_.native_non_blocking(true);
+  }
+
+  RelayFlow& flow() { return flow_; }
+  const End& writer() const { return writer_; }
+  End& reader() { return reader_; }
+  asio::ip::tcp::socket& sink() { return sink_; }
+
+  std::size_t moved = 0;
+  int activity = 0;
+  int done = 0;
+  int fallbacks = 0;
+  const asio::ip::tcp::socket* failed = nullptr;
+
+ private:
+  static int pair(End& test_end, int& relay_end) {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    test_end.fd = fds[0];
+    relay_end = fds[1];
+    return fds[1];
+  }
+
+  void on_moved(RelayFlow&, std::size_t bytes) override { moved += bytes; }
+  void on_activity() override { ++activity; }
+  void on_source_done(RelayFlow&) override { ++done; }
+  void on_failed(RelayFlow&, asio::ip::tcp::socket& socket) override {
+    failed = &socket;
+    stopped_ = true;
+    flow_.release();
+  }
+  void on_splice_fallback() override { ++fallbacks; }
+  bool stopped() const override { return stopped_; }
+  std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
+
+  End writer_;  // the test writes here; the flow reads the other end
+  End reader_;  // the flow writes the other end; the test reads here
+  int source_fd_ = -1;
+  int sink_fd_ = -1;
+  asio::ip::tcp::socket source_;
+  asio::ip::tcp::socket sink_;
+  PipePool pipes_;
+  std::vector<uint8_t> scratch_;
+  bool stopped_ = false;
+  RelayFlow flow_{*this, source_, sink_, {scratch_, pipes_}};
+};
+
+std::vector<uint8_t> pattern(std::size_t size) {
+  std::vector<uint8_t> bytes(size);
+  for (std::size_t i = 0; i < size; ++i)
+    bytes[i] = static_cast<uint8_t>((i * 7 + i / 251) & 0xff);
+  return bytes;
+}
+
+// splice(2) into a socket whose peer is gone raises SIGPIPE; the gateway's
+// workers ignore it (gateway/worker.cc), and so does this test.
+void ignore_sigpipe() { std::signal(SIGPIPE, SIG_IGN); }
+
+class RelayFlowTest : public ::testing::TestWithParam<bool> {
+ protected:
+  static void SetUpTestSuite() { ignore_sigpipe(); }
+  bool splice() const { return GetParam(); }
+
+  // Writes `data` through the flow, polling it, until all has arrived or
+  // nothing moves for many rounds. What arrived.
+  std::vector<uint8_t> pass(Recorder& r, const std::vector<uint8_t>& data) {
+    std::vector<uint8_t> got;
+    std::size_t written = 0;
+    for (int idle = 0; got.size() < data.size() && idle < 1000;) {
+      const std::size_t before = got.size() + written;
+      written += r.writer().write_some(data, written);
+      io_.poll();
+      io_.restart();
+      r.reader().read_some(got);
+      idle = got.size() + written == before ? idle + 1 : 0;
+    }
+    return got;
+  }
+
+  asio::io_context io_;
+};
+
+TEST_P(RelayFlowTest, RelaysEveryByteInOrderAndReportsEachOne) {
+  auto r = std::make_shared<Recorder>(io_);
+  r->flow().start(splice(), kBufferBytes);
+  const auto data = pattern(1 << 20);
+  EXPECT_EQ(pass(*r, data), data);
+  EXPECT_EQ(r->moved, data.size());
+  EXPECT_GT(r->activity, 0);
+  EXPECT_EQ(r->done, 0);
+  EXPECT_EQ(r->failed, nullptr);
+  EXPECT_EQ(r->flow().splicing(), splice());
+}
+
+TEST_P(RelayFlowTest, BytesWaitingBeforeStartAreRelayedAtStart) {
+  auto r = std::make_shared<Recorder>(io_);
+  const auto data = pattern(1000);
+  ASSERT_EQ(r->writer().write_some(data, 0), data.size());
+  r->flow().start(splice(), kBufferBytes);  // no wait: it reads at once
+  std::vector<uint8_t> got;
+  r->reader().read_some(got);
+  EXPECT_EQ(got, data);
+}
+
+TEST_P(RelayFlowTest, TheSourcesFinIsReportedOnceEverythingHasArrived) {
+  auto r = std::make_shared<Recorder>(io_);
+  r->flow().start(splice(), kBufferBytes);
+  const auto data = pattern(300'000);
+  EXPECT_EQ(pass(*r, data), data);
+  ASSERT_EQ(::shutdown(r->writer().fd, SHUT_WR), 0);
+  io_.poll();
+  EXPECT_EQ(r->done, 1);
+  EXPECT_EQ(r->moved, data.size());
+}
+
+// A sink that takes nothing stops the flow reading: what it holds stays
+// within one buffer, the rest stays in the source's socket, and all of it
+// arrives, in order, once the sink reads again.
+TEST_P(RelayFlowTest, AFullSinkStopsTheReadingUntilItDrains) {
+  auto r = std::make_shared<Recorder>(io_);
+  r->flow().start(splice(), kBufferBytes);
+  const auto data = pattern(8 << 20);
+  std::size_t written = 0;
+  for (int round = 0; round < 200; ++round) {
+    written += r->writer().write_some(data, written);
+    io_.poll();
+    io_.restart();
+  }
+  ASSERT_LT(written, data.size()) << "the socket buffers took 8 MiB: nothing was held back";
+  const std::size_t stalled = r->moved;
+  for (int round = 0; round < 50; ++round) {
+    io_.poll();
+    io_.restart();
+  }
+  EXPECT_EQ(r->moved, stalled) << "bytes moved into a sink that took nothing";
+  std::vector<uint8_t> got;
+  for (int idle = 0; got.size() < data.size() && idle < 1000;) {
+    const std::size_t before = got.size() + written;
+    written += r->writer().write_some(data, written);
+    r->reader().read_some(got);
+    io_.poll();
+    io_.restart();
+    idle = got.size() + written == before ? idle + 1 : 0;
+  }
+  EXPECT_EQ(got, data);
+  EXPECT_EQ(r->failed, nullptr);
+}
+
+TEST_P(RelayFlowTest, ASinkThatIsGoneIsReportedAsTheSinksFailure) {
+  auto r = std::make_shared<Recorder>(io_);
+  r->flow().start(splice(), kBufferBytes);
+  ::close(r->reader().fd);  // the peer of the sink
+  r->reader().fd = -1;
+  const auto data = pattern(64 * 1024);
+  std::size_t written = 0;
+  for (int round = 0; round < 100 && r->failed == nullptr; ++round) {
+    written += r->writer().write_some(data, written);
+    io_.poll();
+    io_.restart();
+  }
+  EXPECT_EQ(r->failed, &r->sink());
+}
+
+std::string mode_name(const ::testing::TestParamInfo<bool>& param) {
+  return param.param ? "Splice" : "Copy";
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, RelayFlowTest, ::testing::Bool(), mode_name);
+
+// No descriptor for a pipe: the flow copies instead, says so once, and
+// nothing is lost.
+TEST(RelayFlowFallback, NoPipeMeansCopyingAndIsReportedOnce) {
+  asio::io_context io;
+  Admission no_room(1, 1, 0);
+  auto r = std::make_shared<Recorder>(io, &no_room);
+  r->flow().start(/*splice=*/true, kBufferBytes);
+  const auto data = pattern(200'000);
+  std::vector<uint8_t> got;
+  std::size_t written = 0;
+  for (int idle = 0; got.size() < data.size() && idle < 1000;) {
+    const std::size_t before = got.size() + written;
+    written += r->writer().write_some(data, written);
+    io.poll();
+    io.restart();
+    r->reader().read_some(got);
+    idle = got.size() + written == before ? idle + 1 : 0;
+  }
+  EXPECT_EQ(got, data);
+  EXPECT_EQ(r->fallbacks, 1);
+  EXPECT_FALSE(r->flow().splicing());
+}
+
+}  // namespace
+}  // namespace meshgate::gateway
