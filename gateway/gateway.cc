@@ -78,13 +78,14 @@ Gateway::Gateway(ConfigPtr config, discovery::Registry& registry, AccessLogPtr a
       publisher_(std::make_shared<RoutePublisher>(route_options(*config_))),
       admission_(config_->limits.max_connections, config_->limits.max_connections_per_client,
                  planned_budget(*config_)) {
-  std::vector<Worker*> workers;
+  std::vector<RouteSubscriber> subscribers;
   for (std::size_t i = 0; i < workers_for(*config_); ++i) {
     workers_.push_back(std::make_unique<Worker>(config_, admission_));
     workers_.back()->set_config(config_, access_log);
-    workers.push_back(workers_.back().get());
+    subscribers.push_back(
+        [worker = workers_.back().get()](const RoutesPtr& routes) { worker->set_routes(routes); });
   }
-  publisher_->attach(std::move(workers));
+  publisher_->attach(std::move(subscribers));
   registry.subscribe([publisher = publisher_](const discovery::SnapshotPtr& snapshot) {
     publisher->set_snapshot(snapshot);
   });

@@ -13,7 +13,6 @@
 #include "config/config.h"
 #include "discovery/snapshot.h"
 #include "gateway/routes.h"
-#include "gateway/worker_context.h"
 
 namespace meshgate::gateway {
 

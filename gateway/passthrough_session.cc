@@ -225,7 +225,8 @@ PassthroughSession::Step PassthroughSession::route_by_sni(const Cluster*& cluste
   const RouteLookup lookup = routes_->table->find(name.name);
   if (lookup.cluster == nullptr) {
     spdlog::debug("passthrough: no route for sni='{}': {}", sni_, lookup.detail);
-    return lookup.reason;
+    return lookup.reason == RouteMiss::kNoEndpoint ? CloseReason::kNoEndpoint
+                                                   : CloseReason::kUnknownService;
   }
   cluster = lookup.cluster;
   return std::nullopt;

@@ -114,24 +114,24 @@ const RouteTable::HostRoutes* RouteTable::find_host(std::string_view host) const
 
 RouteLookup RouteTable::find(const sni::IstioName& name) const {
   const HostRoutes* host = find_host(name.host);
-  if (host == nullptr) return {nullptr, CloseReason::kUnknownService, "unknown host"};
+  if (host == nullptr) return {nullptr, RouteMiss::kUnknownService, "unknown host"};
   const PortRoutes* port = nullptr;
   if (name.port) {
     auto it = host->ports.find(*name.port);
-    if (it == host->ports.end()) return {nullptr, CloseReason::kUnknownService, "unknown port"};
+    if (it == host->ports.end()) return {nullptr, RouteMiss::kUnknownService, "unknown port"};
     port = &it->second;
   } else if (host->ports.size() == 1) {
     port = &host->ports.begin()->second;
   } else {
-    return {nullptr, CloseReason::kUnknownService, "plain host name with several ports"};
+    return {nullptr, RouteMiss::kUnknownService, "plain host name with several ports"};
   }
   const Cluster* cluster = port->all;
   if (!name.subset.empty()) {
     auto it = port->subsets.find(name.subset);
-    if (it == port->subsets.end()) return {nullptr, CloseReason::kUnknownService, "unknown subset"};
+    if (it == port->subsets.end()) return {nullptr, RouteMiss::kUnknownService, "unknown subset"};
     cluster = it->second;
   }
-  if (cluster->endpoints.empty()) return {nullptr, CloseReason::kNoEndpoint, "no usable endpoint"};
+  if (cluster->endpoints.empty()) return {nullptr, RouteMiss::kNoEndpoint, "no usable endpoint"};
   return {cluster, std::nullopt, ""};
 }
 

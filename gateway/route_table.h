@@ -17,7 +17,6 @@
 
 #include "base/asio.h"
 #include "discovery/snapshot.h"
-#include "gateway/close_reason.h"
 #include "gateway/target_guard.h"
 #include "sni/istio_name.h"
 
@@ -44,10 +43,17 @@ struct RouteOptions {
   bool operator==(const RouteOptions&) const = default;
 };
 
+// Why a name has no route; the session closes the connection with the
+// close reason of the same name.
+enum class RouteMiss {
+  kUnknownService,  // no such host, port or subset
+  kNoEndpoint,      // the cluster exists, but no endpoint is usable
+};
+
 struct RouteLookup {
   const Cluster* cluster = nullptr;  // the route, or null
   // Why there is none: set exactly when cluster is null.
-  std::optional<CloseReason> reason = CloseReason::kUnknownService;
+  std::optional<RouteMiss> reason = RouteMiss::kUnknownService;
   const char* detail = "";  // why not found, for debug logs
 };
 

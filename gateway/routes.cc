@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include "gateway/worker.h"
-
 namespace meshgate::gateway {
 
 std::string upstream_cluster_name(const config::Upstream& upstream) {
@@ -57,11 +55,11 @@ Cluster upstream_from_addresses(const config::Upstream& upstream,
   return cluster;
 }
 
-void RoutePublisher::attach(std::vector<Worker*> workers) {
+void RoutePublisher::attach(std::vector<RouteSubscriber> subscribers) {
   std::lock_guard lock(mutex_);
-  workers_ = std::move(workers);
-  for (Worker* worker : workers_)
-    worker->set_routes(latest_);
+  subscribers_ = std::move(subscribers);
+  for (const RouteSubscriber& subscriber : subscribers_)
+    subscriber(latest_);
 }
 
 void RoutePublisher::set_snapshot(discovery::SnapshotPtr snapshot) {
@@ -125,8 +123,8 @@ RoutesPtr RoutePublisher::latest() const {
 void RoutePublisher::publish_locked() {
   ++next_.version;
   latest_ = std::make_shared<const Routes>(next_);
-  for (Worker* worker : workers_)
-    worker->set_routes(latest_);
+  for (const RouteSubscriber& subscriber : subscribers_)
+    subscriber(latest_);
 }
 
 }  // namespace meshgate::gateway

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,6 +22,7 @@
 namespace meshgate::gateway {
 
 using ClusterPtr = std::shared_ptr<const Cluster>;
+using ConfigPtr = std::shared_ptr<const config::Config>;
 
 struct Routes {
   uint64_t version = 0;
@@ -54,7 +56,8 @@ ClusterPtr guarded(const Cluster& cluster, const TargetGuard& targets);
 Cluster upstream_from_addresses(const config::Upstream& upstream,
                                 const std::vector<asio::ip::tcp::endpoint>& addresses);
 
-class Worker;
+// Takes a new Routes to one worker's own loop.
+using RouteSubscriber = std::function<void(const RoutesPtr&)>;
 
 // Hands each new Routes to every worker's own loop. Any thread may change a
 // part; each change publishes a whole new Routes. The registry's
@@ -64,7 +67,7 @@ class RoutePublisher {
  public:
   explicit RoutePublisher(RouteOptions options) : options_(std::move(options)) {}
 
-  void attach(std::vector<Worker*> workers);
+  void attach(std::vector<RouteSubscriber> subscribers);
   void detach() { attach({}); }
   // Rebuilds the 15443 table from `snapshot` (off the data path).
   void set_snapshot(discovery::SnapshotPtr snapshot);
@@ -79,7 +82,7 @@ class RoutePublisher {
   void publish_locked();
 
   mutable std::mutex mutex_;
-  std::vector<Worker*> workers_;
+  std::vector<RouteSubscriber> subscribers_;
   RouteOptions options_;
   discovery::SnapshotPtr snapshot_;
   Routes next_;

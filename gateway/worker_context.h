@@ -25,7 +25,6 @@ namespace meshgate::gateway {
 
 class PassthroughSession;
 
-using ConfigPtr = std::shared_ptr<const config::Config>;
 using AccessLogPtr = std::shared_ptr<AccessLog>;
 
 struct WorkerContext {

@@ -106,7 +106,9 @@ std::vector<uint8_t> pattern(std::size_t size) {
 
 // splice(2) into a socket whose peer is gone raises SIGPIPE; the gateway's
 // workers ignore it (gateway/worker.cc), and so does this test.
-void ignore_sigpipe() { std::signal(SIGPIPE, SIG_IGN); }
+void ignore_sigpipe() {
+  std::signal(SIGPIPE, SIG_IGN);
+}
 
 class RelayFlowTest : public ::testing::TestWithParam<bool> {
  protected:

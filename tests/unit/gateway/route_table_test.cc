@@ -102,16 +102,16 @@ TEST(RouteTable, ExtraHostnamesAndAliasesRoute) {
   const auto routes = table();
   EXPECT_NE(find(*routes, "outbound_.8000_._.httpbin.example.internal").cluster, nullptr);
   // A wildcard alias is for DNS only; an alias without a service is not routable.
-  EXPECT_EQ(find(*routes, "outbound_.8000_._.x.foo.global").reason, CloseReason::kUnknownService);
+  EXPECT_EQ(find(*routes, "outbound_.8000_._.x.foo.global").reason, RouteMiss::kUnknownService);
   EXPECT_EQ(find(*routes, "outbound_.8000_._.orphan.bar.global").reason,
-            CloseReason::kUnknownService);
+            RouteMiss::kUnknownService);
 }
 
 TEST(RouteTable, PlainHostNeedsASinglePortService) {
   const auto routes = table();
   const RouteLookup found = find(*routes, "httpbin.bar.global");
   EXPECT_EQ(found.cluster, nullptr);
-  EXPECT_EQ(found.reason, CloseReason::kUnknownService);
+  EXPECT_EQ(found.reason, RouteMiss::kUnknownService);
   EXPECT_STREQ(found.detail, "plain host name with several ports");
 
   Service single = httpbin();
@@ -133,7 +133,7 @@ TEST(RouteTable, UnknownNamesPortsAndSubsets) {
                "unknown subset");
   // Another cluster domain is not ours.
   EXPECT_EQ(find(*routes, "outbound_.8000_._.httpbin.bar.svc.other.local").reason,
-            CloseReason::kUnknownService);
+            RouteMiss::kUnknownService);
 }
 
 TEST(RouteTable, NoUsableEndpointIsItsOwnReason) {
@@ -143,7 +143,7 @@ TEST(RouteTable, NoUsableEndpointIsItsOwnReason) {
   discovery::Snapshot snapshot(1, {s}, {});
   const auto routes = RouteTable::build(snapshot, {"network1", "cluster.local", true, {}});
   EXPECT_EQ(find(*routes, "outbound_.8000_._.httpbin.bar.svc.cluster.local").reason,
-            CloseReason::kNoEndpoint);
+            RouteMiss::kNoEndpoint);
 }
 
 }  // namespace
@@ -192,7 +192,7 @@ TEST(RouteTable, APlaintextClusterHasNoEndpoint) {
   const discovery::Snapshot snapshot(7, {s}, {});
   const auto strict = RouteTable::build(snapshot, {"network1", "cluster.local", true, {}});
   EXPECT_EQ(find(*strict, "outbound_.8000_.v1_.httpbin.bar.svc.cluster.local").reason,
-            CloseReason::kNoEndpoint);
+            RouteMiss::kNoEndpoint);
   EXPECT_NE(find(*strict, "outbound_.8000_._.httpbin.bar.svc.cluster.local").cluster, nullptr);
   // Without the mTLS rule meshgate does not filter at all.
   const auto relaxed = RouteTable::build(snapshot, {"network1", "cluster.local", false, {}});
@@ -208,7 +208,7 @@ TEST(RouteTable, AnEndpointWithExactPortsIsOnlyInTheClustersOfItsPorts) {
   const discovery::Snapshot snapshot(7, {s}, {});
   const auto routes = RouteTable::build(snapshot, {"network1", "cluster.local", true, {}});
   EXPECT_EQ(find(*routes, "outbound_.8000_._.httpbin.bar.svc.cluster.local").reason,
-            CloseReason::kNoEndpoint);
+            RouteMiss::kNoEndpoint);
   const RouteLookup admin = find(*routes, "outbound_.9000_._.httpbin.bar.svc.cluster.local");
   ASSERT_NE(admin.cluster, nullptr);
   EXPECT_EQ(admin.cluster->endpoints.at(0).address.port(), 9001);
@@ -225,7 +225,7 @@ TEST(RouteTable, AServiceWithItsOwnHostRoutesByIt) {
   ASSERT_NE(found.cluster, nullptr);
   EXPECT_EQ(found.cluster->name, "outbound|8000||db.internal.example");
   EXPECT_EQ(find(*routes, "outbound_.8000_._.db.internal.example.bar.svc.cluster.local").reason,
-            CloseReason::kUnknownService);
+            RouteMiss::kUnknownService);
 }
 
 }  // namespace

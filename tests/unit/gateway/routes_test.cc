@@ -98,7 +98,7 @@ TEST(RoutePublisher, NewOptionsRebuildTheTableFromTheLastSnapshot) {
   name.port = 15012;
   name.host = "istiod.istio-system.svc.cluster.local";
   // mTLS required: istiod's endpoints are not usable on 15443.
-  EXPECT_EQ(publisher.latest()->table->find(name).reason, CloseReason::kNoEndpoint);
+  EXPECT_EQ(publisher.latest()->table->find(name).reason, RouteMiss::kNoEndpoint);
   const uint64_t before = publisher.latest()->version;
   publisher.set_options({"network1", "cluster.local", true, {}});  // same options: no publish
   EXPECT_EQ(publisher.latest()->version, before);
