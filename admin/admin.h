@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "discovery/snapshot.h"
-#include "gateway/outlier.h"
-#include "gateway/routes.h"
+#include "gateway/routing/outlier.h"
+#include "gateway/routing/routes.h"
 #include "gateway/worker_context.h"
 #include "net/http/http_server.h"
 

@@ -12,7 +12,7 @@
 
 #include "discovery/kubernetes/kube_source.h"
 #include "dns-global/stats.h"
-#include "gateway/listener_kind.h"
+#include "gateway/routing/listener_kind.h"
 #include "gateway/stats.h"
 #include "net/http/http_server.h"
 

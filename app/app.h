@@ -23,8 +23,8 @@
 #include "dns-global/vip_allocator.h"
 #include "dns-global/zone.h"
 #include "gateway/gateway.h"
-#include "gateway/istiod_upstreams.h"
 #include "gateway/loop_thread.h"
+#include "gateway/routing/istiod_upstreams.h"
 #include "net/http/http_server.h"
 
 namespace meshgate::app {

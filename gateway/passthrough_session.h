@@ -19,9 +19,9 @@
 #include "base/asio.h"
 #include "gateway/admission.h"
 #include "gateway/close_reason.h"
-#include "gateway/listener_kind.h"
 #include "gateway/relay_flow.h"
-#include "gateway/routes.h"
+#include "gateway/routing/listener_kind.h"
+#include "gateway/routing/routes.h"
 #include "gateway/worker_context.h"
 #include "sni/client_hello.h"
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "gateway/close_reason.h"
-#include "gateway/listener_kind.h"
+#include "gateway/routing/listener_kind.h"
 
 namespace meshgate::gateway {
 

@@ -16,7 +16,7 @@
 
 #include "base/prometheus.h"
 #include "gateway/close_reason.h"
-#include "gateway/listener_kind.h"
+#include "gateway/routing/listener_kind.h"
 
 namespace meshgate::gateway {
 

@@ -12,8 +12,8 @@
 
 #include "base/asio.h"
 #include "config/config.h"
-#include "gateway/listener_kind.h"
 #include "gateway/refusal_log.h"
+#include "gateway/routing/listener_kind.h"
 #include "gateway/worker_context.h"
 
 namespace meshgate::gateway {

@@ -14,11 +14,11 @@
 #include "config/config.h"
 #include "gateway/access_log.h"
 #include "gateway/admission.h"
-#include "gateway/listener_kind.h"
-#include "gateway/load_balancer.h"
-#include "gateway/outlier.h"
 #include "gateway/pipe_pool.h"
-#include "gateway/routes.h"
+#include "gateway/routing/listener_kind.h"
+#include "gateway/routing/load_balancer.h"
+#include "gateway/routing/outlier.h"
+#include "gateway/routing/routes.h"
 #include "gateway/stats.h"
 
 namespace meshgate::gateway {

@@ -1,4 +1,4 @@
-#include "gateway/outlier.h"
+#include "gateway/routing/outlier.h"
 
 #include <gtest/gtest.h>
 

@@ -16,8 +16,8 @@
 
 #include "config/config.h"
 #include "discovery/snapshot.h"
-#include "gateway/listener_kind.h"
-#include "gateway/route_table.h"
+#include "gateway/routing/listener_kind.h"
+#include "gateway/routing/route_table.h"
 
 namespace meshgate::gateway {
 

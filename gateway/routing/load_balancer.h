@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "config/config.h"
-#include "gateway/outlier.h"
-#include "gateway/route_table.h"
+#include "gateway/routing/outlier.h"
+#include "gateway/routing/route_table.h"
 
 namespace meshgate::gateway {
 

@@ -1,4 +1,4 @@
-#include "gateway/target_guard.h"
+#include "gateway/routing/target_guard.h"
 
 #include <gtest/gtest.h>
 

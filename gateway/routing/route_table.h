@@ -17,7 +17,7 @@
 
 #include "base/asio.h"
 #include "discovery/snapshot.h"
-#include "gateway/target_guard.h"
+#include "gateway/routing/target_guard.h"
 #include "sni/istio_name.h"
 
 namespace meshgate::gateway {

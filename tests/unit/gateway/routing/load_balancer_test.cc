@@ -1,4 +1,4 @@
-#include "gateway/load_balancer.h"
+#include "gateway/routing/load_balancer.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "gateway/istiod_upstreams.h"
+#include "gateway/routing/istiod_upstreams.h"
 
 #include <spdlog/spdlog.h>
 

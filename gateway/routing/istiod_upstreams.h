@@ -12,7 +12,7 @@
 #include "base/asio.h"
 #include "config/config.h"
 #include "discovery/snapshot.h"
-#include "gateway/routes.h"
+#include "gateway/routing/routes.h"
 
 namespace meshgate::gateway {
 

@@ -1,4 +1,4 @@
-#include "gateway/routes.h"
+#include "gateway/routing/routes.h"
 
 #include <spdlog/spdlog.h>
 
