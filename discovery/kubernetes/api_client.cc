@@ -33,6 +33,10 @@ net::http::TlsCredentials tls_credentials(const ApiAccess& access) {
   return {access.ca_pem, access.client_cert_pem, access.client_key_pem};
 }
 
+net::http::DialTarget dial_target(const ApiAccess& access, const net::http::ServerUrl& url) {
+  return net::http::DialTarget{url, access.tls_server_name, !access.insecure};
+}
+
 std::unique_ptr<ApiClient> ApiClient::create(asio::io_context& io, const ApiAccess& access,
                                              ApiClientOptions options, std::string* error) {
   std::optional<net::http::ServerUrl> url = net::http::parse_server_url(access.server, error);
@@ -191,10 +195,6 @@ std::string describe(const std::exception_ptr& error) {
   }
 }
 
-net::http::DialTarget target_of(const ApiAccess& access, const net::http::ServerUrl& url) {
-  return net::http::DialTarget{url, access.tls_server_name, !access.insecure};
-}
-
 }  // namespace
 
 // One dial at a time for the requests waiting in `waiting_`: it learns
@@ -202,7 +202,8 @@ net::http::DialTarget target_of(const ApiAccess& access, const net::http::Server
 void ApiClient::dial_shared() {
   if (dialing_) return;
   dialing_ = true;
-  asio::co_spawn(io_, net::http::dial(context_, target_of(access_, url_), options_.connect_timeout),
+  asio::co_spawn(io_,
+                 net::http::dial(context_, dial_target(access_, url_), options_.connect_timeout),
                  [this, alive = std::weak_ptr<int>(alive_)](std::exception_ptr error,
                                                             net::http::Dialed dialed) {
                    if (alive.expired()) return;
@@ -247,7 +248,8 @@ void ApiClient::on_shared_dialed(net::http::Dialed dialed) {
 }
 
 void ApiClient::dial_for(RequestId id) {
-  asio::co_spawn(io_, net::http::dial(context_, target_of(access_, url_), options_.connect_timeout),
+  asio::co_spawn(io_,
+                 net::http::dial(context_, dial_target(access_, url_), options_.connect_timeout),
                  [this, id, alive = std::weak_ptr<int>(alive_)](std::exception_ptr error,
                                                                 net::http::Dialed dialed) {
                    if (alive.expired() || !active_.count(id)) return;

@@ -27,8 +27,10 @@ class H1Request;
 
 namespace meshgate::discovery::kube {
 
-// What of `access` the TLS layer needs: the CA and the client certificate.
+// What of `access` the TLS layer needs: the CA and the client certificate;
+// and whom to dial at `url`: the name to verify, or no verification at all.
 net::http::TlsCredentials tls_credentials(const ApiAccess& access);
+net::http::DialTarget dial_target(const ApiAccess& access, const net::http::ServerUrl& url);
 
 struct ApiClientOptions {
   std::chrono::milliseconds connect_timeout{10'000};  // TCP connect and TLS handshake

@@ -110,7 +110,7 @@ TokenResult request_token(const ApiAccess& access, const TokenRequestSpec& spec,
   std::shared_ptr<net::http::H1Request> h1;
   auto exchange_once = [&]() -> asio::awaitable<void> {
     // A named target: gcc 12 destroys a braced temporary in a co_await twice.
-    net::http::DialTarget target{*url, access.tls_server_name, !access.insecure};
+    net::http::DialTarget target = dial_target(access, *url);
     net::http::Dialed dialed = co_await net::http::dial(context, std::move(target), timeout);
     if (!dialed.stream) {
       exchange->closed = true;
