@@ -3,7 +3,6 @@
 // counts the bytes, keeps the idle deadline moving, carries a FIN across
 // (half-close), and ends the connection when both directions are done or
 // either side fails.
-#include <cerrno>
 
 #include "gateway/passthrough_session.h"
 

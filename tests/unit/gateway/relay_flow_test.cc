@@ -47,8 +47,8 @@ class Recorder : public RelayFlow::Owner, public std::enable_shared_from_this<Re
  public:
   explicit Recorder(asio::io_context& io, Admission* budget = nullptr)
       : source_(io), sink_(io), pipes_(kBufferBytes, 4, budget) {
-    source_.assign(asio::ip::tcp::v4(), pair(writer_, source_fd_));
-    sink_.assign(asio::ip::tcp::v4(), pair(reader_, sink_fd_));
+    source_.assign(asio::ip::tcp::v4(), pair(writer_));
+    sink_.assign(asio::ip::tcp::v4(), pair(reader_));
     source_.native_non_blocking(true);
     sink_.native_non_blocking(true);
   }
@@ -65,11 +65,11 @@ class Recorder : public RelayFlow::Owner, public std::enable_shared_from_this<Re
   const asio::ip::tcp::socket* failed = nullptr;
 
  private:
-  static int pair(End& test_end, int& relay_end) {
+  // A socketpair: one end for the test, the other (returned) for the flow.
+  static int pair(End& test_end) {
     int fds[2];
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
     test_end.fd = fds[0];
-    relay_end = fds[1];
     return fds[1];
   }
 
@@ -87,8 +87,6 @@ class Recorder : public RelayFlow::Owner, public std::enable_shared_from_this<Re
 
   End writer_;  // the test writes here; the flow reads the other end
   End reader_;  // the flow writes the other end; the test reads here
-  int source_fd_ = -1;
-  int sink_fd_ = -1;
   asio::ip::tcp::socket source_;
   asio::ip::tcp::socket sink_;
   PipePool pipes_;
@@ -96,6 +94,22 @@ class Recorder : public RelayFlow::Owner, public std::enable_shared_from_this<Re
   bool stopped_ = false;
   RelayFlow flow_{*this, source_, sink_, {scratch_, pipes_}};
 };
+
+// Writes `data` from byte `written` on through the flow, polling it, until
+// all of it has arrived or nothing moves for many rounds. What arrived.
+std::vector<uint8_t> pass(asio::io_context& io, Recorder& r, const std::vector<uint8_t>& data,
+                          std::size_t written = 0) {
+  std::vector<uint8_t> got;
+  for (int idle = 0; got.size() < data.size() && idle < 1000;) {
+    const std::size_t before = got.size() + written;
+    written += r.writer().write_some(data, written);
+    io.poll();
+    io.restart();
+    r.reader().read_some(got);
+    idle = got.size() + written == before ? idle + 1 : 0;
+  }
+  return got;
+}
 
 std::vector<uint8_t> pattern(std::size_t size) {
   std::vector<uint8_t> bytes(size);
@@ -115,22 +129,6 @@ class RelayFlowTest : public ::testing::TestWithParam<bool> {
   static void SetUpTestSuite() { ignore_sigpipe(); }
   bool splice() const { return GetParam(); }
 
-  // Writes `data` through the flow, polling it, until all has arrived or
-  // nothing moves for many rounds. What arrived.
-  std::vector<uint8_t> pass(Recorder& r, const std::vector<uint8_t>& data) {
-    std::vector<uint8_t> got;
-    std::size_t written = 0;
-    for (int idle = 0; got.size() < data.size() && idle < 1000;) {
-      const std::size_t before = got.size() + written;
-      written += r.writer().write_some(data, written);
-      io_.poll();
-      io_.restart();
-      r.reader().read_some(got);
-      idle = got.size() + written == before ? idle + 1 : 0;
-    }
-    return got;
-  }
-
   asio::io_context io_;
 };
 
@@ -138,7 +136,7 @@ TEST_P(RelayFlowTest, RelaysEveryByteInOrderAndReportsEachOne) {
   auto r = std::make_shared<Recorder>(io_);
   r->flow().start(splice(), kBufferBytes);
   const auto data = pattern(1 << 20);
-  EXPECT_EQ(pass(*r, data), data);
+  EXPECT_EQ(pass(io_, *r, data), data);
   EXPECT_EQ(r->moved, data.size());
   EXPECT_GT(r->activity, 0);
   EXPECT_EQ(r->done, 0);
@@ -160,7 +158,7 @@ TEST_P(RelayFlowTest, TheSourcesFinIsReportedOnceEverythingHasArrived) {
   auto r = std::make_shared<Recorder>(io_);
   r->flow().start(splice(), kBufferBytes);
   const auto data = pattern(300'000);
-  EXPECT_EQ(pass(*r, data), data);
+  EXPECT_EQ(pass(io_, *r, data), data);
   ASSERT_EQ(::shutdown(r->writer().fd, SHUT_WR), 0);
   io_.poll();
   EXPECT_EQ(r->done, 1);
@@ -187,16 +185,7 @@ TEST_P(RelayFlowTest, AFullSinkStopsTheReadingUntilItDrains) {
     io_.restart();
   }
   EXPECT_EQ(r->moved, stalled) << "bytes moved into a sink that took nothing";
-  std::vector<uint8_t> got;
-  for (int idle = 0; got.size() < data.size() && idle < 1000;) {
-    const std::size_t before = got.size() + written;
-    written += r->writer().write_some(data, written);
-    r->reader().read_some(got);
-    io_.poll();
-    io_.restart();
-    idle = got.size() + written == before ? idle + 1 : 0;
-  }
-  EXPECT_EQ(got, data);
+  EXPECT_EQ(pass(io_, *r, data, written), data);
   EXPECT_EQ(r->failed, nullptr);
 }
 
@@ -229,17 +218,7 @@ TEST(RelayFlowFallback, NoPipeMeansCopyingAndIsReportedOnce) {
   auto r = std::make_shared<Recorder>(io, &no_room);
   r->flow().start(/*splice=*/true, kBufferBytes);
   const auto data = pattern(200'000);
-  std::vector<uint8_t> got;
-  std::size_t written = 0;
-  for (int idle = 0; got.size() < data.size() && idle < 1000;) {
-    const std::size_t before = got.size() + written;
-    written += r->writer().write_some(data, written);
-    io.poll();
-    io.restart();
-    r->reader().read_some(got);
-    idle = got.size() + written == before ? idle + 1 : 0;
-  }
-  EXPECT_EQ(got, data);
+  EXPECT_EQ(pass(io, *r, data), data);
   EXPECT_EQ(r->fallbacks, 1);
   EXPECT_FALSE(r->flow().splicing());
 }
