@@ -1,9 +1,12 @@
 #include "app/cli.h"
 
 #include "onboarding/dns_hosts.h"
+#include "onboarding/global_entries.h"
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace meshgate::app {
@@ -83,6 +86,75 @@ TEST(Cli, BadArgumentsSayWhatIsWrong) {
   EXPECT_FALSE(parse({"check-config", "a.yaml", "b.yaml"}, &error));
   EXPECT_EQ(error, "unexpected argument 'b.yaml'");
   EXPECT_FALSE(parse({"check-config", "a.yaml", "--config", "x"}, &error));
+}
+
+// --- global-entries ----------------------------------------------------------
+
+TEST(GlobalEntriesCli, DefaultsAndEveryFlag) {
+  auto args = parse({"global-entries", "--gateway-address", "192.0.2.10"});
+  ASSERT_TRUE(args);
+  EXPECT_EQ(args->command, CliArgs::Command::kGlobalEntries);
+  EXPECT_EQ(args->global_entries.gateway_address, "192.0.2.10");
+  EXPECT_EQ(args->global_entries.gateway_port, 15443);
+  EXPECT_EQ(args->global_entries.config_file, "");
+  EXPECT_EQ(args->global_entries.ns, "");
+  EXPECT_EQ(args->global_entries.network, "");
+  EXPECT_EQ(args->global_entries.format, onboarding::GlobalEntriesFormat::kYaml);
+
+  args = parse({"global-entries", "--config", "m.yaml", "--gateway-address", "GW.Example.com",
+                "--gateway-port", "16443", "--namespace", "foo", "--network", "network-2",
+                "--format", "hosts"});
+  ASSERT_TRUE(args);
+  EXPECT_EQ(args->global_entries.config_file, "m.yaml");
+  EXPECT_EQ(args->global_entries.gateway_address, "gw.example.com");
+  EXPECT_EQ(args->global_entries.gateway_port, 16443);
+  EXPECT_EQ(args->global_entries.ns, "foo");
+  EXPECT_EQ(args->global_entries.network, "network-2");
+  EXPECT_EQ(args->global_entries.format, onboarding::GlobalEntriesFormat::kHosts);
+
+  args = parse({"global-entries", "--gateway-address", "FD00:0:0::1"});
+  ASSERT_TRUE(args);
+  EXPECT_EQ(args->global_entries.gateway_address, "fd00::1");  // as inet_ntop writes it
+}
+
+TEST(GlobalEntriesCli, BadArgumentsSayWhatIsWrong) {
+  const std::vector<std::pair<std::vector<const char*>, std::string>> cases = {
+      {{"global-entries"}, "global-entries: missing --gateway-address"},
+      {{"global-entries", "--gateway-address"}, "global-entries: --gateway-address needs a value"},
+      {{"global-entries", "--gateway-address", "192.0.2.10", "--verbose"},
+       "global-entries: unexpected argument '--verbose'"},
+      {{"global-entries", "--gateway-address", "192.0.2.10", "--gateway-port", "0"},
+       "--gateway-port: '0' is not a port 1..65535"},
+      {{"global-entries", "--gateway-address", "192.0.2.10", "--gateway-port", "65536"},
+       "--gateway-port: '65536' is not a port 1..65535"},
+      {{"global-entries", "--gateway-address", "192.0.2.10", "--gateway-port", "15443x"},
+       "--gateway-port: '15443x' is not a port 1..65535"},
+      {{"global-entries", "--gateway-address", "192.0.2.300"},
+       "--gateway-address: '192.0.2.300' is neither an IP address nor a DNS name"},
+      {{"global-entries", "--gateway-address", "gw_1.example"},
+       "--gateway-address: 'gw_1.example' is neither an IP address nor a DNS name"},
+      {{"global-entries", "--gateway-address", "[fd00::1]"},
+       "--gateway-address: '[fd00::1]' is neither an IP address nor a DNS name"},
+      {{"global-entries", "--gateway-address", "192.0.2.10", "--namespace", "Foo"},
+       "--namespace: 'Foo' is not a namespace (a DNS-1123 label)"},
+      {{"global-entries", "--gateway-address", "192.0.2.10", "--network", "net work"},
+       "--network: 'net work' is not a network name (a Kubernetes label value)"},
+      {{"global-entries", "--gateway-address", "192.0.2.10", "--format", "json"},
+       "--format: 'json' is not yaml or hosts"},
+  };
+  for (const auto& [args, message] : cases) {
+    std::string error;
+    EXPECT_FALSE(parse(args, &error)) << message;
+    EXPECT_EQ(error, message);
+  }
+  std::string error;
+  EXPECT_FALSE(parse({"--config", "m.yaml", "global-entries"}, &error));
+  EXPECT_EQ(error, "unexpected argument 'global-entries'");
+}
+
+TEST(GlobalEntriesCli, UsageListsTheCommand) {
+  EXPECT_NE(std::string(usage()).find("meshgate global-entries --gateway-address ADDR"),
+            std::string::npos);
 }
 
 }  // namespace
