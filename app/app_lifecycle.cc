@@ -99,7 +99,7 @@ void App::reload_now(const char* trigger) {
   {
     ++reloads_failed_;
     for (const auto& error : loaded.errors)
-      spdlog::error("reload ({}): {}", trigger, config::format_error(config_path_, error));
+      spdlog::error("reload ({}): {}", trigger, base::format_error(config_path_, error));
     spdlog::error("reload ({}): rejected; the running config stays", trigger);
   }
 }

@@ -64,7 +64,7 @@ bool valid_level(std::string_view level) {
 int check_config(const std::string& file) {
   const config::LoadResult result = config::load_effective_config(file);
   for (const auto& error : result.errors) {
-    std::fprintf(stderr, "%s\n", config::format_error(file, error).c_str());
+    std::fprintf(stderr, "%s\n", base::format_error(file, error).c_str());
   }
   if (!result.ok()) {
     std::fprintf(stderr, "%s: %zu error(s)\n", file.c_str(), result.errors.size());

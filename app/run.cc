@@ -23,7 +23,7 @@ std::shared_ptr<const config::Config> load(const std::string& file) {
     spdlog::info("config: network {} (from MESHGATE_NETWORK)", *overrides.network);
   }
   for (const auto& error : result.errors) {
-    spdlog::critical("config: {}", config::format_error(file, error));
+    spdlog::critical("config: {}", base::format_error(file, error));
   }
   return result.config;
 }

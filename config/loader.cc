@@ -17,21 +17,21 @@
 namespace meshgate::config {
 namespace {
 
-LoadResult failure(std::vector<ConfigError> errors) {
+LoadResult failure(base::Errors errors) {
   return {nullptr, std::move(errors)};
 }
 
 // A value the walker refused was not stored, so a check below its path would
 // only repeat the same problem about a default.
-bool follows_from(const ConfigError& error, const std::vector<std::string>& refused) {
+bool follows_from(const base::Error& error, const std::vector<std::string>& refused) {
   return std::any_of(refused.begin(), refused.end(),
                      [&](const std::string& path) { return detail::is_within(error.path, path); });
 }
 
 // Document order; errors with no line (about keys left at their default) last.
-void sort_by_line(std::vector<ConfigError>& errors) {
-  std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
-    const auto key = [](const ConfigError& e) {
+void sort_by_line(base::Errors& errors) {
+  std::stable_sort(errors.begin(), errors.end(), [](const base::Error& a, const base::Error& b) {
+    const auto key = [](const base::Error& e) {
       return e.line > 0 ? e.line : std::numeric_limits<int>::max();
     };
     return key(a) < key(b);
@@ -54,9 +54,9 @@ void resolve_relative_paths(Config& config, const std::filesystem::path& base_di
 
 LoadResult load_document(std::string_view yaml, const std::filesystem::path& base_dir) {
   detail::ParsedYaml parsed = detail::parse_yaml(yaml);
-  std::vector<ConfigError> errors = std::move(parsed.errors);
-  std::vector<ConfigError> checks;
-  for (ConfigError& error : validate_config(parsed.config)) {
+  base::Errors errors = std::move(parsed.errors);
+  base::Errors checks;
+  for (base::Error& error : validate_config(parsed.config)) {
     if (follows_from(error, parsed.refused)) continue;
     error.line = detail::line_of(parsed.lines, error.path);
     checks.push_back(std::move(error));
@@ -97,15 +97,6 @@ LoadResult load_config_file(const std::string& path) {
                                  path)}});
   }
   return load_document(read.content, std::filesystem::path(path).parent_path());
-}
-
-std::string format_error(std::string_view file, const ConfigError& error) {
-  std::string out(file);
-  if (error.line > 0) out += fmt::format(":{}", error.line);
-  if (!out.empty()) out += ": ";
-  if (!error.path.empty()) out += error.path + ": ";
-  out += error.message;
-  return out;
 }
 
 }  // namespace meshgate::config

@@ -17,7 +17,7 @@ namespace {
 // Collects problems under one path prefix.
 class Problems {
  public:
-  explicit Problems(std::vector<ConfigError>& out) : out_(out) {}
+  explicit Problems(base::Errors& out) : out_(out) {}
 
   void add(std::string path, std::string message) {
     out_.push_back({std::move(path), 0, std::move(message)});
@@ -27,7 +27,7 @@ class Problems {
   }
 
  private:
-  std::vector<ConfigError>& out_;
+  base::Errors& out_;
 };
 
 void validate_top(const Config& config, Problems& problems) {
@@ -42,7 +42,7 @@ void validate_listeners(const Listeners& listeners, Problems& problems) {
     problems.add_if(fmt::format("listeners.{}.address", named.name),
                     check_ip_address(listener.address));
   }
-  for (ConfigError& collision : check_listener_ports(listeners)) {
+  for (base::Error& collision : check_listener_ports(listeners)) {
     problems.add(std::move(collision.path), std::move(collision.message));
   }
 }
@@ -240,8 +240,8 @@ bool addresses_overlap(std::string_view a, std::string_view b) {
   return first->is_wildcard() || second->is_wildcard() || *first == *second;
 }
 
-std::vector<ConfigError> check_listener_ports(const Listeners& listeners) {
-  std::vector<ConfigError> errors;
+base::Errors check_listener_ports(const Listeners& listeners) {
+  base::Errors errors;
   for (size_t later = 0; later < kListenerKeys.size(); ++later) {
     const Listener& b = listeners.*kListenerKeys[later].member;
     for (size_t earlier = 0; earlier < later; ++earlier) {
@@ -256,8 +256,8 @@ std::vector<ConfigError> check_listener_ports(const Listeners& listeners) {
   return errors;
 }
 
-std::vector<ConfigError> validate_config(const Config& config) {
-  std::vector<ConfigError> errors;
+base::Errors validate_config(const Config& config) {
+  base::Errors errors;
   Problems problems(errors);
   validate_top(config, problems);
   validate_listeners(config.listeners, problems);
@@ -271,7 +271,7 @@ std::vector<ConfigError> validate_config(const Config& config) {
   // access_log: every format the struct can hold is valid, and so is any path.
   validate_outlier(config.outlier, problems);
   validate_reload(config.reload, problems);
-  for (ConfigError& error : validate_dns(config.dns))
+  for (base::Error& error : validate_dns(config.dns))
     errors.push_back(std::move(error));
   return errors;
 }

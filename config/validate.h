@@ -57,7 +57,7 @@ std::optional<std::string> check_dns_name(std::string_view name);
 std::optional<std::string> check_duration(Duration d, bool allow_zero);
 
 // The `dns` section (validate_dns.cc).
-std::vector<ConfigError> validate_dns(const Dns& dns);
+base::Errors validate_dns(const Dns& dns);
 
 // Two listeners bound to these addresses on one port would collide: equal
 // addresses, or either is a wildcard (0.0.0.0 / ::). False if either is not
@@ -81,9 +81,9 @@ inline constexpr std::array<NamedListener, 8> kListenerKeys{{
 }};
 
 // One error per colliding pair, on the later listener's port.
-std::vector<ConfigError> check_listener_ports(const Listeners& listeners);
+base::Errors check_listener_ports(const Listeners& listeners);
 
 // Every problem in `config`, each with its key path (line 0).
-std::vector<ConfigError> validate_config(const Config& config);
+base::Errors validate_config(const Config& config);
 
 }  // namespace meshgate::config

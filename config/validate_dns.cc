@@ -12,11 +12,11 @@
 namespace meshgate::config {
 namespace {
 
-void add(std::vector<ConfigError>& errors, std::string path, std::string message) {
+void add(base::Errors& errors, std::string path, std::string message) {
   errors.push_back({std::move(path), 0, std::move(message)});
 }
 
-void check_zone(const DnsZone& zone, const std::string& path, std::vector<ConfigError>& errors) {
+void check_zone(const DnsZone& zone, const std::string& path, base::Errors& errors) {
   if (auto problem = check_dns_name(zone.name)) add(errors, path + ".name", std::move(*problem));
   for (size_t i = 0; i < zone.addresses.size(); ++i) {
     if (auto problem = check_ip_address(zone.addresses[i])) {
@@ -29,7 +29,7 @@ void check_zone(const DnsZone& zone, const std::string& path, std::vector<Config
   }
 }
 
-void check_zones(const std::vector<DnsZone>& zones, std::vector<ConfigError>& errors) {
+void check_zones(const std::vector<DnsZone>& zones, base::Errors& errors) {
   std::set<std::string> seen;
   for (size_t i = 0; i < zones.size(); ++i) {
     const std::string path = detail::join_index("dns.zones", i);
@@ -41,7 +41,7 @@ void check_zones(const std::vector<DnsZone>& zones, std::vector<ConfigError>& er
 }
 
 void check_cidrs(const std::vector<std::string>& cidrs, const std::string& path,
-                 std::vector<ConfigError>& errors) {
+                 base::Errors& errors) {
   for (size_t i = 0; i < cidrs.size(); ++i) {
     if (!base::parse_cidr(cidrs[i])) {
       add(errors, detail::join_index(path, i),
@@ -51,7 +51,7 @@ void check_cidrs(const std::vector<std::string>& cidrs, const std::string& path,
   }
 }
 
-void check_vip_ranges(const std::vector<std::string>& ranges, std::vector<ConfigError>& errors) {
+void check_vip_ranges(const std::vector<std::string>& ranges, base::Errors& errors) {
   check_cidrs(ranges, "dns.vip_ranges", errors);
   int v4 = 0;
   int v6 = 0;
@@ -61,7 +61,7 @@ void check_vip_ranges(const std::vector<std::string>& ranges, std::vector<Config
   if (v4 > 1 || v6 > 1) add(errors, "dns.vip_ranges", "at most one IPv4 and one IPv6 range");
 }
 
-void check_forward(const DnsForward& forward, std::vector<ConfigError>& errors) {
+void check_forward(const DnsForward& forward, base::Errors& errors) {
   for (size_t i = 0; i < forward.upstreams.size(); ++i) {
     if (!base::parse_ip_port(forward.upstreams[i], 53)) {
       add(errors, detail::join_index("dns.forward.upstreams", i),
@@ -78,7 +78,7 @@ void check_forward(const DnsForward& forward, std::vector<ConfigError>& errors) 
   check_cidrs(forward.allowed_clients, "dns.forward.allowed_clients", errors);
 }
 
-void check_rate_limit(const DnsRateLimit& limit, std::vector<ConfigError>& errors) {
+void check_rate_limit(const DnsRateLimit& limit, base::Errors& errors) {
   const struct {
     const char* key;
     uint32_t value;
@@ -100,8 +100,8 @@ void check_rate_limit(const DnsRateLimit& limit, std::vector<ConfigError>& error
 
 }  // namespace
 
-std::vector<ConfigError> validate_dns(const Dns& dns) {
-  std::vector<ConfigError> errors;
+base::Errors validate_dns(const Dns& dns) {
+  base::Errors errors;
   check_zones(dns.zones, errors);
   // Durations stop at 8760h, well inside RFC 2181's 2^31 - 1 seconds.
   if (auto problem = check_duration(dns.ttl, true)) add(errors, "dns.ttl", std::move(*problem));

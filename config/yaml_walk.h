@@ -14,9 +14,9 @@
 namespace meshgate::config::detail {
 
 struct ParsedYaml {
-  Config config;                    // keys absent from the document keep these
-  LineMap lines;                    // every key read, to place later errors
-  std::vector<ConfigError> errors;  // syntax, type and shape errors
+  Config config;        // keys absent from the document keep these
+  LineMap lines;        // every key read, to place later errors
+  base::Errors errors;  // syntax, type and shape errors
   // Paths whose value was refused and left at its default: a later check
   // under one of them would only repeat the problem.
   std::vector<std::string> refused;

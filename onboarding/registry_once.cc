@@ -16,7 +16,7 @@ namespace {
 std::shared_ptr<const config::Config> load_config(const std::string& file, std::ostream& err) {
   const config::LoadResult loaded = config::load_effective_config(file);
   for (const auto& error : loaded.errors)
-    err << config::format_error(file, error) << "\n";
+    err << base::format_error(file, error) << "\n";
   return loaded.config;
 }
 

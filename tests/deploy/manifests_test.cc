@@ -122,7 +122,7 @@ class Manifests : public ::testing::TestWithParam<std::string> {
     ASSERT_FALSE(text.empty()) << "ConfigMap meshgate: no data key meshgate.yaml";
     const config::LoadResult loaded = config::load_config_string(text);
     for (const auto& e : loaded.errors)
-      ADD_FAILURE() << config::format_error("meshgate.yaml", e);
+      ADD_FAILURE() << base::format_error("meshgate.yaml", e);
     ASSERT_TRUE(loaded.ok());
     config_ = *loaded.config;
   }

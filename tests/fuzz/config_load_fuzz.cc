@@ -15,7 +15,7 @@
 
 namespace {
 
-using meshgate::config::ConfigError;
+using meshgate::base::Error;
 using meshgate::config::LoadResult;
 
 void check(bool invariant) {
@@ -28,10 +28,10 @@ void check_errors(const LoadResult& result, std::string_view input) {
   const auto breaks =
       std::count_if(input.begin(), input.end(), [](char c) { return c == '\n' || c == '\r'; });
   const auto lines = static_cast<int>(breaks) + 1;
-  for (const ConfigError& error : result.errors) {
+  for (const Error& error : result.errors) {
     check(!error.message.empty());
     check(error.line >= 0 && error.line <= lines);
-    check(!meshgate::config::format_error("config.yaml", error).empty());
+    check(!meshgate::base::format_error("config.yaml", error).empty());
   }
 }
 

@@ -76,7 +76,7 @@ std::unique_ptr<AppUnderTest> AppUnderTest::from_file(const std::string& config_
   config::LoadResult loaded = config::load_config_file(config_path);
   if (!loaded.config) {
     throw std::runtime_error("bad test config: " +
-                             config::format_error(config_path, loaded.errors.front()));
+                             base::format_error(config_path, loaded.errors.front()));
   }
   return std::make_unique<AppUnderTest>(*loaded.config, config_path);
 }

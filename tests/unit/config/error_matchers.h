@@ -13,18 +13,18 @@ namespace meshgate::config::testing {
 // An error at `path`, on `line`, whose message contains `text`.
 inline auto ErrorAt(const std::string& path, int line, const std::string& text) {
   return ::testing::AllOf(
-      ::testing::Field("path", &ConfigError::path, path),
-      ::testing::Field("line", &ConfigError::line, line),
-      ::testing::Field("message", &ConfigError::message, ::testing::HasSubstr(text)));
+      ::testing::Field("path", &base::Error::path, path),
+      ::testing::Field("line", &base::Error::line, line),
+      ::testing::Field("message", &base::Error::message, ::testing::HasSubstr(text)));
 }
 
 }  // namespace meshgate::config::testing
 
-namespace meshgate::config {
+namespace meshgate::base {
 
 // Found by gtest through ADL, so failures print the error readably.
-inline void PrintTo(const ConfigError& error, std::ostream* out) {
+inline void PrintTo(const Error& error, std::ostream* out) {
   *out << format_error("<yaml>", error);
 }
 
-}  // namespace meshgate::config
+}  // namespace meshgate::base

@@ -490,13 +490,5 @@ TEST(LoadString, RefusesOversizedText) {
   EXPECT_THAT(load(huge).errors, ElementsAre(ErrorAt("", 0, "config too large")));
 }
 
-TEST(FormatError, OmitsLineAndPathWhenAbsent) {
-  EXPECT_EQ(format_error("a.yaml", {"listeners.dns.port", 7, "port out of range (0..65535)"}),
-            "a.yaml:7: listeners.dns.port: port out of range (0..65535)");
-  EXPECT_EQ(format_error("a.yaml", {"workers", 0, "m"}), "a.yaml: workers: m");
-  EXPECT_EQ(format_error("a.yaml", {"", 3, "m"}), "a.yaml:3: m");
-  EXPECT_EQ(format_error("a.yaml", {"", 0, "m"}), "a.yaml: m");
-}
-
 }  // namespace
 }  // namespace meshgate::config
