@@ -9,11 +9,13 @@
 #include <utility>
 
 #include "config/yaml_documents.h"
+#include "config/yaml_reader.h"
 #include "discovery/names.h"
-#include "discovery/yaml_reader.h"
 
 namespace meshgate::discovery {
 namespace {
+
+namespace yaml = config::yaml;
 
 using yaml::Fields;
 using yaml::Value;

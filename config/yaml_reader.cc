@@ -1,4 +1,4 @@
-#include "discovery/yaml_reader.h"
+#include "config/yaml_reader.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <charconv>
 #include <set>
 
-namespace meshgate::discovery::yaml {
+namespace meshgate::config::yaml {
 namespace {
 
 // Nodes built by the parser carry a mark; fall back to the parent's line.
@@ -188,4 +188,4 @@ std::optional<bool> Reader::boolean(const Value& value) {
   return std::nullopt;
 }
 
-}  // namespace meshgate::discovery::yaml
+}  // namespace meshgate::config::yaml

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace meshgate::discovery::yaml {
+namespace meshgate::config::yaml {
 
 // A node with the key path and line it was found at.
 struct Value {
@@ -81,4 +81,4 @@ class Reader {
   std::vector<std::pair<int, std::string>> errors_;  // (line, "line N: path: message")
 };
 
-}  // namespace meshgate::discovery::yaml
+}  // namespace meshgate::config::yaml
