@@ -82,7 +82,7 @@ int check_registry(const std::string& file) {
   }
   const discovery::RegistryFileResult result = discovery::parse_registry_file(text);
   for (const auto& error : result.errors)
-    std::fprintf(stderr, "%s: %s\n", file.c_str(), error.c_str());
+    std::fprintf(stderr, "%s\n", base::format_error(file, error).c_str());
   if (!result.state) return 1;
   std::printf("%s: OK (%zu services, %zu aliases)\n", file.c_str(), result.state->services.size(),
               result.state->aliases.size());

@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 
@@ -20,6 +20,17 @@
 namespace meshgate::config::detail {
 
 void Walker::document(const YAML::Node& root) {
+  base::Errors stopped;
+  try {
+    top_level(root);
+  } catch (const yaml::StopParsing& stop) {
+    stopped.push_back(stop.error);
+  }
+  out_.errors = reader_.take_errors();
+  out_.errors.insert(out_.errors.end(), stopped.begin(), stopped.end());
+}
+
+void Walker::top_level(const YAML::Node& root) {
   if (root.IsNull()) return;  // an empty document: every key at its default
   mapping(
       root, "",
@@ -47,48 +58,45 @@ void Walker::document(const YAML::Node& root) {
       });
 }
 
+yaml::Value Walker::at(const YAML::Node& node, const std::string& path) const {
+  if (path.empty()) return yaml::root(node);
+  return yaml::Value{node, path, line_of(out_.lines, path)};
+}
+
+void Walker::refuse(const std::string& path, std::string message) {
+  refused(path);
+  reader_.fail(at(YAML::Node(), path), std::move(message));
+}
+
 bool Walker::expect(const YAML::Node& node, const std::string& path, YAML::NodeType::value type) {
-  if (node.Type() == type) return true;
-  // The document itself has no key line: use where its content starts.
-  const int line = path.empty() ? line_of_mark(node.Mark()) : line_of(out_.lines, path);
-  refuse_at(path, line, fmt::format("expected {}, found {}", type_name(type), describe(node)));
+  if (reader_.expect(at(node, path), type)) return true;
+  refused(path);
   return false;
 }
 
+// Each known key's reader runs on its value, in document order; unknown and
+// repeated keys are errors (the reader's), and their values are not read.
 void Walker::mapping(const YAML::Node& node, const std::string& path,
                      const std::vector<Field>& fields) {
-  if (!expect(node, path, YAML::NodeType::Map)) return;
-  std::set<std::string> seen;
-  for (const auto& entry : node) {
-    const Field* field = field_for_key(entry.first, path, fields, seen);
-    if (field == nullptr) continue;
-    const std::string child = join_key(path, field->key);
-    out_.lines.emplace(child, line_of_mark(entry.first.Mark()));
-    field->read(entry.second, child);
+  std::vector<std::string_view> keys;
+  for (const Field& field : fields)
+    keys.push_back(field.key);
+  const std::optional<yaml::Fields> entries = reader_.mapping(at(node, path), keys);
+  if (!entries) return refused(path);
+  for (const auto& [key, value] : entries->entries()) {
+    out_.lines.emplace(value.path, value.line);
+    const auto field =
+        std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
+    field->read(value.node, value.path);
   }
 }
 
-// The field a key names, or null after reporting why the key is refused.
-const Field* Walker::field_for_key(const YAML::Node& key, const std::string& path,
-                                   const std::vector<Field>& fields, std::set<std::string>& seen) {
-  const int line = line_of_mark(key.Mark());
-  if (!key.IsScalar()) {
-    report(path, line, "expected a string key, found " + describe(key));
-    return nullptr;
-  }
-  const std::string& name = key.Scalar();
-  const std::string child = join_key(path, printable(name));
-  for (const Field& field : fields) {
-    if (field.key != name) continue;
-    if (seen.insert(name).second) return &field;
-    report(child, line, "duplicate key " + in_quotes(name));
-    return nullptr;
-  }
-  std::vector<std::string_view> known;
-  for (const Field& field : fields)
-    known.push_back(field.key);
-  report(child, line, unknown_key_message(name, known));
-  return nullptr;
+std::vector<yaml::Value> Walker::items(const YAML::Node& node, const std::string& path) {
+  if (!expect(node, path, YAML::NodeType::Sequence)) return {};
+  std::vector<yaml::Value> items = reader_.sequence(at(node, path), kMaxItems);
+  for (const yaml::Value& item : items)
+    out_.lines.emplace(item.path, item.line);
+  return items;
 }
 
 void Walker::listeners(const YAML::Node& node, const std::string& path) {
@@ -117,16 +125,12 @@ void Walker::discovery(const YAML::Node& node, const std::string& path) {
 }
 
 void Walker::files(const YAML::Node& node, const std::string& path) {
-  if (!expect(node, path, YAML::NodeType::Sequence)) return;
+  if (!node.IsSequence()) return (void)expect(node, path, YAML::NodeType::Sequence);
   std::vector<FileSource>& sources = config_.discovery.files;
   sources.clear();
-  size_t index = 0;
-  for (const YAML::Node& item : node) {
-    const std::string item_path = join_index(path, index++);
-    out_.lines.emplace(item_path, line_of_mark(item.Mark()));
-    // Kept even when malformed so that indices match the document's.
-    file_source(item, item_path, sources.emplace_back());
-  }
+  // Kept even when malformed so that indices match the document's.
+  for (const yaml::Value& item : items(node, path))
+    file_source(item.node, item.path, sources.emplace_back());
 }
 
 void Walker::file_source(const YAML::Node& node, const std::string& path, FileSource& target) {
@@ -296,16 +300,15 @@ void Walker::outlier(const YAML::Node& node, const std::string& path) {
 }
 
 void Walker::read_string(const YAML::Node& node, const std::string& path, std::string& target) {
-  if (expect(node, path, YAML::NodeType::Scalar)) target = node.Scalar();
+  std::optional<std::string> value = reader_.string(at(node, path));
+  if (!value) return refused(path);
+  target = std::move(*value);
 }
 
 void Walker::read_bool(const YAML::Node& node, const std::string& path, bool& target) {
-  const std::optional<bool> value = parse_bool(node);
-  if (value) {
-    target = *value;
-  } else {
-    refuse(path, "expected a boolean (true or false), found " + describe(node));
-  }
+  const std::optional<bool> value = reader_.boolean(at(node, path));
+  if (!value) return refused(path);
+  target = *value;
 }
 
 // The integer, if it is one and fits the target type. `range` is the key's

@@ -44,15 +44,11 @@ void Walker::dns(const YAML::Node& node, const std::string& path) {
 }
 
 void Walker::dns_zones(const YAML::Node& node, const std::string& path) {
-  if (!expect(node, path, YAML::NodeType::Sequence)) return;
+  if (!node.IsSequence()) return (void)expect(node, path, YAML::NodeType::Sequence);
   std::vector<DnsZone>& zones = config_.dns.zones;
   zones.clear();
-  size_t index = 0;
-  for (const YAML::Node& item : node) {
-    const std::string item_path = join_index(path, index++);
-    out_.lines.emplace(item_path, line_of_mark(item.Mark()));
-    dns_zone(item, item_path, zones.emplace_back());
-  }
+  for (const yaml::Value& item : items(node, path))
+    dns_zone(item.node, item.path, zones.emplace_back());
 }
 
 void Walker::dns_zone(const YAML::Node& node, const std::string& path, DnsZone& target) {
@@ -89,34 +85,28 @@ void Walker::read_dns_answer(const YAML::Node& node, const std::string& path, Dn
 // A sequence of strings; the whole list is refused if any item is not one.
 void Walker::read_string_list(const YAML::Node& node, const std::string& path,
                               std::vector<std::string>& target) {
-  if (!expect(node, path, YAML::NodeType::Sequence)) return;
+  if (!node.IsSequence()) return (void)expect(node, path, YAML::NodeType::Sequence);
+  const size_t errors = reader_.error_count();
   std::vector<std::string> values;
-  size_t index = 0;
-  for (const YAML::Node& item : node) {
-    const std::string item_path = join_index(path, index++);
-    out_.lines.emplace(item_path, line_of_mark(item.Mark()));
-    if (!expect(item, item_path, YAML::NodeType::Scalar)) return;
-    values.push_back(item.Scalar());
+  for (const yaml::Value& item : items(node, path)) {
+    if (std::optional<std::string> value = reader_.string(item)) values.push_back(*value);
   }
+  if (reader_.error_count() != errors) return refused(path);
   target = std::move(values);
 }
 
-// A mapping of strings to strings (labels): every key and value a scalar.
+// A mapping of strings to strings (labels): every key and value a string,
+// each key once; the whole map is refused if any entry is not.
 void Walker::read_string_map(const YAML::Node& node, const std::string& path,
                              std::map<std::string, std::string>& target) {
-  if (!expect(node, path, YAML::NodeType::Map)) return;
+  if (!node.IsMap()) return (void)expect(node, path, YAML::NodeType::Map);
+  const size_t errors = reader_.error_count();
   std::map<std::string, std::string> values;
-  for (const auto& entry : node) {
-    const int line = line_of_mark(entry.first.Mark());
-    if (!entry.first.IsScalar()) {
-      refuse_at(path, line, "expected a string key, found " + describe(entry.first));
-      return;
-    }
-    const std::string child = join_key(path, printable(entry.first.Scalar()));
-    out_.lines.emplace(child, line);
-    if (!expect(entry.second, child, YAML::NodeType::Scalar)) return;
-    values.insert_or_assign(entry.first.Scalar(), entry.second.Scalar());
+  for (const auto& [key, value] : reader_.entries(at(node, path), kMaxItems)) {
+    out_.lines.emplace(value.path, value.line);
+    if (std::optional<std::string> text = reader_.string(value)) values.emplace(key, *text);
   }
+  if (reader_.error_count() != errors) return refused(path);
   target = std::move(values);
 }
 

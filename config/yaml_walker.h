@@ -1,14 +1,13 @@
 // The YAML walker: reads each key of a config document into the Config
-// it fills, reporting shape and type errors with their path and line. Its
-// sections are split over yaml_walk.cc and yaml_walk_dns.cc. Internal to
-// config/.
+// it fills, with the checked reader (yaml_reader.h) reporting shape and type
+// errors with their path and line. Its sections are split over yaml_walk.cc
+// and yaml_walk_dns.cc. Internal to config/.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +15,7 @@
 
 #include "config/key_path.h"
 #include "config/validate.h"
+#include "config/yaml_reader.h"
 #include "config/yaml_walk.h"
 
 namespace meshgate::config::detail {
@@ -29,27 +29,27 @@ struct Field {
 
 class Walker {
  public:
-  explicit Walker(ParsedYaml& out) : out_(out), config_(out.config) {}
+  explicit Walker(ParsedYaml& out) : out_(out), config_(out.config), reader_(kLimits) {}
 
+  // Reads the document into out.config, and every error found into out.errors.
   void document(const YAML::Node& root);
 
  private:
+  // A config file is at most kMaxConfigBytes; these only stop a runaway walk.
+  static constexpr yaml::ReaderLimits kLimits{1'000'000, 1'000};
+  static constexpr size_t kMaxItems = 10'000;  // in one list or map
+
+  // The node at `path`, placed on the line of its key (the document: where it starts).
+  yaml::Value at(const YAML::Node& node, const std::string& path) const;
+  void top_level(const YAML::Node& root);
   // A value that was not stored: the default stays in its place.
-  void refuse(const std::string& path, std::string message) {
-    refuse_at(path, line_of(out_.lines, path), std::move(message));
-  }
-  void refuse_at(const std::string& path, int line, std::string message) {
-    out_.refused.push_back(path);
-    report(path, line, std::move(message));
-  }
-  // A key that was not read.
-  void report(const std::string& path, int line, std::string message) {
-    out_.errors.push_back({path, line, std::move(message)});
-  }
+  void refuse(const std::string& path, std::string message);
+  // Records a value that a failed reader_ call left unread.
+  void refused(const std::string& path) { out_.refused.push_back(path); }
   bool expect(const YAML::Node& node, const std::string& path, YAML::NodeType::value type);
   void mapping(const YAML::Node& node, const std::string& path, const std::vector<Field>& fields);
-  const Field* field_for_key(const YAML::Node& key, const std::string& path,
-                             const std::vector<Field>& fields, std::set<std::string>& seen);
+  // The items of a list, each with its line recorded.
+  std::vector<yaml::Value> items(const YAML::Node& node, const std::string& path);
 
   void listeners(const YAML::Node& node, const std::string& path);
   void listener(const YAML::Node& node, const std::string& path, Listener& target);
@@ -94,6 +94,7 @@ class Walker {
 
   ParsedYaml& out_;
   Config& config_;
+  yaml::Reader reader_;
 };
 
 }  // namespace meshgate::config::detail

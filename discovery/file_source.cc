@@ -16,10 +16,10 @@ namespace {
 // Errors quoted in the log line and in reload()'s result; the rest are counted.
 constexpr size_t kErrorsShown = 20;
 
-std::string join_errors(const std::vector<std::string>& errors) {
+std::string join_errors(const base::Errors& errors) {
   std::string joined;
   for (size_t i = 0; i < errors.size() && i < kErrorsShown; ++i) {
-    joined += (i == 0 ? "" : "; ") + errors[i];
+    joined += (i == 0 ? "" : "; ") + base::describe(errors[i]);
   }
   if (errors.size() > kErrorsShown) {
     joined += fmt::format("; and {} more", errors.size() - kErrorsShown);

@@ -38,7 +38,7 @@ using Check = bool (*)(std::string_view);
 class Parser {
  public:
   explicit Parser(const RegistryFileLimits& limits)
-      : limits_(limits), reader_(limits.max_values, limits.max_errors) {}
+      : limits_(limits), reader_(yaml::ReaderLimits{limits.max_values, limits.max_errors}) {}
 
   void document(const Value& root);
   yaml::Reader& reader() { return reader_; }
@@ -80,7 +80,7 @@ constexpr std::string_view kIp = "must be an IPv4 or IPv6 address literal";
 std::optional<std::string> Parser::checked(const Value& value, Check check, std::string_view what) {
   std::optional<std::string> text = reader_.string(value);
   if (text && !check(*text)) {
-    reader_.fail(value, what);
+    reader_.fail(value, std::string(what));
     return std::nullopt;
   }
   return text;
@@ -336,11 +336,10 @@ int line_of(const YAML::Mark& mark) {
 }
 
 // The one document of the file; null if there is none.
-YAML::Node load(std::string_view yaml, std::vector<std::string>& errors) {
+YAML::Node load(std::string_view yaml, base::Errors& errors) {
   std::vector<YAML::Node> documents = config::load_all_documents(std::string(yaml));
   if (documents.size() > 1) {
-    errors.push_back(fmt::format("line {}: document: the file must hold one YAML document",
-                                 line_of(documents[1].Mark())));
+    errors.push_back({"", line_of(documents[1].Mark()), "the file must hold one YAML document"});
   }
   return documents.empty() ? YAML::Node() : documents.front();
 }
@@ -357,18 +356,18 @@ RegistryFileResult parse_registry_file(std::string_view yaml, const RegistryFile
   try {
     YAML::Node root = load(yaml, result.errors);
     if (result.errors.empty()) {
-      parser.document(Value{root, "", 1});
+      parser.document(yaml::root(root));
       result.errors = parser.reader().take_errors();
     }
   } catch (const yaml::StopParsing& stop) {
     result.errors = parser.reader().take_errors();
     result.errors.push_back(stop.error);
   } catch (const YAML::ParserException& error) {
-    result.errors = {fmt::format("line {}: syntax error: {}", line_of(error.mark), error.msg)};
+    result.errors = {{"", line_of(error.mark), "syntax error: " + error.msg}};
   } catch (const YAML::Exception& error) {
-    result.errors = {fmt::format("line {}: error: {}", line_of(error.mark), error.msg)};
+    result.errors = {{"", line_of(error.mark), "error: " + error.msg}};
   } catch (const std::exception& error) {
-    result.errors = {fmt::format("line 1: error: {}", error.what())};
+    result.errors = {{"", 1, std::string("error: ") + error.what()}};
   }
   if (result.errors.empty()) result.state = parser.take_state();
   return result;

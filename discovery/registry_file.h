@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/error.h"
 #include "discovery/model.h"
 
 namespace meshgate::discovery {
@@ -17,7 +18,7 @@ inline constexpr std::size_t kMaxRegistryFileBytes = 64 * 1024 * 1024;
 
 struct RegistryFileResult {
   std::optional<SourceState> state;  // set iff errors is empty
-  std::vector<std::string> errors;   // "line N: key.path: message"
+  base::Errors errors;               // each with its key path and line
 };
 
 // Bounds on the work one file can cause; an error names the bound exceeded.

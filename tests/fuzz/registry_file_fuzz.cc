@@ -64,8 +64,8 @@ void parse(std::string_view input, const RegistryFileLimits& limits) {
   check(result.state.has_value() == result.errors.empty());
   // The bound, plus the one error that says the parse stopped.
   check(result.errors.size() <= limits.max_errors + 1);
-  for (const std::string& error : result.errors)
-    check(!error.empty());
+  for (const meshgate::base::Error& error : result.errors)
+    check(!error.message.empty() && error.line > 0);
   if (result.state) check_state(*result.state, limits);
 }
 

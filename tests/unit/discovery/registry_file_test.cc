@@ -15,12 +15,15 @@ using Errors = std::vector<std::string>;
 Errors errors_of(std::string_view yaml, const RegistryFileLimits& limits = {}) {
   RegistryFileResult result = parse_registry_file(yaml, limits);
   EXPECT_EQ(result.state.has_value(), result.errors.empty());
-  return result.errors;
+  Errors described;  // "line N: key.path: message", as the log shows them
+  for (const base::Error& error : result.errors)
+    described.push_back(base::describe(error));
+  return described;
 }
 
 SourceState parsed(std::string_view yaml) {
   RegistryFileResult result = parse_registry_file(yaml);
-  EXPECT_EQ(result.errors, Errors{});
+  EXPECT_EQ(result.errors, base::Errors{}) << base::describe(result.errors);
   return result.state.value_or(SourceState{});
 }
 
@@ -158,13 +161,16 @@ TEST(RegistryFile, AStrayCommaIsASyntaxErrorNotAnEndlessParse) {
 }
 
 TEST(RegistryFile, DocumentShape) {
-  EXPECT_EQ(errors_of("- a\n"), Errors{"line 1: document: expected a mapping"});
-  EXPECT_EQ(errors_of("services: {}\n"), Errors{"line 1: services: expected a list"});
-  EXPECT_EQ(errors_of("services: []\nservics: []\n"), Errors{"line 2: servics: unknown key"});
-  EXPECT_EQ(errors_of("services: []\nservices: []\n"), Errors{"line 2: services: duplicate key"});
+  EXPECT_EQ(errors_of("- a\n"), Errors{"line 1: expected a mapping, found a list"});
+  EXPECT_EQ(errors_of("services: {}\n"),
+            Errors{"line 1: services: expected a list, found a mapping"});
+  EXPECT_EQ(errors_of("services: []\nservics: []\n"),
+            Errors{"line 2: servics: unknown key 'servics'; did you mean 'services'?"});
+  EXPECT_EQ(errors_of("services: []\nservices: []\n"),
+            Errors{"line 2: services: duplicate key 'services'"});
   EXPECT_EQ(errors_of("services: []\n---\naliases: []\n"),
-            Errors{"line 3: document: the file must hold one YAML document"});
-  EXPECT_EQ(errors_of("? [a]\n: b\n"), Errors{"line 1: document: keys must be strings"});
+            Errors{"line 3: the file must hold one YAML document"});
+  EXPECT_EQ(errors_of("? [a]\n: b\n"), Errors{"line 1: expected a string key, found a list"});
 }
 
 TEST(RegistryFile, ServiceErrors) {
@@ -177,9 +183,12 @@ TEST(RegistryFile, ServiceErrors) {
     namespace: bar
   - 42
 )"),
-      (Errors{"line 2: services[0].name: required", "line 4: services[0].colour: unknown key",
+      (Errors{"line 2: services[0].name: required",
+              "line 4: services[0].colour: unknown key 'colour'; valid keys: name, namespace, "
+              "hostnames, ports, subsets, endpoints",
               "line 5: services[1].name: must be a DNS-1123 label (a-z, 0-9, '-'; at most 63)",
-              "line 5: services[1].ports: required", "line 7: services[2]: expected a mapping"}));
+              "line 5: services[1].ports: required",
+              "line 7: services[2]: expected a mapping, found '42'"}));
 }
 
 TEST(RegistryFile, DuplicateServicesAndHostnames) {
@@ -249,7 +258,8 @@ TEST(RegistryFile, SubsetErrors) {
 }
 
 TEST(RegistryFile, EndpointErrors) {
-  EXPECT_EQ(errors_of(R"(services:
+  EXPECT_EQ(
+      errors_of(R"(services:
   - name: a
     namespace: b
     ports: [{name: tls, port: 80}, {port: 81}]
@@ -260,40 +270,43 @@ TEST(RegistryFile, EndpointErrors) {
       - {address: 10.0.0.1, weight: 0, mtls: yes, network: a/b}
       - {address: 10.0.0.1, weight: 1001, zone: z}
 )"),
-            (Errors{"line 6: services[0].endpoints[0].address: must be an IPv4 or IPv6 address "
-                    "literal",
-                    "line 7: services[0].endpoints[1].address: required",
-                    "line 8: services[0].endpoints[2].ports.http: no service port has this name",
-                    "line 8: services[0].endpoints[2].ports.tls: 0 is out of range 1..65535",
-                    "line 9: services[0].endpoints[3].network: must be a Kubernetes label value",
-                    "line 9: services[0].endpoints[3].weight: 0 is out of range 1..1000",
-                    "line 9: services[0].endpoints[3].mtls: expected true or false",
-                    "line 10: services[0].endpoints[4].zone: unknown key",
-                    "line 10: services[0].endpoints[4].weight: 1001 is out of range 1..1000"}));
+      (Errors{"line 6: services[0].endpoints[0].address: must be an IPv4 or IPv6 address "
+              "literal",
+              "line 7: services[0].endpoints[1].address: required",
+              "line 8: services[0].endpoints[2].ports.http: no service port has this name",
+              "line 8: services[0].endpoints[2].ports.tls: 0 is out of range 1..65535",
+              "line 9: services[0].endpoints[3].network: must be a Kubernetes label value",
+              "line 9: services[0].endpoints[3].weight: 0 is out of range 1..1000",
+              "line 9: services[0].endpoints[3].mtls: expected a boolean (true or false), found "
+              "'yes'",
+              "line 10: services[0].endpoints[4].zone: unknown key 'zone'; valid keys: address, "
+              "ports, labels, network, weight, mtls",
+              "line 10: services[0].endpoints[4].weight: 1001 is out of range 1..1000"}));
 }
 
 TEST(RegistryFile, LabelErrors) {
   const std::string long_key = std::string(254, 'a') + "/b";
   const std::string long_value = std::string(64, 'v');
-  EXPECT_EQ(errors_of("services:\n"
-                      "  - name: a\n"
-                      "    namespace: b\n"
-                      "    ports: [{port: 80}]\n"
-                      "    endpoints:\n"
-                      "      - address: 10.0.0.1\n"
-                      "        labels:\n"
-                      "          " +
-                      long_key +
-                      ": x\n"
-                      "          ok: " +
-                      long_value +
-                      "\n"
-                      "          list: [a]\n"),
-            (Errors{"line 8: services[0].endpoints[0].labels." + long_key +
-                        ": invalid label key ([DNS prefix/]name; name at most 63 characters)",
-                    "line 9: services[0].endpoints[0].labels.ok: invalid label value (at most 63 "
-                    "characters)",
-                    "line 10: services[0].endpoints[0].labels.list: expected a string"}));
+  EXPECT_EQ(
+      errors_of("services:\n"
+                "  - name: a\n"
+                "    namespace: b\n"
+                "    ports: [{port: 80}]\n"
+                "    endpoints:\n"
+                "      - address: 10.0.0.1\n"
+                "        labels:\n"
+                "          " +
+                long_key +
+                ": x\n"
+                "          ok: " +
+                long_value +
+                "\n"
+                "          list: [a]\n"),
+      (Errors{"line 8: services[0].endpoints[0].labels." + std::string(64, 'a') + "..." +
+                  ": invalid label key ([DNS prefix/]name; name at most 63 characters)",
+              "line 9: services[0].endpoints[0].labels.ok: invalid label value (at most 63 "
+              "characters)",
+              "line 10: services[0].endpoints[0].labels.list: expected a string, found a list"}));
 }
 
 TEST(RegistryFile, AliasErrors) {
@@ -329,8 +342,10 @@ services: [{name: a, namespace: b, ports: [{port: 80}]}]
 TEST(RegistryFile, HostileKeysAreShownBoundedAndOnOneLine) {
   Errors errors = errors_of("\"a\\nb\": 1\n" + std::string(1000, 'k') + ": 1\n");
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(errors[0], "line 1: a?b: unknown key");
-  EXPECT_EQ(errors[1], "line 2: " + std::string(320, 'k') + "...: unknown key");
+  const std::string valid = "; valid keys: services, aliases";
+  EXPECT_EQ(errors[0], "line 1: a\\x0ab: unknown key 'a\\x0ab'" + valid);
+  const std::string shown = std::string(64, 'k') + "...";
+  EXPECT_EQ(errors[1], "line 2: " + shown + ": unknown key '" + shown + "'" + valid);
 }
 
 TEST(RegistryFile, GarbageIsAnErrorNotACrash) {
@@ -424,8 +439,10 @@ TEST(RegistryFileLimits, ErrorsStopTheParse) {
   RegistryFileLimits limits;
   limits.max_errors = 2;
   Errors errors = errors_of("a: 1\nb: 2\nc: 3\nd: 4\n", limits);
-  EXPECT_EQ(errors, (Errors{"line 1: a: unknown key", "line 2: b: unknown key",
-                            "line 3: c: more than 2 errors, stopped"}));
+  const std::string valid = "; valid keys: services, aliases";
+  EXPECT_EQ(errors,
+            (Errors{"line 1: a: unknown key 'a'" + valid, "line 2: b: unknown key 'b'" + valid,
+                    "line 3: c: more than 2 errors, stopped"}));
 }
 
 TEST(RegistryFileLimits, Defaults) {

@@ -48,7 +48,7 @@ aliases:
 
 discovery::Snapshot snapshot_of(const std::string& registry, uint64_t version = 7) {
   discovery::RegistryFileResult parsed = discovery::parse_registry_file(registry);
-  EXPECT_TRUE(parsed.state) << (parsed.errors.empty() ? "" : parsed.errors.front());
+  EXPECT_TRUE(parsed.state) << base::describe(parsed.errors);
   if (!parsed.state) return discovery::Snapshot(version, {}, {});
   return discovery::Snapshot(version, std::move(parsed.state->services),
                              std::move(parsed.state->aliases));
