@@ -86,6 +86,14 @@ std::optional<Fields> Reader::mapping(const Value& value, std::span<const std::s
   return fields;
 }
 
+std::optional<Fields> Reader::open_mapping(const Value& value, size_t max_entries) {
+  if (!expect(value, YAML::NodeType::Map)) return std::nullopt;
+  Fields fields(value);
+  for (auto& [key, entry] : entries(value, max_entries))
+    fields.add(std::move(key), std::move(entry));
+  return fields;
+}
+
 std::optional<Value> Reader::required(const Fields& fields, std::string_view key) {
   std::optional<Value> value = fields.get(key);
   if (!value) fail(child(fields.self(), key, YAML::Node()), "required");

@@ -78,6 +78,9 @@ class Reader {
   // A mapping with only `keys` (each at most once); nullopt, and an error, if
   // it is not a mapping. An unknown key is an error naming the closest known.
   std::optional<Fields> mapping(const Value& value, std::span<const std::string_view> keys);
+  // A mapping whose keys are not checked against a list (Kubernetes metadata,
+  // istioctl's lenient ProxyConfig): only that they are strings, each once.
+  std::optional<Fields> open_mapping(const Value& value, size_t max_entries);
   // The value at a key that must be present and not null.
   std::optional<Value> required(const Fields& fields, std::string_view key);
   // A mapping's entries with string keys, each once; at most `max`. Null reads as empty.

@@ -14,19 +14,16 @@
 #include <utility>
 
 #include "config/yaml_documents.h"
+#include "config/yaml_reader.h"
 
 namespace meshgate::onboarding {
 namespace {
 
-using Errors = std::vector<std::string>;
+namespace yaml = config::yaml;
 
-void fail(Errors& errors, std::string_view path, std::string_view problem) {
-  errors.push_back(fmt::format("{}: {}", path, problem));
-}
-
-std::string at(std::string_view path, std::string_view key) {
-  return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
-}
+constexpr yaml::ReaderLimits kLimits{100'000, 100};
+// A MeshConfig and a ProxyConfig have a few dozen fields.
+constexpr size_t kMaxFields = 256;
 
 bool is_id_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -58,169 +55,170 @@ bool is_field_name(std::string_view name) {
          });
 }
 
-// A scalar's text; nullopt (with an error for a mapping or list) otherwise.
-std::optional<std::string> scalar(const YAML::Node& node, std::string_view path, Errors& errors) {
-  if (node.IsScalar()) return node.Scalar();
-  if (node.IsNull()) return std::string();
-  fail(errors, path, "expected a string");
-  return std::nullopt;
+// A scalar's text ("" for null); nullopt, with an error, for a mapping or list.
+std::optional<std::string> scalar(yaml::Reader& reader, const yaml::Value& value) {
+  if (value.node.IsNull()) return std::string();
+  return reader.string(value);
 }
 
-void read_metadata(const YAML::Node& node, std::string_view path, ProxyConfig& out,
-                   Errors& errors) {
-  if (!node.IsMap()) {
-    fail(errors, path, "expected a mapping of strings");
-    return;
-  }
-  if (node.size() > kMaxProxyMetadata) {
-    fail(errors, path, fmt::format("more than {} entries", kMaxProxyMetadata));
-    return;
-  }
+void read_metadata(yaml::Reader& reader, const yaml::Value& value, ProxyConfig& out) {
+  if (!value.node.IsMap()) return reader.fail(value, "expected a mapping of strings");
   std::map<std::string, std::string> metadata;
-  for (const auto& entry : node) {
-    const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
-    const std::string entry_path = at(path, key);
+  for (const auto& [key, entry] : reader.entries(value, kMaxProxyMetadata)) {
     if (!is_env_name(key)) {
-      fail(errors, entry_path, "not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+      reader.fail(entry, "not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
       continue;
     }
-    const std::optional<std::string> value = scalar(entry.second, entry_path, errors);
-    if (!value) continue;
-    if (!is_env_value(*value)) {
-      fail(errors, entry_path,
-           fmt::format("not a value cluster.env can hold (printable ASCII without a single "
-                       "quote, at most {} bytes)",
-                       kMaxEnvValueBytes));
+    const std::optional<std::string> text = scalar(reader, entry);
+    if (!text) continue;
+    if (!is_env_value(*text)) {
+      reader.fail(entry, fmt::format("not a value cluster.env can hold (printable ASCII without "
+                                     "a single quote, at most {} bytes)",
+                                     kMaxEnvValueBytes));
       continue;
     }
-    metadata[key] = *value;
+    metadata[key] = *text;
   }
   out.proxy_metadata = std::move(metadata);
 }
 
-void read_status_port(const YAML::Node& node, std::string_view path, ProxyConfig& out,
-                      Errors& errors) {
-  const std::optional<std::string> text = scalar(node, path, errors);
+// Quoted or not, as protobuf's JSON reading takes a uint32 from either.
+void read_status_port(yaml::Reader& reader, const yaml::Value& value, ProxyConfig& out) {
+  const std::optional<std::string> text = scalar(reader, value);
   if (!text) return;
   uint32_t port = 0;
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), port);
   if (ec != std::errc() || end != text->data() + text->size() || port > 65535) {
-    fail(errors, path, "expected a port number 0..65535");
-    return;
+    return reader.fail(value, "expected a port number 0..65535");
   }
   out.status_port = port;
 }
 
-void read_string_field(const YAML::Node& node, std::string_view path, bool id,
-                       std::optional<std::string>& out, Errors& errors) {
-  const std::optional<std::string> text = scalar(node, path, errors);
+void read_string_field(yaml::Reader& reader, const yaml::Value& value, bool id,
+                       std::optional<std::string>& out) {
+  const std::optional<std::string> text = scalar(reader, value);
   if (!text) return;
   if (id && !text->empty() && !is_plain_id(*text)) {
-    fail(errors, path, "must be letters, digits, '.', '-' or '_'");
+    reader.fail(value, "must be letters, digits, '.', '-' or '_'");
   } else if (!id &&
              (!is_env_value(*text) || text->find(' ') != std::string::npos || text->size() > 512)) {
-    fail(errors, path, "must be host:port (printable ASCII, no spaces)");
+    reader.fail(value, "must be host:port (printable ASCII, no spaces)");
   } else {
     out = *text;
   }
 }
 
-void read_field(std::string_view name, const YAML::Node& value, std::string_view path,
-                ProxyConfig& out, Errors& errors) {
-  if (value.IsNull()) return;  // as absent
+void read_field(yaml::Reader& reader, std::string_view name, const yaml::Value& value,
+                ProxyConfig& out) {
+  if (value.node.IsNull()) return;  // as absent
   if (name == "discoveryAddress") {
-    read_string_field(value, path, false, out.discovery_address, errors);
+    read_string_field(reader, value, false, out.discovery_address);
   } else if (name == "meshId") {
-    read_string_field(value, path, true, out.mesh_id, errors);
+    read_string_field(reader, value, true, out.mesh_id);
   } else if (name == "statusPort") {
-    read_status_port(value, path, out, errors);
+    read_status_port(reader, value, out);
   } else if (name == "proxyMetadata") {
-    read_metadata(value, path, out, errors);
+    read_metadata(reader, value, out);
   } else if (name != "readinessProbe") {  // replaced by the group's probe
-    if (auto rendered = render_yaml(value, path, errors)) {
+    if (auto rendered = render_yaml(value, reader)) {
       out.other.insert_or_assign(std::string(name), std::move(*rendered));
     }
   }
 }
 
+// A ProxyConfig mapping (defaultConfig, or an annotation's value) into `out`.
+void read_proxy_config(yaml::Reader& reader, const yaml::Value& value, ProxyConfig& out) {
+  if (value.node.IsNull()) return;
+  const std::optional<yaml::Fields> fields = reader.open_mapping(value, kMaxFields);
+  if (!fields) return;
+  for (const auto& [key, entry] : fields->entries()) {
+    if (!is_field_name(key)) {
+      reader.fail(entry, "not a ProxyConfig field name");
+      continue;
+    }
+    read_field(reader, json_name(key), entry, out);
+  }
+}
+
 // The one document of `yaml`, or a null node; throws what yaml-cpp throws.
-YAML::Node one_document(std::string_view yaml, std::string_view path, Errors& errors) {
+YAML::Node one_document(std::string_view yaml, yaml::Reader& reader, const yaml::Value& at) {
   std::vector<YAML::Node> documents = config::load_all_documents(std::string(yaml));
   std::erase_if(documents, [](const YAML::Node& doc) { return doc.IsNull(); });
   if (documents.size() > 1) {
-    fail(errors, path.empty() ? "file" : path,
-         fmt::format("expected one YAML document, found {}", documents.size()));
+    reader.fail(at, fmt::format("expected one YAML document, found {}", documents.size()));
     return YAML::Node();
   }
   return documents.empty() ? YAML::Node() : documents.front();
 }
 
-void read_mesh_document(const YAML::Node& doc, MeshConfig& mesh, Errors& errors) {
-  if (doc.IsNull()) return;
-  if (!doc.IsMap()) {
-    fail(errors, "document", "expected a mapping");
-    return;
-  }
-  for (const auto& entry : doc) {
-    const std::string name = json_name(entry.first.IsScalar() ? entry.first.Scalar() : "");
-    if (name == "trustDomain" && !entry.second.IsNull()) {
-      const std::optional<std::string> text = scalar(entry.second, name, errors);
+void read_mesh_document(yaml::Reader& reader, const yaml::Value& root, MeshConfig& mesh) {
+  if (root.node.IsNull()) return;
+  const std::optional<yaml::Fields> fields = reader.open_mapping(root, kMaxFields);
+  if (!fields) return;
+  for (const auto& [key, entry] : fields->entries()) {
+    const std::string name = json_name(key);
+    if (name == "trustDomain" && !entry.node.IsNull()) {
+      const std::optional<std::string> text = scalar(reader, entry);
       if (text && !text->empty() && !is_trust_domain(*text)) {
-        fail(errors, name, "must be lowercase letters, digits, '.', '-' or '_'");
+        reader.fail(entry, "must be lowercase letters, digits, '.', '-' or '_'");
       } else if (text) {
         mesh.trust_domain = *text;
       }
     } else if (name == "defaultConfig") {
-      read_proxy_config(entry.second, name, mesh.default_config, errors);
+      read_proxy_config(reader, entry, mesh.default_config);
     }
+  }
+}
+
+// Runs `read` with a reader; every error, a syntax error and a bound hit included, lands in
+// `errors`.
+template <typename Read>
+void read_all(base::Errors& errors, Read&& read) {
+  yaml::Reader reader(kLimits);
+  try {
+    read(reader);
+    errors = reader.take_errors();
+  } catch (const yaml::StopParsing& stop) {
+    errors = reader.take_errors();
+    errors.push_back(stop.error);
+  } catch (const YAML::Exception& error) {
+    errors = {{"", error.mark.line + 1, error.msg}};
+  } catch (const std::exception& error) {
+    errors = {{"", 0, error.what()}};
   }
 }
 
 }  // namespace
 
-void read_proxy_config(const YAML::Node& node, std::string_view path, ProxyConfig& out,
-                       Errors& errors) {
-  if (node.IsNull()) return;
-  if (!node.IsMap()) {
-    fail(errors, path, "expected a mapping");
-    return;
-  }
-  for (const auto& entry : node) {
-    const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
-    if (!is_field_name(key)) {
-      fail(errors, at(path, key), "not a ProxyConfig field name");
-      continue;
-    }
-    read_field(json_name(key), entry.second, at(path, key), out, errors);
-  }
-}
-
 MeshConfigResult parse_mesh_config(std::string_view yaml) {
   MeshConfigResult result;
   if (yaml.size() > kMaxMeshConfigBytes) {
-    fail(result.errors, "file", fmt::format("larger than {} bytes", kMaxMeshConfigBytes));
+    result.errors.push_back({"", 0, fmt::format("larger than {} bytes", kMaxMeshConfigBytes)});
     return result;
   }
   MeshConfig mesh;
-  try {
-    read_mesh_document(one_document(yaml, "", result.errors), mesh, result.errors);
-  } catch (const YAML::Exception& error) {
-    result.errors.push_back(fmt::format("line {}: {}", error.mark.line + 1, error.msg));
-  } catch (const std::exception& error) {
-    result.errors.push_back(fmt::format("file: {}", error.what()));
-  }
+  read_all(result.errors, [&](yaml::Reader& reader) {
+    const yaml::Value document{{}, "", 1};
+    read_mesh_document(reader, yaml::root(one_document(yaml, reader, document)), mesh);
+  });
   if (result.errors.empty()) result.mesh = std::move(mesh);
   return result;
 }
 
-void parse_proxy_config_text(std::string_view yaml, std::string_view path, ProxyConfig& out,
-                             Errors& errors) {
-  try {
-    read_proxy_config(one_document(yaml, path, errors), path, out, errors);
-  } catch (const YAML::Exception& error) {
-    errors.push_back(fmt::format("{}: line {}: {}", path, error.mark.line + 1, error.msg));
-  } catch (const std::exception& error) {
-    errors.push_back(fmt::format("{}: {}", path, error.what()));
+void parse_proxy_config_text(std::string_view yaml, const yaml::Value& at, ProxyConfig& out,
+                             base::Errors& errors) {
+  base::Errors found;
+  read_all(found, [&](yaml::Reader& reader) {
+    read_proxy_config(reader, yaml::Value{one_document(yaml, reader, at), at.path, at.line}, out);
+  });
+  // Lines inside the annotation's text mean nothing in the file around it.
+  for (base::Error& error : found) {
+    if (error.path.empty()) {  // about the text itself: where in it
+      error.path = at.path;
+      error.message = fmt::format("line {}: {}", error.line, error.message);
+    }
+    error.line = at.line;
+    errors.push_back(std::move(error));
   }
 }
 

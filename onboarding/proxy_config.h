@@ -14,11 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/error.h"
 #include "onboarding/yaml_out.h"
-
-namespace YAML {
-class Node;
-}
 
 namespace meshgate::onboarding {
 
@@ -45,8 +42,8 @@ struct MeshConfig {
 };
 
 struct MeshConfigResult {
-  std::optional<MeshConfig> mesh;   // set exactly when errors is empty
-  std::vector<std::string> errors;  // "<field path>: <problem>"
+  std::optional<MeshConfig> mesh;  // set exactly when errors is empty
+  base::Errors errors;
   bool ok() const { return mesh.has_value(); }
 };
 
@@ -54,15 +51,11 @@ struct MeshConfigResult {
 // fields are ignored, as istioctl does. Never throws.
 MeshConfigResult parse_mesh_config(std::string_view yaml);
 
-// A ProxyConfig mapping (defaultConfig, or an annotation's value) into
-// `out`; errors are named under `path`.
-void read_proxy_config(const YAML::Node& node, std::string_view path, ProxyConfig& out,
-                       std::vector<std::string>& errors);
-
-// The proxy.istio.io/config annotation's value (YAML text), read into `out`
-// with errors named under `path`.
-void parse_proxy_config_text(std::string_view yaml, std::string_view path, ProxyConfig& out,
-                             std::vector<std::string>& errors);
+// The proxy.istio.io/config annotation's value (YAML text), read into `out`.
+// Its errors are named under `at`'s path and placed on `at`'s line (the
+// annotation's, in the file that holds it).
+void parse_proxy_config_text(std::string_view yaml, const config::yaml::Value& at, ProxyConfig& out,
+                             base::Errors& errors);
 
 // What istioctl does with one proxy.istio.io/config annotation: each field
 // the overlay sets replaces the base's, except proxyMetadata, whose entries

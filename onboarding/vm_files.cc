@@ -22,7 +22,8 @@ namespace meshgate::onboarding {
 namespace {
 
 using Metadata = std::map<std::string, std::string>;
-using Errors = std::vector<std::string>;
+using Errors = base::Errors;
+using Warnings = std::vector<std::string>;
 
 // Kept out of the VM's capture, as istioctl does: 22 so a broken sidecar
 // never locks out ssh, 15090 (Envoy's Prometheus) and 15021 (health); then
@@ -49,13 +50,13 @@ void check_token(const std::string& raw, Resolved& out, Errors& errors) {
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
     token.pop_back();
   if (token.empty()) {
-    errors.push_back("token: empty");
+    errors.push_back({"token", 0, "empty"});
   } else if (token.size() > kMaxTokenBytes) {
-    errors.push_back(fmt::format("token: longer than {} bytes", kMaxTokenBytes));
+    errors.push_back({"token", 0, fmt::format("longer than {} bytes", kMaxTokenBytes)});
   } else if (token.find_first_of("\r\n") != std::string::npos) {
-    errors.push_back("token: has a line break inside; a token is one line");
+    errors.push_back({"token", 0, "has a line break inside; a token is one line"});
   } else if (!std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c < 0x7f; })) {
-    errors.push_back("token: has spaces or characters outside printable ASCII");
+    errors.push_back({"token", 0, "has spaces or characters outside printable ASCII"});
   }
   out.token = std::move(token);
 }
@@ -63,14 +64,14 @@ void check_token(const std::string& raw, Resolved& out, Errors& errors) {
 void check_root_cert(const std::string& pem, Resolved& out, Errors& errors) {
   const size_t begin = pem.find("-----BEGIN CERTIFICATE-----");
   if (pem.size() > kMaxRootCertBytes) {
-    errors.push_back(fmt::format("root cert: larger than {} bytes", kMaxRootCertBytes));
+    errors.push_back({"root cert", 0, fmt::format("larger than {} bytes", kMaxRootCertBytes)});
   } else if (begin == std::string::npos ||
              pem.find("-----END CERTIFICATE-----", begin) == std::string::npos) {
-    errors.push_back("root cert: not a PEM certificate (no BEGIN/END CERTIFICATE lines)");
+    errors.push_back({"root cert", 0, "not a PEM certificate (no BEGIN/END CERTIFICATE lines)"});
   } else if (pem.find("PRIVATE KEY") != std::string::npos) {
-    errors.push_back("root cert: holds a private key; give the certificate only");
+    errors.push_back({"root cert", 0, "holds a private key; give the certificate only"});
   } else if (pem.find('\0') != std::string::npos) {
-    errors.push_back("root cert: has NUL bytes");
+    errors.push_back({"root cert", 0, "has NUL bytes"});
   }
   out.root_cert = pem;
   if (!out.root_cert.empty() && out.root_cert.back() != '\n') out.root_cert += '\n';
@@ -86,18 +87,18 @@ std::string ip_problem(const std::string& text) {
 
 void check_addresses(const VmSettings& s, Resolved& out, Errors& errors) {
   if (std::string problem = ip_problem(s.gateway_address); !problem.empty()) {
-    errors.push_back("gateway address: " + problem);
+    errors.push_back({"gateway address", 0, std::move(problem)});
   } else {
     out.v6 = base::parse_ip(s.gateway_address)->v6;
   }
   if (!s.internal_ip.empty() && !s.external_ip.empty()) {
-    errors.push_back("internal ip, external ip: give one of the two");
+    errors.push_back({"internal ip, external ip", 0, "give one of the two"});
   }
   for (const auto& [ip, name] :
        {std::pair{&s.internal_ip, "internal ip"}, {&s.external_ip, "external ip"}}) {
     if (ip->empty()) continue;
     if (std::string problem = ip_problem(*ip); !problem.empty()) {
-      errors.push_back(fmt::format("{}: {}", name, problem));
+      errors.push_back({name, 0, std::move(problem)});
     }
     out.svc_ip = *ip;
   }
@@ -105,17 +106,18 @@ void check_addresses(const VmSettings& s, Resolved& out, Errors& errors) {
 
 void check_istiod(const VmSettings& s, Resolved& out, Errors& errors) {
   if (!discovery::is_dns1123_label(s.istio_namespace)) {
-    errors.push_back("istio namespace: must be a DNS-1123 label");
+    errors.push_back({"istio namespace", 0, "must be a DNS-1123 label"});
   }
   if (!s.revision.empty() && !discovery::is_dns1123_label(s.revision)) {
-    errors.push_back("revision: must be a DNS-1123 label (lowercase letters, digits, '-')");
+    errors.push_back({"revision", 0, "must be a DNS-1123 label (lowercase letters, digits, '-')"});
   }
   out.istiod_host = istiod_host_of(s);
   if (!discovery::is_dns_name(out.istiod_host)) {
-    errors.push_back("istiod host: must be a lowercase DNS name");
+    errors.push_back({"istiod host", 0, "must be a lowercase DNS name"});
   }
-  if (s.istiod_port < 1 || s.istiod_port > 65535) errors.push_back("istiod port: not 1..65535");
-  if (s.dns_port < 1 || s.dns_port > 65535) errors.push_back("dns port: not 1..65535");
+  if (s.istiod_port < 1 || s.istiod_port > 65535)
+    errors.push_back({"istiod port", 0, "not 1..65535"});
+  if (s.dns_port < 1 || s.dns_port > 65535) errors.push_back({"dns port", 0, "not 1..65535"});
 }
 
 // A flag that stands in for a mesh config field: it fills the field when the
@@ -124,23 +126,24 @@ void merge_flag(const std::string& flag, std::string& field, std::string_view wh
                 std::string_view mesh_field, Errors& errors) {
   if (flag.empty()) return;
   if (!field.empty() && field != flag) {
-    errors.push_back(fmt::format("{}: '{}' differs from the mesh config's {} '{}'", what, flag,
-                                 mesh_field, field));
+    errors.push_back(
+        {std::string(what), 0,
+         fmt::format("'{}' differs from the mesh config's {} '{}'", flag, mesh_field, field)});
   }
   field = flag;
 }
 
 void check_ids(const WorkloadGroup& group, const VmSettings& s, Resolved& out, Errors& errors) {
   if (s.cluster_id.empty()) {
-    errors.push_back("cluster id: missing (give --cluster-id, or read it from the cluster)");
+    errors.push_back({"cluster id", 0, "missing (give --cluster-id, or read it from the cluster)"});
   } else if (!is_plain_id(s.cluster_id)) {
-    errors.push_back("cluster id: must be letters, digits, '.', '-' or '_'");
+    errors.push_back({"cluster id", 0, "must be letters, digits, '.', '-' or '_'"});
   }
   if (!s.trust_domain.empty() && !is_trust_domain(s.trust_domain)) {
-    errors.push_back("trust domain: must be lowercase letters, digits, '.', '-' or '_'");
+    errors.push_back({"trust domain", 0, "must be lowercase letters, digits, '.', '-' or '_'"});
   }
   if (!s.mesh_id.empty() && !is_plain_id(s.mesh_id)) {
-    errors.push_back("mesh id: must be letters, digits, '.', '-' or '_'");
+    errors.push_back({"mesh id", 0, "must be letters, digits, '.', '-' or '_'"});
   }
   out.trust_domain = s.mesh.trust_domain;
   merge_flag(s.trust_domain, out.trust_domain, "trust domain", "trustDomain", errors);
@@ -148,12 +151,14 @@ void check_ids(const WorkloadGroup& group, const VmSettings& s, Resolved& out, E
   merge_flag(s.mesh_id, mesh_id, "mesh id", "defaultConfig.meshId", errors);
   if (!mesh_id.empty()) out.config.mesh_id = mesh_id;
   if (!s.network.empty() && !group.network.empty() && s.network != group.network) {
-    errors.push_back(fmt::format("network: '{}' differs from the WorkloadGroup's '{}'", s.network,
-                                 group.network));
+    errors.push_back(
+        {"network", 0,
+         fmt::format("'{}' differs from the WorkloadGroup's '{}'", s.network, group.network)});
   }
   out.network = s.network.empty() ? group.network : s.network;
   if (!config::is_label_value(out.network)) {
-    errors.push_back("network: must be a label value (up to 63 letters, digits, '-', '_', '.')");
+    errors.push_back(
+        {"network", 0, "must be a label value (up to 63 letters, digits, '-', '_', '.')"});
   }
 }
 
@@ -162,7 +167,7 @@ void check_ids(const WorkloadGroup& group, const VmSettings& s, Resolved& out, E
 // (istioctl writes that last one only for a revision, and otherwise leaves
 // the agent's default, istiod.istio-system.svc:15012: the same value for
 // istio-system.)
-void resolve_discovery_address(const VmSettings& s, Resolved& r, Errors& warnings) {
+void resolve_discovery_address(const VmSettings& s, Resolved& r, Warnings& warnings) {
   const std::string ours = fmt::format("{}:{}", r.istiod_host, s.istiod_port);
   std::optional<std::string>& address = r.config.discovery_address;
   if (!s.istiod_host.empty() || !address || address->empty()) {
@@ -176,7 +181,7 @@ void resolve_discovery_address(const VmSettings& s, Resolved& r, Errors& warning
 }
 
 Resolved resolve(const WorkloadGroup& group, const VmSettings& s, Errors& errors,
-                 Errors& warnings) {
+                 Warnings& warnings) {
   Resolved out;
   out.config = s.mesh.default_config;
   for (const ProxyConfig& annotation : group.proxy_configs)
@@ -283,10 +288,10 @@ std::string env_file(const Metadata& values, Errors& errors) {
   std::vector<std::string> lines;
   for (const auto& [key, value] : values) {
     if (!is_env_name(key)) {
-      errors.push_back(fmt::format("{}: not an environment variable name", key));
+      errors.push_back({key, 0, "not an environment variable name"});
     } else if (!is_env_value(value)) {
-      errors.push_back(fmt::format(
-          "{}: value holds a quote, a line break or a character outside printable ASCII", key));
+      errors.push_back(
+          {key, 0, "value holds a quote, a line break or a character outside printable ASCII"});
     } else {
       lines.push_back(key + "=" + shell_quote(value));
     }
@@ -355,7 +360,7 @@ std::string dnsmasq_conf(const VmSettings& s) {
       s.gateway_address, s.dns_port);
 }
 
-void add_warnings(const WorkloadGroup& group, const Resolved& r, Errors& warnings) {
+void add_warnings(const WorkloadGroup& group, const Resolved& r, Warnings& warnings) {
   if (group.template_labels) {
     warnings.push_back(
         "spec.template.labels: labels belong in spec.metadata.labels; the template's override "

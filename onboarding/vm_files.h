@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/error.h"
 #include "onboarding/cluster_reads.h"
 #include "onboarding/proxy_config.h"
 #include "onboarding/workload_group.h"
@@ -65,7 +66,7 @@ struct VmFile {
 
 struct VmFilesResult {
   std::vector<VmFile> files;          // empty when errors is not
-  std::vector<std::string> errors;    // "<setting>: <problem>"
+  base::Errors errors;                // each with the setting it is about as its path
   std::vector<std::string> warnings;  // things accepted but not carried over
   bool ok() const { return errors.empty(); }
 };

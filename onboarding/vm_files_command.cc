@@ -251,8 +251,8 @@ bool read_cluster(const VmFilesOptions& options, const WorkloadGroup& group, VmS
 bool apply_mesh_config(const MeshSource& mesh, VmSettings& settings, std::ostream& err) {
   if (!mesh.text) return true;
   const MeshConfigResult parsed = parse_mesh_config(*mesh.text);
-  for (const std::string& error : parsed.errors)
-    err << mesh.source << ": " << error << "\n";
+  for (const base::Error& error : parsed.errors)
+    err << base::format_error(mesh.source, error) << "\n";
   if (!parsed.ok()) return false;
   settings.mesh = *parsed.mesh;
   return true;
@@ -263,8 +263,8 @@ int make_and_write(const VmFilesOptions& options, const WorkloadGroup& group,
                    const VmSettings& settings, bool has_mesh, std::ostream& out,
                    std::ostream& err) {
   const VmFilesResult result = make_vm_files(group, settings);
-  for (const std::string& error : result.errors)
-    err << "vm-files: " << error << "\n";
+  for (const base::Error& error : result.errors)
+    err << "vm-files: " << base::describe(error) << "\n";
   if (!result.ok()) return 1;
   if (!has_mesh) {
     err << "warning: no mesh config (--mesh-config, or read from the cluster): TRUST_DOMAIN and "
@@ -321,9 +321,8 @@ int run_vm_files(const VmFilesOptions& options, std::ostream& out, std::ostream&
   MeshSource mesh;
   if (!read_files(options, group_text, settings, mesh, err)) return 1;
   const WorkloadGroupResult group = parse_workload_group(group_text);
-  for (const std::string& error : group.errors) {
-    err << options.workload_group_file << ": " << error << "\n";
-  }
+  for (const base::Error& error : group.errors)
+    err << base::format_error(options.workload_group_file, error) << "\n";
   if (!group.ok()) return 1;
   const bool mesh_from_file = mesh.text.has_value();
   if (mesh_from_file && !apply_mesh_config(mesh, settings, err)) return 1;

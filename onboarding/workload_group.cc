@@ -12,253 +12,211 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <exception>
 #include <utility>
 
 #include "config/yaml_documents.h"
+#include "config/yaml_reader.h"
 
 namespace meshgate::onboarding {
 namespace {
 
+namespace yaml = config::yaml;
+
 constexpr std::string_view kProxyConfigAnnotation = "proxy.istio.io/config";
+constexpr std::string_view kDocumentKeys[] = {"apiVersion", "kind", "metadata", "spec", "status"};
+constexpr std::string_view kSpecKeys[] = {"metadata", "template", "probe"};
+constexpr std::string_view kSpecMetadataKeys[] = {"labels", "annotations"};
+constexpr std::string_view kTemplateKeys[] = {"address",  "labels", "ports",         "network",
+                                              "locality", "weight", "serviceAccount"};
+// Kubernetes metadata holds many fields a group read back from a cluster has.
+constexpr size_t kMaxMetadataFields = 64;
+constexpr yaml::ReaderLimits kLimits{100'000, 100};
 
-using Errors = std::vector<std::string>;
+constexpr std::string_view kLabelKeyRule =
+    "not a valid key (an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_' "
+    "or '.')";
+constexpr std::string_view kLabelValueRule =
+    "not a valid label value (up to 63 letters, digits, '-', '_' or '.', starting and ending "
+    "with a letter or digit)";
+constexpr std::string_view kDns1123Rule =
+    "must be a DNS-1123 label (lowercase letters, digits, '-'; at most 63)";
 
-void fail(Errors& errors, std::string_view path, std::string_view problem) {
-  errors.push_back(fmt::format("{}: {}", path, problem));
+// Reads one WorkloadGroup document into `group`; every problem goes to the reader.
+class GroupReader {
+ public:
+  GroupReader(yaml::Reader& reader, WorkloadGroup& group) : reader_(reader), group_(group) {}
+
+  void document(const yaml::Value& root);
+
+ private:
+  void kind_and_version(const yaml::Fields& doc);
+  void metadata(const yaml::Fields& doc);
+  void spec(const yaml::Value& value);
+  void template_fields(const yaml::Value& value);
+  void ports(const yaml::Value& value);
+  // labels or annotations: Kubernetes keys, string values (label values when asked).
+  void string_map(const yaml::Value& value, bool label_values,
+                  std::map<std::string, std::string>& out);
+  void proxy_config_annotation(const yaml::Value& annotations,
+                               const std::map<std::string, std::string>& values);
+  // A name field: absent reads as "", which the caller reports as missing.
+  std::string optional_string(const yaml::Fields& fields, std::string_view key);
+
+  yaml::Reader& reader_;
+  WorkloadGroup& group_;
+};
+
+std::string GroupReader::optional_string(const yaml::Fields& fields, std::string_view key) {
+  const std::optional<yaml::Value> value = fields.get(key);
+  if (!value) return "";
+  return reader_.string(*value).value_or("");
 }
 
-std::string at(std::string_view path, std::string_view key) {
-  return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+void GroupReader::document(const yaml::Value& root) {
+  const std::optional<yaml::Fields> doc = reader_.mapping(root, kDocumentKeys);
+  if (!doc) return;
+  kind_and_version(*doc);
+  metadata(*doc);
+  if (const auto spec_value = doc->get("spec")) spec(*spec_value);
 }
 
-std::string_view kind_of(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "a string";
-    default:
-      return "null";
-  }
-}
-
-// yaml-cpp tags an untagged plain scalar "?" and a quoted one "!": only plain
-// scalars may be numbers, booleans or null.
-bool is_plain(const YAML::Node& node) {
-  return node.Tag() == "?";
-}
-
-// Keys of a mapping that are not in `known` are errors: a misspelt field
-// would otherwise fall back to a default without a word.
-void check_keys(const YAML::Node& map, std::string_view path,
-                std::initializer_list<std::string_view> known, Errors& errors) {
-  for (const auto& entry : map) {
-    const std::string key = entry.first.Scalar();
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      fail(errors, at(path, key), "unknown field");
-    }
-  }
-}
-
-// The mapping at parent[key]; nullopt (with an error if it is something else) when absent.
-std::optional<YAML::Node> read_map(const YAML::Node& parent, std::string_view key,
-                                   std::string_view path, Errors& errors) {
-  const YAML::Node node = parent[std::string(key)];
-  if (!node.IsDefined() || node.IsNull()) return std::nullopt;
-  if (!node.IsMap()) {
-    fail(errors, at(path, key), fmt::format("expected a mapping, found {}", kind_of(node)));
-    return std::nullopt;
-  }
-  return node;
-}
-
-std::optional<std::string> read_string(const YAML::Node& parent, std::string_view key,
-                                       std::string_view path, Errors& errors) {
-  const YAML::Node node = parent[std::string(key)];
-  if (!node.IsDefined() || (node.IsNull() && is_plain(node))) return std::nullopt;
-  if (!node.IsScalar()) {
-    fail(errors, at(path, key), fmt::format("expected a string, found {}", kind_of(node)));
-    return std::nullopt;
-  }
-  return node.Scalar();
-}
-
-// labels or annotations: a mapping of string to string with Kubernetes keys.
-void read_string_map(const YAML::Node& parent, std::string_view key, std::string_view path,
-                     bool label_values, std::map<std::string, std::string>& out, Errors& errors) {
-  const auto map = read_map(parent, key, path, errors);
-  if (!map) return;
-  const std::string map_path = at(path, key);
-  if (map->size() > kMaxLabels) {
-    fail(errors, map_path, fmt::format("more than {} entries", kMaxLabels));
-    return;
-  }
-  for (const auto& entry : *map) {
-    const std::string name = entry.first.Scalar();
-    const std::string entry_path = at(map_path, name);
-    if (!config::is_label_key(name)) {
-      fail(errors, entry_path,
-           "not a valid key (an optional DNS prefix and '/', then up to 63 "
-           "letters, digits, '-', '_' or '.')");
-      continue;
-    }
-    if (!entry.second.IsScalar()) {
-      fail(errors, entry_path, fmt::format("expected a string, found {}", kind_of(entry.second)));
-      continue;
-    }
-    const std::string& value = entry.second.Scalar();
-    if (label_values && !config::is_label_value(value)) {
-      fail(errors, entry_path,
-           "not a valid label value (up to 63 letters, digits, '-', '_' or '.', starting "
-           "and ending with a letter or digit)");
-      continue;
-    }
-    out[name] = value;
-  }
-}
-
-std::optional<uint16_t> port_number(const YAML::Node& node) {
-  if (!node.IsScalar() || !is_plain(node)) return std::nullopt;
-  const std::string& text = node.Scalar();
-  unsigned value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 65535) {
-    return std::nullopt;
-  }
-  return static_cast<uint16_t>(value);
-}
-
-void read_ports(const YAML::Node& template_node, WorkloadGroup& group, Errors& errors) {
-  const auto ports = read_map(template_node, "ports", "spec.template", errors);
-  if (!ports) return;
-  if (ports->size() > kMaxPorts) {
-    fail(errors, "spec.template.ports", fmt::format("more than {} ports", kMaxPorts));
-    return;
-  }
-  for (const auto& entry : *ports) {
-    const std::string name = entry.first.Scalar();
-    const std::string path = at("spec.template.ports", name);
-    if (!discovery::is_dns1123_label(name)) {
-      fail(errors, path, "port name must be a DNS-1123 label (lowercase letters, digits, '-')");
-    } else if (const auto number = port_number(entry.second)) {
-      group.ports[name] = *number;
-    } else {
-      fail(errors, path, "expected a port number 1..65535");
-    }
-  }
-}
-
-// proxy.istio.io/config, when `annotations` has it: a ProxyConfig in YAML.
-void read_proxy_config_annotation(const std::map<std::string, std::string>& annotations,
-                                  std::string_view path, WorkloadGroup& group, Errors& errors) {
-  const auto it = annotations.find(std::string(kProxyConfigAnnotation));
-  if (it == annotations.end()) return;
-  ProxyConfig config;
-  parse_proxy_config_text(it->second, at(path, kProxyConfigAnnotation), config, errors);
-  group.proxy_configs.push_back(std::move(config));
-}
-
-void read_metadata(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) {
-  const auto metadata = read_map(doc, "metadata", "", errors);
-  if (!metadata) {
-    fail(errors, "metadata", "missing");
-    return;
-  }
-  group.name = read_string(*metadata, "name", "metadata", errors).value_or("");
-  group.ns = read_string(*metadata, "namespace", "metadata", errors).value_or("");
-  if (!discovery::is_dns1123_label(group.name)) {
-    fail(errors, "metadata.name",
-         group.name.empty() ? "missing"
-                            : "must be a DNS-1123 label (lowercase letters, digits, "
-                              "'-'; at most 63)");
-  }
-  if (!discovery::is_dns1123_label(group.ns)) {
-    fail(errors, "metadata.namespace",
-         group.ns.empty() ? "missing"
-                          : "must be a DNS-1123 label (lowercase letters, digits, "
-                            "'-'; at most 63)");
-  }
-  // The group's own annotations only matter for proxy.istio.io/config.
-  std::map<std::string, std::string> annotations;
-  read_string_map(*metadata, "annotations", "metadata", false, annotations, errors);
-  read_proxy_config_annotation(annotations, "metadata.annotations", group, errors);
-}
-
-void read_template(const YAML::Node& spec, WorkloadGroup& group, Errors& errors) {
-  const auto tmpl = read_map(spec, "template", "spec", errors);
-  if (!tmpl) return;
-  check_keys(*tmpl, "spec.template",
-             {"address", "labels", "ports", "network", "locality", "weight", "serviceAccount"},
-             errors);
-  read_ports(*tmpl, group, errors);
-  read_string_map(*tmpl, "labels", "spec.template", true, group.labels, errors);
-  const YAML::Node template_labels = std::as_const(*tmpl)["labels"];
-  group.template_labels =
-      template_labels.IsDefined() && template_labels.IsMap() && template_labels.size() > 0;
-  if (auto sa = read_string(*tmpl, "serviceAccount", "spec.template", errors); sa && !sa->empty()) {
-    if (!discovery::is_dns_name(*sa)) {
-      fail(errors, "spec.template.serviceAccount", "must be a lowercase DNS-1123 name");
-    }
-    group.service_account = *sa;
-  }
-  group.network = read_string(*tmpl, "network", "spec.template", errors).value_or("");
-  if (!config::is_label_value(group.network)) {
-    fail(errors, "spec.template.network",
-         "must be a label value (up to 63 letters, digits, "
-         "'-', '_' or '.')");
-  }
-}
-
-void read_spec(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) {
-  const auto spec = read_map(doc, "spec", "", errors);
-  if (!spec) return;
-  check_keys(*spec, "spec", {"metadata", "template", "probe"}, errors);
-  // Template labels are laid over these, so read them first.
-  if (const auto metadata = read_map(*spec, "metadata", "spec", errors)) {
-    check_keys(*metadata, "spec.metadata", {"labels", "annotations"}, errors);
-    read_string_map(*metadata, "labels", "spec.metadata", true, group.labels, errors);
-    read_string_map(*metadata, "annotations", "spec.metadata", false, group.annotations, errors);
-  }
-  read_proxy_config_annotation(group.annotations, "spec.metadata.annotations", group, errors);
-  read_template(*spec, group, errors);
-  if (group.labels.size() > kMaxLabels) {
-    fail(errors, "spec.metadata.labels", fmt::format("more than {} labels", kMaxLabels));
-  }
-  if (const auto probe = read_map(*spec, "probe", "spec", errors)) {
-    // As istioctl: the probe is copied whole; istiod checks its fields.
-    if (const auto rendered = render_yaml(*probe, "spec.probe", errors)) {
-      group.probe_yaml = rendered->block;
-    }
-  }
-}
-
-void read_document(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) {
-  if (!doc.IsMap()) {
-    fail(errors, "document", fmt::format("expected a mapping, found {}", kind_of(doc)));
-    return;
-  }
-  check_keys(doc, "", {"apiVersion", "kind", "metadata", "spec", "status"}, errors);
-  // istioctl reads the file into a WorkloadGroup without looking at either
-  // field, so both may be missing; one that is there must say WorkloadGroup.
-  const std::string kind = read_string(doc, "kind", "", errors).value_or("");
+// istioctl reads the file into a WorkloadGroup without looking at either
+// field, so both may be missing; one that is there must say WorkloadGroup.
+void GroupReader::kind_and_version(const yaml::Fields& doc) {
+  const std::string kind = optional_string(doc, "kind");
   if (!kind.empty() && kind != "WorkloadGroup") {
-    fail(errors, "kind", fmt::format("expected WorkloadGroup, found {}", yaml_string(kind)));
+    reader_.fail(*doc.get("kind"),
+                 fmt::format("expected WorkloadGroup, found {}", yaml_string(kind)));
   }
-  group.api_version = read_string(doc, "apiVersion", "", errors).value_or("");
+  group_.api_version = optional_string(doc, "apiVersion");
   static constexpr std::array<std::string_view, 3> kVersions = {
       "networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3"};
-  if (!group.api_version.empty() &&
-      std::find(kVersions.begin(), kVersions.end(), group.api_version) == kVersions.end()) {
-    fail(errors, "apiVersion",
-         fmt::format("expected networking.istio.io/v1, v1beta1 or v1alpha3, found {}",
-                     yaml_string(group.api_version)));
+  if (!group_.api_version.empty() &&
+      std::find(kVersions.begin(), kVersions.end(), group_.api_version) == kVersions.end()) {
+    reader_.fail(*doc.get("apiVersion"),
+                 fmt::format("expected networking.istio.io/v1, v1beta1 or v1alpha3, found {}",
+                             yaml_string(group_.api_version)));
   }
-  read_metadata(doc, group, errors);
-  read_spec(doc, group, errors);
+}
+
+void GroupReader::metadata(const yaml::Fields& doc) {
+  const std::optional<yaml::Value> value = doc.get("metadata");
+  if (!value) return reader_.fail(yaml::child(doc.self(), "metadata", {}), "missing");
+  const std::optional<yaml::Fields> fields = reader_.open_mapping(*value, kMaxMetadataFields);
+  if (!fields) return;
+  group_.name = optional_string(*fields, "name");
+  group_.ns = optional_string(*fields, "namespace");
+  const auto check_name = [&](std::string_view key, const std::string& name) {
+    if (discovery::is_dns1123_label(name)) return;
+    const yaml::Value at = fields->get(key).value_or(yaml::child(*value, key, {}));
+    reader_.fail(at, name.empty() ? "missing" : std::string(kDns1123Rule));
+  };
+  check_name("name", group_.name);
+  check_name("namespace", group_.ns);
+  // The group's own annotations only matter for proxy.istio.io/config.
+  if (const auto annotations = fields->get("annotations")) {
+    std::map<std::string, std::string> values;
+    string_map(*annotations, false, values);
+    proxy_config_annotation(*annotations, values);
+  }
+}
+
+void GroupReader::spec(const yaml::Value& value) {
+  const std::optional<yaml::Fields> spec = reader_.mapping(value, kSpecKeys);
+  if (!spec) return;
+  // Template labels are laid over these, so read them first.
+  if (const auto metadata = spec->get("metadata")) {
+    if (const auto fields = reader_.mapping(*metadata, kSpecMetadataKeys)) {
+      if (const auto labels = fields->get("labels")) string_map(*labels, true, group_.labels);
+      if (const auto annotations = fields->get("annotations")) {
+        string_map(*annotations, false, group_.annotations);
+        proxy_config_annotation(*annotations, group_.annotations);
+      }
+    }
+  }
+  if (const auto tmpl = spec->get("template")) template_fields(*tmpl);
+  if (group_.labels.size() > kMaxLabels) {
+    reader_.fail(yaml::Value{{}, "spec.metadata.labels", spec->self().line},
+                 fmt::format("more than {} labels", kMaxLabels));
+  }
+  if (const auto probe = spec->get("probe")) {
+    // As istioctl: the probe is copied whole; istiod checks its fields.
+    if (reader_.expect(*probe, YAML::NodeType::Map)) {
+      if (const auto rendered = render_yaml(*probe, reader_)) group_.probe_yaml = rendered->block;
+    }
+  }
+}
+
+void GroupReader::template_fields(const yaml::Value& value) {
+  const std::optional<yaml::Fields> tmpl = reader_.mapping(value, kTemplateKeys);
+  if (!tmpl) return;
+  if (const auto ports_value = tmpl->get("ports")) ports(*ports_value);
+  if (const auto labels = tmpl->get("labels")) {
+    string_map(*labels, true, group_.labels);
+    group_.template_labels = labels->node.IsMap() && labels->node.size() > 0;
+  }
+  if (const auto sa = tmpl->get("serviceAccount")) {
+    const std::string account = reader_.string(*sa).value_or("");
+    if (!account.empty() && !discovery::is_dns_name(account)) {
+      reader_.fail(*sa, "must be a lowercase DNS-1123 name");
+    }
+    if (!account.empty()) group_.service_account = account;
+  }
+  if (const auto network = tmpl->get("network")) {
+    group_.network = reader_.string(*network).value_or("");
+    if (!config::is_label_value(group_.network)) {
+      reader_.fail(*network, "must be a label value (up to 63 letters, digits, '-', '_' or '.')");
+    }
+  }
+}
+
+void GroupReader::ports(const yaml::Value& value) {
+  for (const auto& [name, port] : reader_.entries(value, kMaxPorts)) {
+    if (!discovery::is_dns1123_label(name)) {
+      reader_.fail(port, "port name must be a DNS-1123 label (lowercase letters, digits, '-')");
+    } else if (const auto number = reader_.number(port, 1, 65535)) {
+      group_.ports[name] = static_cast<uint16_t>(*number);
+    }
+  }
+}
+
+void GroupReader::string_map(const yaml::Value& value, bool label_values,
+                             std::map<std::string, std::string>& out) {
+  for (const auto& [key, entry] : reader_.entries(value, kMaxLabels)) {
+    if (!config::is_label_key(key)) {
+      reader_.fail(entry, std::string(kLabelKeyRule));
+      continue;
+    }
+    const std::optional<std::string> text = reader_.string(entry);
+    if (!text) continue;
+    if (label_values && !config::is_label_value(*text)) {
+      reader_.fail(entry, std::string(kLabelValueRule));
+      continue;
+    }
+    out[key] = *text;
+  }
+}
+
+// proxy.istio.io/config, when the annotations have it: a ProxyConfig in YAML.
+void GroupReader::proxy_config_annotation(const yaml::Value& annotations,
+                                          const std::map<std::string, std::string>& values) {
+  const auto it = values.find(std::string(kProxyConfigAnnotation));
+  if (it == values.end()) return;
+  const yaml::Value at = yaml::child(annotations, kProxyConfigAnnotation, {});
+  ProxyConfig config;
+  base::Errors errors;
+  parse_proxy_config_text(it->second, at, config, errors);
+  for (base::Error& error : errors)
+    reader_.fail(yaml::Value{{}, std::move(error.path), error.line}, std::move(error.message));
+  group_.proxy_configs.push_back(std::move(config));
+}
+
+// The documents of `yaml` that are not empty.
+std::vector<YAML::Node> documents_of(std::string_view yaml) {
+  std::vector<YAML::Node> documents = config::load_all_documents(std::string(yaml));
+  std::erase_if(documents, [](const YAML::Node& doc) { return doc.IsNull(); });
+  return documents;
 }
 
 }  // namespace
@@ -266,23 +224,27 @@ void read_document(const YAML::Node& doc, WorkloadGroup& group, Errors& errors) 
 WorkloadGroupResult parse_workload_group(std::string_view yaml) {
   WorkloadGroupResult result;
   if (yaml.size() > kMaxWorkloadGroupBytes) {
-    fail(result.errors, "file", fmt::format("larger than {} bytes", kMaxWorkloadGroupBytes));
+    result.errors.push_back({"", 0, fmt::format("larger than {} bytes", kMaxWorkloadGroupBytes)});
     return result;
   }
   WorkloadGroup group;
+  yaml::Reader reader(kLimits);
   try {
-    std::vector<YAML::Node> documents = config::load_all_documents(std::string(yaml));
-    std::erase_if(documents, [](const YAML::Node& doc) { return doc.IsNull(); });
+    const std::vector<YAML::Node> documents = documents_of(yaml);
     if (documents.size() != 1) {
-      fail(result.errors, "file",
-           fmt::format("expected one WorkloadGroup document, found {}", documents.size()));
+      result.errors.push_back(
+          {"", 0, fmt::format("expected one WorkloadGroup document, found {}", documents.size())});
       return result;
     }
-    read_document(documents.front(), group, result.errors);
+    GroupReader(reader, group).document(yaml::root(documents.front()));
+    result.errors = reader.take_errors();
+  } catch (const yaml::StopParsing& stop) {
+    result.errors = reader.take_errors();
+    result.errors.push_back(stop.error);
   } catch (const YAML::Exception& error) {
-    result.errors.push_back(fmt::format("line {}: {}", error.mark.line + 1, error.msg));
+    result.errors = {{"", error.mark.line + 1, error.msg}};
   } catch (const std::exception& error) {
-    result.errors.push_back(fmt::format("file: {}", error.what()));
+    result.errors = {{"", 0, error.what()}};
   }
   if (result.errors.empty()) result.group = std::move(group);
   return result;

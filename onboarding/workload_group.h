@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/error.h"
 #include "onboarding/proxy_config.h"
 #include "onboarding/yaml_out.h"
 
@@ -49,7 +50,7 @@ struct WorkloadGroup {
 
 struct WorkloadGroupResult {
   std::optional<WorkloadGroup> group;  // set exactly when errors is empty
-  std::vector<std::string> errors;     // "<field path>: <problem>"
+  base::Errors errors;                 // each with its field path and line
   bool ok() const { return group.has_value(); }
 };
 

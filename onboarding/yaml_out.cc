@@ -3,6 +3,8 @@
 // go-yaml's sorter (keyList.Less); the rest is plain block YAML.
 #include "onboarding/yaml_out.h"
 
+#include "config/yaml_reader.h"
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -183,13 +185,13 @@ std::string scalar_text(const YAML::Node& node) {
 }
 
 struct Renderer {
-  std::string_view path;
-  std::vector<std::string>& errors;
+  const config::yaml::Value& at;
+  config::yaml::Reader& reader;
   size_t nodes = 0;
   bool failed = false;
 
   void fail(std::string problem) {
-    if (!failed) errors.push_back(fmt::format("{}: {}", path, problem));
+    if (!failed) reader.fail(at, std::move(problem));
     failed = true;
   }
   YamlValue render(const YAML::Node& node, int depth);
@@ -290,12 +292,12 @@ void sort_go_yaml(std::vector<std::string>& keys) {
   }
 }
 
-std::optional<YamlValue> render_yaml(const YAML::Node& node, std::string_view path,
-                                     std::vector<std::string>& errors) {
-  Renderer renderer{path, errors};
-  YamlValue value = renderer.render(node, 0);
+std::optional<YamlValue> render_yaml(const config::yaml::Value& value,
+                                     config::yaml::Reader& reader) {
+  Renderer renderer{value, reader};
+  YamlValue rendered = renderer.render(value.node, 0);
   if (renderer.failed) return std::nullopt;
-  return value;
+  return rendered;
 }
 
 YamlValue yaml_scalar(std::string text) {

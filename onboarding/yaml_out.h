@@ -12,9 +12,10 @@
 #include <string_view>
 #include <vector>
 
-namespace YAML {
-class Node;
-}
+namespace meshgate::config::yaml {
+struct Value;
+class Reader;
+}  // namespace meshgate::config::yaml
 
 namespace meshgate::onboarding {
 
@@ -45,12 +46,12 @@ bool go_yaml_less(std::string_view a, std::string_view b);
 // cannot make it misbehave).
 void sort_go_yaml(std::vector<std::string>& keys);
 
-// `node` re-written as a YamlValue. Plain scalars that YAML reads as numbers,
-// booleans or null keep that type; everything else becomes a string. Errors
-// ("<path>: ...") for too deep or too many values, or a key that is not a
-// scalar; nullopt then.
-std::optional<YamlValue> render_yaml(const YAML::Node& node, std::string_view path,
-                                     std::vector<std::string>& errors);
+// `value` re-written as a YamlValue. Plain scalars that YAML reads as numbers,
+// booleans or null keep that type; everything else becomes a string. One
+// error, at value's path, for too deep or too many values, or a key that is
+// not a scalar; nullopt then.
+std::optional<YamlValue> render_yaml(const config::yaml::Value& value,
+                                     config::yaml::Reader& reader);
 
 // A scalar value (inline_text only).
 YamlValue yaml_scalar(std::string text);

@@ -30,10 +30,10 @@ void check(bool invariant) {
   if (!invariant) std::abort();
 }
 
-void check_errors(bool ok, const std::vector<std::string>& errors) {
+void check_errors(bool ok, const meshgate::base::Errors& errors) {
   check(ok == errors.empty());
-  for (const std::string& error : errors)
-    check(!error.empty());
+  for (const meshgate::base::Error& error : errors)
+    check(!error.message.empty());
 }
 
 bool is_bare(char c) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "discovery/kubernetes/object_get.h"
 #include "onboarding/cluster_reads.h"
 #include "tests/support/kube_manifests.h"
@@ -73,6 +74,14 @@ inline std::string joined(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& line : lines)
     out += line + "\n";
+  return out;
+}
+
+// Each error as base::describe() shows it, one per line.
+inline std::string joined(const base::Errors& errors) {
+  std::string out;
+  for (const base::Error& error : errors)
+    out += base::describe(error) + "\n";
   return out;
 }
 

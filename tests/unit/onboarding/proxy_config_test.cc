@@ -3,6 +3,7 @@
 // pkg/util/protomarshal ApplyYAML), and writing YAML in go-yaml v2's shape
 // (gopkg.in/yaml.v2 sorter.go key order, as sigs.k8s.io/yaml.Marshal uses).
 #include "onboarding/proxy_config.h"
+#include "config/yaml_reader.h"
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -141,9 +142,9 @@ defaultConfig:
 )")
                          .mesh->default_config;
   ProxyConfig overlay;
-  std::vector<std::string> errors;
+  base::Errors errors;
   parse_proxy_config_text("tracing: {sampling: 5}\nproxyMetadata: {B: annotation, C: annotation}",
-                          "annotation", overlay, errors);
+                          config::yaml::Value{{}, "annotation", 1}, overlay, errors);
   ASSERT_TRUE(errors.empty()) << joined(errors);
   apply_proxy_config(base, overlay);
   EXPECT_EQ(base.discovery_address, "istiod.istio-system.svc:15012");
@@ -180,9 +181,9 @@ TEST(GoYaml, RenderedValuesReadBackTheSame) {
 b: [1, -2, 0.5, true, off, null, "true", "07", x y, "it's", {k: v, j: [w]}, [[a]]]
 a: {"z:z": "", n: ~}
 )");
-  std::vector<std::string> errors;
-  const auto value = render_yaml(node, "x", errors);
-  ASSERT_TRUE(value) << joined(errors);
+  config::yaml::Reader reader;
+  const auto value = render_yaml(config::yaml::Value{node, "x", 1}, reader);
+  ASSERT_TRUE(value) << joined(reader.take_errors());
   EXPECT_EQ(value->block,
             "a:\n"
             "  \"n\": null\n"  // go-yaml v2 reads a plain n as a boolean

@@ -240,7 +240,7 @@ TEST(VmFilesCli, BadInputWritesNothing) {
   options.workload_group_file = dir.write("bad.yaml", "kind: WorkloadEntry\n");
   err.str("");
   EXPECT_EQ(run_vm_files(options, out, err), 1);
-  EXPECT_NE(err.str().find(dir.path() + "/bad.yaml: kind: expected WorkloadGroup"),
+  EXPECT_NE(err.str().find(dir.path() + "/bad.yaml:1: kind: expected WorkloadGroup"),
             std::string::npos);
 
   options = cli_options(dir);
@@ -253,8 +253,8 @@ TEST(VmFilesCli, BadInputWritesNothing) {
   options.mesh_config_file = dir.write("bad-mesh.yaml", "defaultConfig: {proxyMetadata: {A: [1]}}");
   err.str("");
   EXPECT_EQ(run_vm_files(options, out, err), 1);
-  EXPECT_NE(err.str().find(dir.path() + "/bad-mesh.yaml: defaultConfig.proxyMetadata.A: expected "
-                                        "a string"),
+  EXPECT_NE(err.str().find(dir.path() +
+                           "/bad-mesh.yaml:1: defaultConfig.proxyMetadata.A: expected a string"),
             std::string::npos)
       << err.str();
   EXPECT_EQ(out.str(), "");
@@ -343,7 +343,7 @@ TEST(VmFilesCli, AFailedReadWritesNothing) {
   cluster.config_map("istio-system", "istio", {{"mesh", "defaultConfig: {statusPort: 99999}"}});
   err.str("");
   EXPECT_EQ(run_vm_files(options, out, err), 1);
-  EXPECT_NE(err.str().find("ConfigMap istio-system/istio (mesh): defaultConfig.statusPort: "
+  EXPECT_NE(err.str().find("ConfigMap istio-system/istio (mesh):1: defaultConfig.statusPort: "
                            "expected a port number"),
             std::string::npos)
       << err.str();

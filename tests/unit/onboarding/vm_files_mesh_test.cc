@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "config/yaml_reader.h"
 #include "onboarding/vm_files.h"
 #include "tests/unit/onboarding/onboarding_test_util.h"
 
@@ -35,8 +36,8 @@ MeshConfig mesh_of(const std::string& yaml) {
 
 ProxyConfig annotation_of(const std::string& yaml) {
   ProxyConfig config;
-  std::vector<std::string> errors;
-  parse_proxy_config_text(yaml, "annotation", config, errors);
+  base::Errors errors;
+  parse_proxy_config_text(yaml, config::yaml::Value{{}, "annotation", 1}, config, errors);
   EXPECT_TRUE(errors.empty()) << joined(errors);
   return config;
 }
