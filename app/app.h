@@ -22,6 +22,7 @@
 #include "dns-global/dns_server.h"
 #include "dns-global/vip_allocator.h"
 #include "dns-global/zone.h"
+#include "gateway/access_log.h"
 #include "gateway/gateway.h"
 #include "gateway/loop_thread.h"
 #include "gateway/routing/istiod_upstreams.h"
