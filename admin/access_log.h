@@ -2,7 +2,9 @@
 // JSON. Lines go through a bounded in-memory queue to a writer thread, so a
 // slow disk or pipe never stalls a worker: when the queue is full the line is
 // dropped and counted. Everything from the client (the SNI above all) is
-// escaped, so a line can never be split or forged.
+// escaped, so a line can never be split or forged. It is the
+// gateway::AccessSink app/ hands the Gateway: the data path knows only that
+// interface (gateway/access_record.h).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +15,9 @@
 #include "config/config.h"
 #include "gateway/access_record.h"
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
+
+using gateway::AccessRecord;  // what the data path writes (gateway/access_record.h)
 
 // One line, no trailing newline. Text: space-separated key=value with the
 // start time first (RFC 3339, UTC, milliseconds), e.g.
@@ -24,8 +28,7 @@ namespace meshgate::gateway {
 std::string format_access_text(const AccessRecord& record);
 std::string format_access_json(const AccessRecord& record);
 
-// The AccessSink app/ hands the Gateway.
-class AccessLog final : public AccessSink {
+class AccessLog final : public gateway::AccessSink {
  public:
   // Opens the sink: config.path, or standard output when empty. Start-up
   // only: throws std::runtime_error naming the path when it cannot be opened.
@@ -50,4 +53,4 @@ class AccessLog final : public AccessSink {
 
 using AccessLogPtr = std::shared_ptr<AccessLog>;
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin

@@ -1,7 +1,7 @@
 // What the data path tells the access log about one connection as it
-// closes, and the interface it tells it through. Sessions and workers know
-// only this sink; the log itself (access_log.h: formats, queue, writer
-// thread) is made by app/ and handed to the Gateway.
+// closes, and the interface it tells it through. gateway/ knows only this
+// sink; the log itself (formats, queue, writer thread) is admin/'s
+// (admin/access_log.h), which app/ opens and hands to the Gateway.
 #pragma once
 
 #include <chrono>
