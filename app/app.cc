@@ -21,7 +21,7 @@ void spawn(asio::io_context& io, asio::awaitable<void> task, const char* what) {
 
 App::App(gateway::ConfigPtr config, std::string config_path)
     : config_path_(std::move(config_path)), config_(std::move(config)) {
-  access_log_ = gateway::AccessLog::open(config_->access_log);
+  access_log_ = admin::AccessLog::open(config_->access_log);
   for (const config::FileSource& file : config_->discovery.files)
     add_file_source(file);
   create_kubernetes();

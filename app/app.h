@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/access_log.h"
 #include "admin/admin.h"
 #include "admin/metrics.h"
 #include "app/file_poller.h"
@@ -109,10 +110,10 @@ class App {
   gateway::ConfigPtr config_;  // control thread
   asio::io_context control_{1};
   discovery::Registry registry_;
-  gateway::AccessLogPtr access_log_;
+  admin::AccessLogPtr access_log_;
   // Logs replaced by a reload, destroyed at exit on this thread: a log's
   // destructor flushes, which must never happen on a worker.
-  std::vector<gateway::AccessLogPtr> retired_logs_;
+  std::vector<admin::AccessLogPtr> retired_logs_;
   std::unique_ptr<gateway::Gateway> gateway_;
   std::shared_ptr<gateway::IstiodUpstreams> istiod_;
   std::vector<std::unique_ptr<discovery::FileSource>> sources_;

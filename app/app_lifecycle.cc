@@ -105,10 +105,10 @@ void App::reload_now(const char* trigger) {
 }
 
 void App::apply(gateway::ConfigPtr next) {
-  gateway::AccessLogPtr log = access_log_;
+  admin::AccessLogPtr log = access_log_;
   try {
     if (next->access_log != config_->access_log) {
-      log = gateway::AccessLog::open(next->access_log);
+      log = admin::AccessLog::open(next->access_log);
     }
     gateway_->reconfigure(next, log);
   } catch (const std::exception& e) {

@@ -73,7 +73,7 @@ uint64_t planned_budget(const config::Config& config) {
 
 }  // namespace
 
-Gateway::Gateway(ConfigPtr config, discovery::Registry& registry, AccessLogPtr access_log)
+Gateway::Gateway(ConfigPtr config, discovery::Registry& registry, AccessSinkPtr access_log)
     : config_(std::move(config)),
       publisher_(std::make_shared<RoutePublisher>(route_options(*config_))),
       admission_(config_->limits.max_connections, config_->limits.max_connections_per_client,
@@ -133,7 +133,7 @@ void Gateway::start() {
   started_ = true;
 }
 
-void Gateway::reconfigure(ConfigPtr config, AccessLogPtr log) {
+void Gateway::reconfigure(ConfigPtr config, AccessSinkPtr log) {
   std::array<std::vector<asio::ip::tcp::acceptor>, kListenerKindCount> acceptors;
   std::array<asio::ip::tcp::endpoint, kListenerKindCount> bound = bound_;
   for (ListenerKind kind : kAllListenerKinds) {

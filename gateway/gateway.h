@@ -26,7 +26,7 @@ namespace meshgate::gateway {
 
 class Gateway {
  public:
-  Gateway(ConfigPtr config, discovery::Registry& registry, AccessLogPtr access_log = nullptr);
+  Gateway(ConfigPtr config, discovery::Registry& registry, AccessSinkPtr access_log = nullptr);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
@@ -43,7 +43,7 @@ class Gateway {
   // address or port changed are bound anew (all new binds first, so a
   // failure throws std::system_error and changes nothing); open connections
   // are untouched. `workers` cannot change: the old count stays.
-  void reconfigure(ConfigPtr config, AccessLogPtr log);
+  void reconfigure(ConfigPtr config, AccessSinkPtr log);
 
   // Thread-safe; changes when a reload re-binds the listener.
   asio::ip::tcp::endpoint endpoint(ListenerKind kind) const {

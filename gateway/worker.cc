@@ -109,7 +109,7 @@ void Worker::set_routes(RoutesPtr routes) {
   });
 }
 
-void Worker::set_config(ConfigPtr config, AccessLogPtr log) {
+void Worker::set_config(ConfigPtr config, AccessSinkPtr log) {
   asio::post(io_, [this, config = std::move(config), log = std::move(log)]() mutable {
     if (config->tcp_keepalive != ctx_.config->tcp_keepalive) {
       for (Slot& slot : slots_) {

@@ -55,7 +55,7 @@ class Worker {
   // loop has taken up (readiness waits for every worker to have the first).
   uint64_t applied_snapshot() const { return applied_snapshot_.load(std::memory_order_acquire); }
   // Thread-safe. New sessions use `config` and `log`; open ones keep theirs.
-  void set_config(ConfigPtr config, AccessLogPtr log);
+  void set_config(ConfigPtr config, AccessSinkPtr log);
   // Thread-safe. Closes every acceptor; open sessions go on (drain).
   void stop_accepting();
   // Thread-safe. Stops accepting and closes every session with `reason`.

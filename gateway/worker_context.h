@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "gateway/access_log.h"
+#include "gateway/access_record.h"
 #include "gateway/admission.h"
 #include "gateway/pipe_pool.h"
 #include "gateway/routing/listener_kind.h"
@@ -25,8 +25,6 @@ namespace meshgate::gateway {
 
 class PassthroughSession;
 
-using AccessLogPtr = std::shared_ptr<AccessLog>;
-
 struct WorkerContext {
   WorkerContext(ConfigPtr cfg, Admission& shared_admission)
       : config(std::move(cfg)),
@@ -38,8 +36,8 @@ struct WorkerContext {
   // Empty pipes a worker keeps for the next relay to borrow.
   static constexpr std::size_t kSparePipes = 64;
 
-  ConfigPtr config;         // replaced on this thread by a reload; sessions keep theirs
-  AccessLogPtr access_log;  // null: none
+  ConfigPtr config;          // replaced on this thread by a reload; sessions keep theirs
+  AccessSinkPtr access_log;  // null: none
   RoutesPtr routes = std::make_shared<const Routes>();
   Admission& admission;  // shared by every worker
   LoadBalancer balancer;

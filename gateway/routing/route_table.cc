@@ -2,33 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
+#include "gateway/routing/service_cluster.h"
 
 namespace meshgate::gateway {
-namespace {
-
-std::string canonical_host(std::string_view name, std::string_view ns, std::string_view domain) {
-  std::string host(name);
-  host.append(".").append(ns).append(".svc.").append(domain);
-  return host;
-}
-
-std::string cluster_name(uint16_t port, std::string_view subset, std::string_view fqdn) {
-  std::string name = "outbound|" + std::to_string(port) + "|";
-  name.append(subset).append("|").append(fqdn);
-  return name;
-}
-
-// True when a DestinationRule's TLS mode leaves this cluster no endpoint
-// (istiod: EndpointsWithMTLSFilter over mtls_checker's verdict).
-bool plaintext(const discovery::Service& service, const discovery::ServicePort& port,
-               const discovery::Subset* subset) {
-  const discovery::PlaintextCluster wanted{port.number, subset ? subset->name : ""};
-  return std::find(service.plaintext.begin(), service.plaintext.end(), wanted) !=
-         service.plaintext.end();
-}
-
-}  // namespace
 
 std::shared_ptr<const RouteTable> RouteTable::build(const discovery::Snapshot& snapshot,
                                                     const RouteOptions& options) {
@@ -67,27 +43,13 @@ void RouteTable::add_service(const discovery::Service& service) {
 const Cluster* RouteTable::add_cluster(const discovery::Service& service, const std::string& host,
                                        const discovery::ServicePort& port,
                                        const discovery::Subset* subset) {
-  Cluster& cluster = clusters_.emplace_back();
-  cluster.name = cluster_name(port.number, subset ? std::string_view(subset->name) : "", host);
-  if (options_.require_mtls_endpoints && plaintext(service, port, subset)) return &cluster;
-  for (const discovery::Endpoint& endpoint : service.endpoints) {
-    if (!endpoint_usable(endpoint)) continue;
-    if (subset != nullptr && !discovery::in_subset(endpoint, *subset)) continue;
-    const std::optional<uint16_t> endpoint_port = discovery::endpoint_port(endpoint, port);
-    if (!endpoint_port) continue;  // the endpoint does not serve this port
-    boost::system::error_code ec;
-    const auto address = asio::ip::make_address(endpoint.address, ec);
-    if (ec) continue;  // sources validate addresses; never dial a non-IP
-    const asio::ip::tcp::endpoint target{address, *endpoint_port};
-    const TargetRefusal refusal = options_.targets.check(target);
-    if (refusal != TargetRefusal::kNone) {
-      ++cluster.refused[static_cast<std::size_t>(refusal)];
-      if (subset == nullptr) note_refused(target, service, refusal);
-      continue;
-    }
-    cluster.endpoints.push_back({target, std::max<uint32_t>(1, endpoint.weight)});
+  RefusalNote note;  // each endpoint once: the subsets' clusters repeat them
+  if (subset == nullptr) {
+    note = [&](const asio::ip::tcp::endpoint& target, TargetRefusal refusal) {
+      note_refused(target, service, refusal);
+    };
   }
-  return &cluster;
+  return &clusters_.emplace_back(service_cluster(service, host, port, subset, options_, note));
 }
 
 void RouteTable::note_refused(const asio::ip::tcp::endpoint& target,
@@ -96,11 +58,6 @@ void RouteTable::note_refused(const asio::ip::tcp::endpoint& target,
   if (refused_examples_.size() >= kRefusedExamples) return;
   refused_examples_.push_back(target.address().to_string() + ":" + std::to_string(target.port()) +
                               " of " + service.name + "." + service.ns + ": " + to_string(refusal));
-}
-
-bool RouteTable::endpoint_usable(const discovery::Endpoint& endpoint) const {
-  const bool local = endpoint.network.empty() || endpoint.network == options_.network;
-  return local && (endpoint.mtls_capable || !options_.require_mtls_endpoints);
 }
 
 const RouteTable::HostRoutes* RouteTable::find_host(std::string_view host) const {

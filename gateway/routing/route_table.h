@@ -33,6 +33,7 @@ struct Cluster {
   std::vector<UpstreamEndpoint> endpoints;
   // Endpoints left out by the TargetGuard, by reason (TargetRefusal).
   std::array<uint32_t, 3> refused{};
+  bool operator==(const Cluster&) const = default;
 };
 
 struct RouteOptions {
@@ -90,7 +91,6 @@ class RouteTable {
   void add_service(const discovery::Service& service);
   const Cluster* add_cluster(const discovery::Service& service, const std::string& host,
                              const discovery::ServicePort& port, const discovery::Subset* subset);
-  bool endpoint_usable(const discovery::Endpoint& endpoint) const;
   void note_refused(const asio::ip::tcp::endpoint& target, const discovery::Service& service,
                     TargetRefusal refusal);
   static constexpr std::size_t kRefusedExamples = 3;

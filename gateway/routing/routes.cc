@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "gateway/routing/service_cluster.h"
+
 namespace meshgate::gateway {
 
 std::string upstream_cluster_name(const config::Upstream& upstream) {
@@ -16,15 +18,17 @@ std::optional<Cluster> upstream_from_registry(const discovery::Snapshot& snapsho
                                               std::string_view cluster_domain) {
   // Unguarded here: RoutePublisher::set_upstream() applies the guard.
   const RouteOptions options{std::string(network), std::string(cluster_domain), false, {}};
-  const RouteTablePtr table = RouteTable::build(snapshot, options);
   for (const std::string& host :
        {upstream.host, upstream.host + "." + std::string(cluster_domain)}) {
-    sni::IstioName name;
-    name.outbound = true;
-    name.port = upstream.port;
-    name.host = host;
-    const RouteLookup lookup = table->find(name);
-    if (lookup.cluster != nullptr) return *lookup.cluster;
+    const discovery::Service* service = service_for_host(snapshot, host, cluster_domain);
+    if (service == nullptr) continue;
+    // The route table keeps the last of several ports with one number.
+    const auto port = std::find_if(service->ports.rbegin(), service->ports.rend(),
+                                   [&](const auto& p) { return p.number == upstream.port; });
+    if (port == service->ports.rend()) continue;
+    Cluster cluster = service_cluster(*service, discovery::service_host(*service, cluster_domain),
+                                      *port, nullptr, options);
+    if (!cluster.endpoints.empty()) return cluster;
   }
   return std::nullopt;
 }

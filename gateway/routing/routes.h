@@ -43,7 +43,8 @@ std::string upstream_cluster_name(const config::Upstream& upstream);
 // upstream.host or upstream.host + "." + cluster_domain, its port
 // upstream.port, and its endpoints on `network`. mTLS capability is not
 // required: istiod runs without a sidecar. Nullopt when no service matches,
-// or when it has no endpoint on this network (DNS may know better).
+// or when it has no endpoint on this network (DNS may know better). The
+// same cluster the 15443 table would have, but only that one is built.
 std::optional<Cluster> upstream_from_registry(const discovery::Snapshot& snapshot,
                                               const config::Upstream& upstream,
                                               std::string_view network,

@@ -2,33 +2,22 @@
 // JSON. Lines go through a bounded in-memory queue to a writer thread, so a
 // slow disk or pipe never stalls a worker: when the queue is full the line is
 // dropped and counted. Everything from the client (the SNI above all) is
-// escaped, so a line can never be split or forged.
+// escaped, so a line can never be split or forged. It is the
+// gateway::AccessSink app/ hands the Gateway: the data path knows only that
+// interface (gateway/access_record.h).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
-#include "base/asio.h"
 #include "config/config.h"
+#include "gateway/access_record.h"
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 
-struct AccessRecord {
-  std::chrono::system_clock::time_point start;  // accept time
-  asio::ip::tcp::endpoint client;
-  std::string_view listener;                        // "passthrough", "istiod", "webhook"
-  std::string_view sni;                             // "" : none sent (or not read on this listener)
-  std::string_view route;                           // cluster name; "" : not routed
-  std::optional<asio::ip::tcp::endpoint> endpoint;  // the upstream, once connected
-  uint64_t bytes_from_client = 0;                   // relayed to the upstream
-  uint64_t bytes_from_upstream = 0;                 // relayed to the client
-  std::chrono::nanoseconds duration{0};
-  std::string_view reason;  // close reason, snake_case
-};
+using gateway::AccessRecord;  // what the data path writes (gateway/access_record.h)
 
 // One line, no trailing newline. Text: space-separated key=value with the
 // start time first (RFC 3339, UTC, milliseconds), e.g.
@@ -39,17 +28,17 @@ struct AccessRecord {
 std::string format_access_text(const AccessRecord& record);
 std::string format_access_json(const AccessRecord& record);
 
-class AccessLog {
+class AccessLog final : public gateway::AccessSink {
  public:
   // Opens the sink: config.path, or standard output when empty. Start-up
   // only: throws std::runtime_error naming the path when it cannot be opened.
   static std::shared_ptr<AccessLog> open(const config::AccessLog& config);
-  ~AccessLog();  // flushes what is queued, then stops the writer thread
+  ~AccessLog() override;  // flushes what is queued, then stops the writer thread
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
   // Thread-safe and non-blocking; a no-op when the log is disabled.
-  void write(const AccessRecord& record);
+  void write(const AccessRecord& record) override;
   // Waits until every line queued so far is written (tests, shutdown).
   void flush();
 
@@ -62,4 +51,6 @@ class AccessLog {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace meshgate::gateway
+using AccessLogPtr = std::shared_ptr<AccessLog>;
+
+}  // namespace meshgate::admin

@@ -1,4 +1,4 @@
-#include "gateway/access_log.h"
+#include "admin/access_log.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -20,7 +20,7 @@
 
 #include <fmt/format.h>
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 namespace {
 
 // The queue between write() and the writer thread: at most this many lines and
@@ -406,4 +406,4 @@ uint64_t AccessLog::dropped() const {
   return impl_->dropped();
 }
 
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin

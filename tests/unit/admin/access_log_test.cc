@@ -1,4 +1,4 @@
-#include "gateway/access_log.h"
+#include "admin/access_log.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-namespace meshgate::gateway {
+namespace meshgate::admin {
 namespace {
 
 using std::chrono::hours;
@@ -376,4 +376,4 @@ TEST(AccessLog, FullQueueDropsAndCountsLines) {
 }
 
 }  // namespace
-}  // namespace meshgate::gateway
+}  // namespace meshgate::admin
