@@ -1,0 +1,162 @@
+// Clusters: how their endpoints come (EDS, inline, DNS), the connect timeout,
+// the balancing policy, the connection limit and outlier ejection.
+#include <fmt/format.h>
+
+#include <string>
+
+#include "discovery/xds/decode.h"
+#include "envoy/config/cluster/v3/cluster.pb.h"
+
+namespace meshgate::discovery::xds {
+namespace {
+
+namespace cluster = envoy::config::cluster::v3;
+using Proto = cluster::Cluster;
+
+// A connect timeout or ejection time: 1 ms up to an hour.
+constexpr std::chrono::milliseconds kMaxDuration{3'600'000};
+
+std::optional<std::chrono::milliseconds> milliseconds(const google::protobuf::Duration& d) {
+  if (d.seconds() < 0 || d.nanos() < 0 || d.seconds() > kMaxDuration.count() / 1000) {
+    return std::nullopt;
+  }
+  const std::chrono::milliseconds value{d.seconds() * 1000 + d.nanos() / 1'000'000};
+  if (value.count() == 0 || value > kMaxDuration) return std::nullopt;
+  return value;
+}
+
+ClusterType type_of(const Proto& proto) {
+  if (!proto.has_type()) {
+    return proto.cluster_discovery_type_case() == Proto::CLUSTER_DISCOVERY_TYPE_NOT_SET
+               ? ClusterType::kStatic  // Envoy's default
+               : ClusterType::kOther;  // a custom cluster type
+  }
+  switch (proto.type()) {
+    case Proto::STATIC:
+      return ClusterType::kStatic;
+    case Proto::STRICT_DNS:
+      return ClusterType::kStrictDns;
+    case Proto::LOGICAL_DNS:
+      return ClusterType::kLogicalDns;
+    case Proto::EDS:
+      return ClusterType::kEds;
+    default:
+      return ClusterType::kOther;
+  }
+}
+
+LbPolicy policy_of(Proto::LbPolicy policy) {
+  switch (policy) {
+    case Proto::LEAST_REQUEST:
+      return LbPolicy::kLeastRequest;
+    case Proto::RANDOM:
+      return LbPolicy::kRandom;
+    default:
+      return LbPolicy::kRoundRobin;
+  }
+}
+
+// A count that is enforced: set, and its enforcing percentage (default
+// `enforcing_default`) above 0.
+uint32_t enforced(bool has_count, uint32_t count, bool has_enforcing, uint32_t enforcing,
+                  uint32_t enforcing_default) {
+  const uint32_t percent = has_enforcing ? enforcing : enforcing_default;
+  return has_count && percent > 0 ? count : 0;
+}
+
+// A connect failure is a gateway failure to Envoy, and a local-origin one
+// when those are split: the smallest enforced count of the three ejects.
+std::optional<std::string> read_outlier(const cluster::OutlierDetection& proto, OutlierSpec& out) {
+  const uint32_t counts[] = {
+      enforced(proto.has_consecutive_5xx(), proto.consecutive_5xx().value(),
+               proto.has_enforcing_consecutive_5xx(), proto.enforcing_consecutive_5xx().value(),
+               100),
+      enforced(proto.has_consecutive_gateway_failure(), proto.consecutive_gateway_failure().value(),
+               proto.has_enforcing_consecutive_gateway_failure(),
+               proto.enforcing_consecutive_gateway_failure().value(), 0),
+      proto.split_external_local_origin_errors()
+          ? enforced(proto.has_consecutive_local_origin_failure(),
+                     proto.consecutive_local_origin_failure().value(),
+                     proto.has_enforcing_consecutive_local_origin_failure(),
+                     proto.enforcing_consecutive_local_origin_failure().value(), 100)
+          : 0};
+  for (uint32_t count : counts) {
+    if (count > 0 && (out.consecutive_failures == 0 || count < out.consecutive_failures)) {
+      out.consecutive_failures = count;
+    }
+  }
+  if (proto.has_base_ejection_time()) {
+    const auto base = milliseconds(proto.base_ejection_time());
+    if (!base) return "base_ejection_time: not 1 ms..1 h";
+    out.base_ejection = *base;
+  }
+  if (proto.has_max_ejection_time()) {
+    const auto max = milliseconds(proto.max_ejection_time());
+    if (!max) return "max_ejection_time: not 1 ms..1 h";
+    out.max_ejection = *max;
+  }
+  if (out.max_ejection < out.base_ejection) out.max_ejection = out.base_ejection;
+  return std::nullopt;
+}
+
+// The DEFAULT priority's max_connections, when set.
+std::optional<uint32_t> max_connections(const cluster::CircuitBreakers& breakers) {
+  for (const auto& threshold : breakers.thresholds()) {
+    if (threshold.priority() == envoy::config::core::v3::DEFAULT &&
+        threshold.has_max_connections()) {
+      return threshold.max_connections().value();
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Decoded<Cluster> decode_cluster(const Proto& proto, const DecodeLimits& limits) {
+  const auto fail = [&](std::string field, std::string message) {
+    return Decoded<Cluster>{
+        std::nullopt, {resource_path("cluster", proto.name()) + field, 0, std::move(message)}};
+  };
+  if (!valid_name(proto.name(), limits.max_name_bytes)) return fail("", "not a cluster name");
+  Cluster out;
+  out.name = proto.name();
+  out.type = type_of(proto);
+  if (out.type == ClusterType::kEds) {
+    const std::string& service = proto.eds_cluster_config().service_name();
+    if (!service.empty() && !valid_name(service, limits.max_name_bytes)) {
+      return fail(".eds_cluster_config.service_name", "not a name");
+    }
+    out.eds_name = service.empty() ? proto.name() : service;
+  }
+  if (proto.has_connect_timeout()) {
+    const auto timeout = milliseconds(proto.connect_timeout());
+    if (!timeout) return fail(".connect_timeout", "not 1 ms..1 h");
+    out.connect_timeout = *timeout;
+  }
+  out.lb_policy = policy_of(proto.lb_policy());
+  out.max_connections = max_connections(proto.circuit_breakers());
+  if (proto.has_outlier_detection()) {
+    OutlierSpec outlier;
+    if (auto problem = read_outlier(proto.outlier_detection(), outlier)) {
+      return fail(".outlier_detection." + problem->substr(0, problem->find(':')),
+                  problem->substr(problem->find(':') + 2));
+    }
+    out.outlier = outlier;
+  }
+  if (proto.has_load_assignment() && out.type != ClusterType::kEds) {
+    const bool dns = out.type == ClusterType::kStrictDns || out.type == ClusterType::kLogicalDns;
+    // An inline assignment may leave its cluster_name out: it is the cluster's.
+    envoy::config::endpoint::v3::ClusterLoadAssignment assignment = proto.load_assignment();
+    assignment.set_cluster_name(proto.name());
+    Decoded<LoadAssignment> endpoints = decode_load_assignment(assignment, dns, limits);
+    if (!endpoints.value) {
+      const std::string inner = resource_path("endpoints", proto.name());
+      return fail(".load_assignment" + endpoints.error.path.substr(inner.size()),
+                  std::move(endpoints.error.message));
+    }
+    out.load_assignment = std::move(*endpoints.value);
+  }
+  return {std::move(out), {}};
+}
+
+}  // namespace meshgate::discovery::xds
