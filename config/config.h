@@ -84,9 +84,36 @@ struct KubernetesSource {
   bool operator==(const KubernetesSource&) const = default;
 };
 
+// Discovery from istiod over xDS (discovery/xds/README.md): the routes istiod
+// decides for this gateway, as it would push them to Istio's east-west
+// gateway. The pod's identity (pod_*) is read from POD_NAME, POD_NAMESPACE
+// and INSTANCE_IP (the downward API) when not written here.
+struct XdsSource {
+  bool enabled = false;
+  std::string address = "istiod.istio-system.svc:15012";  // host:port
+  // The name istiod's certificate is checked against; "": the address's host.
+  std::string server_name;
+  std::string root_cert = "/var/run/secrets/istio/root-cert.pem";
+  // The projected service-account token (audience istio-ca); "": none.
+  std::string token_file = "/var/run/secrets/tokens/istio-token";
+  std::string cluster_id = "Kubernetes";  // istiod's CLUSTER_ID, and the clusterid metadata
+  std::string mesh_id;
+  std::string istio_version;  // istiod's version, as its injector writes ISTIO_VERSION
+  std::string pod_name;
+  std::string pod_namespace;
+  std::string pod_ip;
+  std::string service_account;  // "": not sent (istiod checks the namespace only)
+  // The pod's labels, which select Istio Gateway resources.
+  std::map<std::string, std::string> labels{{"istio", "eastwestgateway"},
+                                            {"app", "istio-eastwestgateway"}};
+  std::vector<std::string> requested_network_view;  // empty: the gateway's network
+  bool operator==(const XdsSource&) const = default;
+};
+
 struct Discovery {
   std::vector<FileSource> files;
   KubernetesSource kubernetes;
+  XdsSource xds;
   bool operator==(const Discovery&) const = default;
 };
 

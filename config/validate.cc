@@ -273,6 +273,8 @@ base::Errors validate_config(const Config& config) {
   validate_reload(config.reload, problems);
   for (base::Error& error : validate_dns(config.dns))
     errors.push_back(std::move(error));
+  for (base::Error& error : validate_xds(config.discovery.xds))
+    errors.push_back(std::move(error));
   return errors;
 }
 

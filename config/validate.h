@@ -58,6 +58,8 @@ std::optional<std::string> check_duration(Duration d, bool allow_zero);
 
 // The `dns` section (validate_dns.cc).
 base::Errors validate_dns(const Dns& dns);
+// discovery.xds, when enabled (validate_xds.cc).
+base::Errors validate_xds(const XdsSource& xds);
 
 // Two listeners bound to these addresses on one port would collide: equal
 // addresses, or either is a wildcard (0.0.0.0 / ::). False if either is not

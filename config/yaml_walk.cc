@@ -121,6 +121,7 @@ void Walker::discovery(const YAML::Node& node, const std::string& path) {
           {
               {"files", [&](auto& v, auto& p) { files(v, p); }},
               {"kubernetes", [&](auto& v, auto& p) { kubernetes(v, p); }},
+              {"xds", [&](auto& v, auto& p) { xds(v, p); }},
           });
 }
 

@@ -1,7 +1,7 @@
 // The YAML walker: reads each key of a config document into the Config
 // it fills, with the checked reader (yaml_reader.h) reporting shape and type
-// errors with their path and line. Its sections are split over yaml_walk.cc
-// and yaml_walk_dns.cc. Internal to config/.
+// errors with their path and line. Its sections are split over yaml_walk.cc,
+// yaml_walk_dns.cc and yaml_walk_xds.cc. Internal to config/.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -57,6 +57,8 @@ class Walker {
   void files(const YAML::Node& node, const std::string& path);
   void file_source(const YAML::Node& node, const std::string& path, FileSource& target);
   void kubernetes(const YAML::Node& node, const std::string& path);
+  // yaml_walk_xds.cc
+  void xds(const YAML::Node& node, const std::string& path);
   void passthrough(const YAML::Node& node, const std::string& path);
   void tcp_keepalive(const YAML::Node& node, const std::string& path);
   void timeouts(const YAML::Node& node, const std::string& path);

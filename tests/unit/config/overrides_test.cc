@@ -14,7 +14,7 @@ LoadResult loaded(std::string_view yaml) {
 }
 
 TEST(OverridesTest, NetworkReplacesTheConfigValue) {
-  const LoadResult result = with_overrides(loaded("network: west\n"), {"east"});
+  const LoadResult result = with_overrides(loaded("network: west\n"), {.network = "east"});
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result.config->network, "east");
 }
@@ -28,7 +28,7 @@ TEST(OverridesTest, NoOverrideKeepsTheSameConfigObject) {
 
 TEST(OverridesTest, OnlyTheNetworkChanges) {
   const LoadResult before = loaded("cluster_domain: corp.example\nworkers: 3\n");
-  const LoadResult after = with_overrides(before, {"net-2"});
+  const LoadResult after = with_overrides(before, {.network = "net-2"});
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after.config->cluster_domain, "corp.example");
   EXPECT_EQ(after.config->workers, 3u);
@@ -36,7 +36,7 @@ TEST(OverridesTest, OnlyTheNetworkChanges) {
 }
 
 TEST(OverridesTest, AnInvalidNetworkIsAnErrorNamingTheVariable) {
-  const LoadResult result = with_overrides(loaded("{}\n"), {"not a label!"});
+  const LoadResult result = with_overrides(loaded("{}\n"), {.network = "not a label!"});
   ASSERT_FALSE(result.ok());
   ASSERT_EQ(result.errors.size(), 1u);
   EXPECT_EQ(result.errors[0].message.rfind("MESHGATE_NETWORK: ", 0), 0u)
@@ -44,7 +44,8 @@ TEST(OverridesTest, AnInvalidNetworkIsAnErrorNamingTheVariable) {
 }
 
 TEST(OverridesTest, AFailedLoadPassesThrough) {
-  const LoadResult result = with_overrides(load_config_string("workers: many\n"), {"east"});
+  const LoadResult result =
+      with_overrides(load_config_string("workers: many\n"), {.network = "east"});
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.errors[0].path, "workers");
 }
