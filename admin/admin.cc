@@ -130,6 +130,7 @@ net::http::HttpResponse admin_response(const net::http::HttpRequest& request,
   if (path == "/config_dump") {
     nlohmann::json dump{{"config", dump_config(*view.config)}, {"snapshot", nullptr}};
     if (view.snapshot) dump["snapshot"] = dump_snapshot(*view.snapshot);
+    if (view.xds) dump["xds"] = dump_xds(*view.xds);
     return json(dump);
   }
   if (path == "/clusters") return json(clusters_json(view));

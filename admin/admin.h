@@ -4,11 +4,13 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "discovery/snapshot.h"
+#include "discovery/xds/xds_source.h"
 #include "gateway/routing/outlier.h"
 #include "gateway/routing/routes.h"
 #include "gateway/worker_context.h"
@@ -34,6 +36,7 @@ struct AdminView {
   std::vector<gateway::EjectedEndpoint> ejected;
   std::chrono::steady_clock::time_point now;
   Readiness readiness = Readiness::kStarting;
+  std::optional<discovery::xds::XdsSourceStats> xds;  // when discovery.xds runs
 };
 
 // GET|HEAD /config_dump, /clusters, /ready and / (an index).

@@ -67,7 +67,9 @@ json discovery_sources(const config::Discovery& d) {
   for (const config::FileSource& f : d.files) {
     files.push_back({{"path", f.path}, {"poll_interval", duration(f.poll_interval)}});
   }
-  return {{"files", std::move(files)}, {"kubernetes", kubernetes(d.kubernetes)}};
+  return {{"files", std::move(files)},
+          {"kubernetes", kubernetes(d.kubernetes)},
+          {"xds", dump_xds_config(d.xds)}};
 }
 
 json passthrough(const config::Passthrough& p) {

@@ -6,6 +6,7 @@
 
 #include "base/prometheus.h"
 #include "discovery/kubernetes/kube_metrics.h"
+#include "discovery/xds/xds_metrics.h"
 
 namespace meshgate::admin {
 namespace {
@@ -209,6 +210,7 @@ std::string render_metrics(const MetricsInput& input) {
   write_http(out, input);
   if (input.dns) dns::write_dns_metrics(*input.dns, out);
   if (input.kubernetes) discovery::kube::write_kubernetes_metrics(*input.kubernetes, out);
+  if (input.xds) discovery::xds::write_xds_metrics(*input.xds, out);
   return out.take();
 }
 

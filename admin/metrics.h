@@ -11,6 +11,7 @@
 #include <string>
 
 #include "discovery/kubernetes/kube_source.h"
+#include "discovery/xds/xds_source.h"
 #include "dns-global/stats.h"
 #include "gateway/routing/listener_kind.h"
 #include "gateway/stats.h"
@@ -44,6 +45,7 @@ struct MetricsInput {
   std::map<std::string, net::http::HttpServerStats, std::less<>> http;  // by server name
   std::optional<dns::DnsStatsSnapshot> dns;                             // when the DNS server runs
   std::optional<discovery::kube::KubernetesStats> kubernetes;  // when discovery.kubernetes runs
+  std::optional<discovery::xds::XdsSourceStats> xds;           // when discovery.xds runs
 };
 
 std::string render_metrics(const MetricsInput& input);

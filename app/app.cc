@@ -25,6 +25,7 @@ App::App(gateway::ConfigPtr config, std::string config_path)
   for (const config::FileSource& file : config_->discovery.files)
     add_file_source(file);
   create_kubernetes();
+  create_xds();
   gateway_ = std::make_unique<gateway::Gateway>(config_, registry_, access_log_);
   istiod_ = std::make_shared<gateway::IstiodUpstreams>(control_, gateway_->publisher());
   std::weak_ptr<gateway::IstiodUpstreams> istiod = istiod_;
@@ -41,6 +42,7 @@ App::App(gateway::ConfigPtr config, std::string config_path)
 
 App::~App() {
   stop_kubernetes();
+  stop_xds();
   if (gateway_) gateway_->stop();
   if (dns_) dns_->stop();
   stop_http();
@@ -63,6 +65,7 @@ void App::start() {
   for (auto& poller : pollers_)
     poller->start();
   start_kubernetes();
+  start_xds();
   if (!config_path_.empty()) spawn(control_, watch_config_file(), "config watch");
   started_ = true;
 }

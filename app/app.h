@@ -20,6 +20,7 @@
 #include "discovery/file_source.h"
 #include "discovery/kubernetes/kube_source.h"
 #include "discovery/registry.h"
+#include "discovery/xds/xds_source.h"
 #include "dns-global/dns_server.h"
 #include "dns-global/vip_allocator.h"
 #include "dns-global/zone.h"
@@ -83,6 +84,11 @@ class App {
   void start_kubernetes();
   void stop_kubernetes();
   void reconfigure_kubernetes(const config::Config& previous);
+  // app_xds.cc
+  void create_xds();  // throws when the node's identity is incomplete
+  void start_xds();
+  void stop_xds();
+  void reconfigure_xds(const config::Config& previous);
   // app_dns.cc
   void start_dns();
   void publish_zone();
@@ -122,6 +128,7 @@ class App {
   std::vector<std::unique_ptr<discovery::FileSource>> retired_sources_;
   std::vector<std::unique_ptr<FilePoller>> retired_pollers_;
   std::unique_ptr<discovery::kube::KubernetesSource> kube_;  // null: not enabled
+  std::unique_ptr<discovery::xds::XdsSource> xds_;           // null: not enabled
   std::unique_ptr<dns::VipAllocator> vips_;                  // from config_->dns.vip_ranges
   std::unique_ptr<dns::DnsServer> dns_;                      // null: dns.enabled is false
   // The health server runs on a thread of its own: nothing the control

@@ -63,6 +63,7 @@ void App::finish(gateway::CloseReason reason) {
   }
   istiod_->stop();
   stop_kubernetes();
+  stop_xds();
   if (dns_) dns_->stop();
   for (auto& poller : pollers_)
     poller->stop();
@@ -123,6 +124,7 @@ void App::apply(gateway::ConfigPtr next) {
   gateway::ConfigPtr previous = std::exchange(config_, std::move(next));
   istiod_->configure(config_);
   reconfigure_kubernetes(*previous);
+  reconfigure_xds(*previous);
   if (!reconfigure_dns(*previous)) http_failed = true;
   if (http_failed) {
     ++reloads_failed_;

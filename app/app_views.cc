@@ -51,6 +51,7 @@ admin::MetricsInput App::gather_metrics() const {
   in.http.emplace("admin", admin_->stats());
   if (dns_) in.dns = dns_->stats();
   if (kube_) in.kubernetes = kube_->stats();
+  if (xds_) in.xds = xds_->stats();
   return in;
 }
 
@@ -58,6 +59,7 @@ admin::AdminView App::admin_view() const {
   admin::AdminView view;
   view.config = config_;
   view.snapshot = registry_.snapshot();
+  if (xds_) view.xds = xds_->stats();
   view.routes = gateway_->routes();
   view.now = std::chrono::steady_clock::now();
   view.ejected = gateway_->ejections(view.now);
