@@ -85,8 +85,9 @@ void Walker::mapping(const YAML::Node& node, const std::string& path,
   if (!entries) return refused(path);
   for (const auto& [key, value] : entries->entries()) {
     out_.lines.emplace(value.path, value.line);
+    const std::string& name = key;  // clang 14 cannot capture a structured binding
     const auto field =
-        std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
+        std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == name; });
     field->read(value.node, value.path);
   }
 }
