@@ -10,13 +10,23 @@ namespace meshgate::admin {
 using nlohmann::json;
 
 json dump_xds_config(const config::XdsSource& x) {
-  return {{"enabled", x.enabled},         {"address", x.address},
-          {"server_name", x.server_name}, {"root_cert", x.root_cert},
-          {"token_file", x.token_file},   {"cluster_id", x.cluster_id},
-          {"mesh_id", x.mesh_id},         {"istio_version", x.istio_version},
-          {"pod_name", x.pod_name},       {"pod_namespace", x.pod_namespace},
-          {"pod_ip", x.pod_ip},           {"service_account", x.service_account},
-          {"labels", x.labels},           {"requested_network_view", x.requested_network_view}};
+  return {{"enabled", x.enabled},
+          {"address", x.address},
+          {"server_name", x.server_name},
+          {"root_cert", x.root_cert},
+          {"token_file", x.token_file},
+          {"cluster_id", x.cluster_id},
+          {"mesh_id", x.mesh_id},
+          {"istio_version", x.istio_version},
+          {"pod_name", x.pod_name},
+          {"pod_namespace", x.pod_namespace},
+          {"pod_ip", x.pod_ip},
+          {"service_account", x.service_account},
+          {"labels", x.labels},
+          {"requested_network_view", x.requested_network_view},
+          {"passthrough_port", x.passthrough_port},
+          {"istiod_port", x.istiod_port},
+          {"webhook_port", x.webhook_port}};
 }
 
 json dump_xds(const discovery::xds::XdsSourceStats& stats) {

@@ -107,6 +107,11 @@ struct XdsSource {
   std::map<std::string, std::string> labels{{"istio", "eastwestgateway"},
                                             {"app", "istio-eastwestgateway"}};
   std::vector<std::string> requested_network_view;  // empty: the gateway's network
+  // The container ports of istiod's listeners for this gateway: the
+  // AUTO_PASSTHROUGH server's (routes by SNI), and expose-istiod's two.
+  uint16_t passthrough_port = 15443;
+  uint16_t istiod_port = 15012;
+  uint16_t webhook_port = 15017;
   bool operator==(const XdsSource&) const = default;
 };
 

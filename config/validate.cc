@@ -125,6 +125,11 @@ void validate_discovery(const Discovery& discovery, Problems& problems) {
     problems.add_if(item + ".poll_interval", check_duration(file.poll_interval, false));
   }
   validate_kubernetes(discovery.kubernetes, problems);
+  if (discovery.xds.enabled && discovery.kubernetes.enabled) {
+    problems.add("discovery.xds.enabled",
+                 "not with discovery.kubernetes.enabled: both describe the cluster's services, "
+                 "and istiod's own decisions (xds) are the ones to route by; turn one off");
+  }
 }
 
 void validate_passthrough(const Passthrough& passthrough, Problems& problems) {

@@ -9,6 +9,9 @@ void Walker::xds(const YAML::Node& node, const std::string& path) {
   const auto string = [&](std::string& field) {
     return [this, &field](auto& v, auto& p) { read_string(v, p, field); };
   };
+  const auto port = [&](uint16_t& field) {
+    return [this, &field](auto& v, auto& p) { read_port(v, p, kUpstreamPortRange, field); };
+  };
   mapping(node, path,
           {
               {"enabled", [&](auto& v, auto& p) { read_bool(v, p, target.enabled); }},
@@ -26,6 +29,9 @@ void Walker::xds(const YAML::Node& node, const std::string& path) {
               {"labels", [&](auto& v, auto& p) { read_string_map(v, p, target.labels); }},
               {"requested_network_view",
                [&](auto& v, auto& p) { read_string_list(v, p, target.requested_network_view); }},
+              {"passthrough_port", port(target.passthrough_port)},
+              {"istiod_port", port(target.istiod_port)},
+              {"webhook_port", port(target.webhook_port)},
           });
 }
 

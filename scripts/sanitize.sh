@@ -33,7 +33,7 @@ case "$kind" in
     # The xDS tests run gRPC's own threads, from Debian's libgrpc, which is not
     # built with TSan: it would report the library's synchronisation as races.
     ctest_select=(-L integration
-      -E '^(real_clients|dns_dig|multinetwork|descriptors)$|^KubeApiServerTest\.|^Xds(Client|Gateway)\.')
+      -E '^(real_clients|dns_dig|multinetwork|descriptors)$|^KubeApiServerTest\.|^Xds(ClientTest|Gateway)\.')
     export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp}
     ;;
   *)

@@ -2,6 +2,7 @@
 // the balancing policy, the connection limit and outlier ejection.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 
 #include "discovery/xds/decode.h"
@@ -13,16 +14,17 @@ namespace {
 namespace cluster = envoy::config::cluster::v3;
 using Proto = cluster::Cluster;
 
-// A connect timeout or ejection time: 1 ms up to an hour.
+// A connect timeout or ejection time, clamped to 1 ms .. 1 h: Envoy takes any
+// value a DestinationRule gives, and refusing the whole CDS update over one
+// would stop every other change.
+constexpr std::chrono::milliseconds kMinDuration{1};
 constexpr std::chrono::milliseconds kMaxDuration{3'600'000};
 
-std::optional<std::chrono::milliseconds> milliseconds(const google::protobuf::Duration& d) {
-  if (d.seconds() < 0 || d.nanos() < 0 || d.seconds() > kMaxDuration.count() / 1000) {
-    return std::nullopt;
-  }
+std::chrono::milliseconds milliseconds(const google::protobuf::Duration& d) {
+  if (d.seconds() < 0 || (d.seconds() == 0 && d.nanos() <= 0)) return kMinDuration;
+  if (d.seconds() >= kMaxDuration.count() / 1000) return kMaxDuration;
   const std::chrono::milliseconds value{d.seconds() * 1000 + d.nanos() / 1'000'000};
-  if (value.count() == 0 || value > kMaxDuration) return std::nullopt;
-  return value;
+  return std::clamp(value, kMinDuration, kMaxDuration);
 }
 
 ClusterType type_of(const Proto& proto) {
@@ -66,7 +68,8 @@ uint32_t enforced(bool has_count, uint32_t count, bool has_enforcing, uint32_t e
 
 // A connect failure is a gateway failure to Envoy, and a local-origin one
 // when those are split: the smallest enforced count of the three ejects.
-std::optional<std::string> read_outlier(const cluster::OutlierDetection& proto, OutlierSpec& out) {
+OutlierSpec read_outlier(const cluster::OutlierDetection& proto) {
+  OutlierSpec out;
   const uint32_t counts[] = {
       enforced(proto.has_consecutive_5xx(), proto.consecutive_5xx().value(),
                proto.has_enforcing_consecutive_5xx(), proto.enforcing_consecutive_5xx().value(),
@@ -85,18 +88,10 @@ std::optional<std::string> read_outlier(const cluster::OutlierDetection& proto, 
       out.consecutive_failures = count;
     }
   }
-  if (proto.has_base_ejection_time()) {
-    const auto base = milliseconds(proto.base_ejection_time());
-    if (!base) return "base_ejection_time: not 1 ms..1 h";
-    out.base_ejection = *base;
-  }
-  if (proto.has_max_ejection_time()) {
-    const auto max = milliseconds(proto.max_ejection_time());
-    if (!max) return "max_ejection_time: not 1 ms..1 h";
-    out.max_ejection = *max;
-  }
-  if (out.max_ejection < out.base_ejection) out.max_ejection = out.base_ejection;
-  return std::nullopt;
+  if (proto.has_base_ejection_time()) out.base_ejection = milliseconds(proto.base_ejection_time());
+  if (proto.has_max_ejection_time()) out.max_ejection = milliseconds(proto.max_ejection_time());
+  out.max_ejection = std::max(out.max_ejection, out.base_ejection);
+  return out;
 }
 
 // The DEFAULT priority's max_connections, when set.
@@ -128,21 +123,10 @@ Decoded<Cluster> decode_cluster(const Proto& proto, const DecodeLimits& limits) 
     }
     out.eds_name = service.empty() ? proto.name() : service;
   }
-  if (proto.has_connect_timeout()) {
-    const auto timeout = milliseconds(proto.connect_timeout());
-    if (!timeout) return fail(".connect_timeout", "not 1 ms..1 h");
-    out.connect_timeout = *timeout;
-  }
+  if (proto.has_connect_timeout()) out.connect_timeout = milliseconds(proto.connect_timeout());
   out.lb_policy = policy_of(proto.lb_policy());
   out.max_connections = max_connections(proto.circuit_breakers());
-  if (proto.has_outlier_detection()) {
-    OutlierSpec outlier;
-    if (auto problem = read_outlier(proto.outlier_detection(), outlier)) {
-      return fail(".outlier_detection." + problem->substr(0, problem->find(':')),
-                  problem->substr(problem->find(':') + 2));
-    }
-    out.outlier = outlier;
-  }
+  if (proto.has_outlier_detection()) out.outlier = read_outlier(proto.outlier_detection());
   if (proto.has_load_assignment() && out.type != ClusterType::kEds) {
     const bool dns = out.type == ClusterType::kStrictDns || out.type == ClusterType::kLogicalDns;
     // An inline assignment may leave its cluster_name out: it is the cluster's.

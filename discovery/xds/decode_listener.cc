@@ -96,22 +96,23 @@ std::optional<ChainError> read_filters(const listener::FilterChain& proto, Chain
   return read_tcp_proxy(proto.filters(count - 1), chain, limits);
 }
 
-std::optional<ChainError> read_match(const listener::FilterChainMatch& match, Chain& chain,
-                                     const DecodeLimits& limits) {
+// What the chain matches. A name or ALPN meshgate cannot match (upper case,
+// over the bounds: Envoy would take it from a user's VirtualService) makes
+// the chain unserved rather than refusing the whole listener.
+std::optional<std::string> read_match(const listener::FilterChainMatch& match, Chain& chain,
+                                      const DecodeLimits& limits) {
   if (static_cast<size_t>(match.server_names_size()) > limits.max_server_names) {
-    return ChainError{"server_names", fmt::format("more than {}", limits.max_server_names)};
+    return fmt::format("more than {} server_names", limits.max_server_names);
   }
   for (const std::string& name : match.server_names()) {
-    if (!valid_server_name(name)) return ChainError{"server_names", "not a server name"};
-    chain.server_names.push_back(name);
+    chain.server_names.push_back(name.substr(0, 253));
+    if (!valid_server_name(name)) return "server name " + name.substr(0, 64);
   }
   if (static_cast<size_t>(match.application_protocols_size()) > limits.max_alpn) {
-    return ChainError{"application_protocols", fmt::format("more than {}", limits.max_alpn)};
+    return fmt::format("more than {} application_protocols", limits.max_alpn);
   }
   for (const std::string& alpn : match.application_protocols()) {
-    if (alpn.empty() || alpn.size() > 255) {
-      return ChainError{"application_protocols", "not 1..255 bytes"};
-    }
+    if (alpn.empty() || alpn.size() > 255) return "application_protocols: not 1..255 bytes";
     chain.alpn.push_back(alpn);
   }
   return std::nullopt;
@@ -119,8 +120,9 @@ std::optional<ChainError> read_match(const listener::FilterChainMatch& match, Ch
 
 std::optional<ChainError> read_chain(const listener::FilterChain& proto, uint16_t port,
                                      Chain& chain, const DecodeLimits& limits) {
-  if (auto error = read_match(proto.filter_chain_match(), chain, limits)) return error;
-  if (auto field = unsupported_match(proto.filter_chain_match(), port)) {
+  std::optional<std::string> field = read_match(proto.filter_chain_match(), chain, limits);
+  if (!field) field = unsupported_match(proto.filter_chain_match(), port);
+  if (field) {
     chain.unserved = Unserved::kMatchUnsupported;
     chain.detail = *field;
     return std::nullopt;

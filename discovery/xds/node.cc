@@ -57,7 +57,9 @@ envoy::config::core::v3::Node build_node(const NodeIdentity& identity) {
   node.set_user_agent_name("meshgate");
   node.set_user_agent_version(identity.user_agent_version);
   Struct& metadata = *node.mutable_metadata();
-  set_string(metadata, "ISTIO_VERSION", identity.istio_version);
+  // Unset, istiod would take the node for the newest version there is.
+  if (!identity.istio_version.empty())
+    set_string(metadata, "ISTIO_VERSION", identity.istio_version);
   set_string(metadata, "NAMESPACE", identity.pod_namespace);
   set_string(metadata, "CLUSTER_ID", identity.cluster_id);
   set_string(metadata, "NETWORK", identity.network);
@@ -75,6 +77,10 @@ envoy::config::core::v3::Node build_node(const NodeIdentity& identity) {
   Struct& labels = *(*metadata.mutable_fields())["LABELS"].mutable_struct_value();
   for (const auto& [key, value] : identity.labels)
     set_string(labels, key, value);
+  // istiod finds a network's gateway by this label when it cannot see the pod.
+  if (!identity.network.empty() && !identity.labels.contains("topology.istio.io/network")) {
+    set_string(labels, "topology.istio.io/network", identity.network);
+  }
   (*metadata.mutable_fields())["PROXY_CONFIG"].mutable_struct_value();
   return node;
 }

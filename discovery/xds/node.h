@@ -47,11 +47,13 @@ std::string node_id(const NodeIdentity& identity);
 // in any part of the id. The path names the identity field.
 std::optional<base::Error> check_identity(const NodeIdentity& identity);
 
-// The Node, metadata included: ISTIO_VERSION, NAMESPACE, CLUSTER_ID, NETWORK,
-// MESH_ID, INSTANCE_IPS, SERVICE_ACCOUNT, LABELS, REQUESTED_NETWORK_VIEW,
-// ROUTER_MODE (sni-dnat, for istiods older than automatic detection) and
-// PROXY_CONFIG (an empty object: istiod lists in istioctl proxy-status only
-// the connections that sent one).
+// The Node, metadata included: ISTIO_VERSION (when set), NAMESPACE,
+// CLUSTER_ID, NETWORK, MESH_ID, INSTANCE_IPS, SERVICE_ACCOUNT (when set),
+// LABELS (with topology.istio.io/network added from the network),
+// REQUESTED_NETWORK_VIEW (when set), ROUTER_MODE (sni-dnat, as Istio's
+// east-west gateway chart has it; istiod detects the mode itself now, so it
+// is harmless) and PROXY_CONFIG (an empty object: istiod lists in istioctl
+// proxy-status only the connections that sent one).
 envoy::config::core::v3::Node build_node(const NodeIdentity& identity);
 
 }  // namespace meshgate::discovery::xds

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <vector>
 
@@ -24,33 +25,16 @@ std::string port_name(uint16_t port) {
 struct HostRoutes {
   std::map<uint16_t, bool> ports;
   std::map<std::string, bool> subsets;
-  std::map<std::string, discovery::Endpoint> endpoints;  // by address
+  // By address, or "address#p<port>:<endpoint port>" for a second workload
+  // behind one address (host networking).
+  std::map<std::string, discovery::Endpoint> endpoints;
 };
 
-class Builder {
- public:
-  explicit Builder(const XdsState& state) : state_(state) {}
-
-  void route(const ClusterKey& key, const std::vector<WeightedCluster>& clusters);
-  Translated finish();
-  TranslateStats& stats() { return stats_; }
-
- private:
-  void add_endpoints(HostRoutes& host, const ClusterKey& key, const Cluster& cluster,
-                     uint32_t weight);
-  const LoadAssignment* assignment_of(const Cluster& cluster) const;
-
-  const XdsState& state_;
-  std::map<std::string, HostRoutes> hosts_;
-  TranslateStats stats_;
+// An endpoint of one cluster, with its share of the route.
+struct Share {
+  const xds::Endpoint* endpoint;
+  uint32_t weight;  // 1..1000
 };
-
-const LoadAssignment* Builder::assignment_of(const Cluster& cluster) const {
-  if (cluster.type == ClusterType::kStatic) return &cluster.load_assignment;
-  if (cluster.type != ClusterType::kEds) return nullptr;
-  const auto found = state_.assignments.find(cluster.eds_name);
-  return found == state_.assignments.end() ? nullptr : &found->second;
-}
 
 // The dialable endpoints of the best priority that has any.
 std::vector<const xds::Endpoint*> usable(const LoadAssignment& assignment) {
@@ -70,109 +54,211 @@ std::vector<const xds::Endpoint*> usable(const LoadAssignment& assignment) {
   return out;
 }
 
-void Builder::add_endpoints(HostRoutes& host, const ClusterKey& key, const Cluster& cluster,
-                            uint32_t weight) {
-  const LoadAssignment* assignment = assignment_of(cluster);
-  if (assignment == nullptr) {
-    ++stats_.unresolved_clusters;
-    return;
-  }
-  for (const xds::Endpoint* endpoint : usable(*assignment)) {
-    discovery::Endpoint& out = host.endpoints[endpoint->address];
-    if (out.address.empty()) {
-      out.address = endpoint->address;
-      out.weight = std::clamp<uint32_t>(endpoint->weight * weight, 1, 1000);
-      out.mtls_capable = endpoint->istio_mtls;
-      out.ports_exact = true;
-    }
-    out.ports[port_name(key.port)] = endpoint->port;
-    if (!key.subset.empty()) out.labels[subset_label(key.subset)] = "true";
-  }
+class Builder {
+ public:
+  explicit Builder(const XdsState& state) : state_(state) {}
+
+  void route(const ClusterKey& key, const std::vector<WeightedCluster>& clusters);
+  Translated finish(const TranslateOptions& options);
+  TranslateStats& stats() { return stats_; }
+
+ private:
+  const LoadAssignment* assignment_of(const Cluster& cluster) const;
+  std::vector<Share> shares(const std::vector<WeightedCluster>& clusters);
+  void add_main(HostRoutes& host, uint16_t port, const Share& share);
+  void add_subset(HostRoutes& host, const ClusterKey& key, const Share& share);
+
+  const XdsState& state_;
+  std::map<std::string, HostRoutes> hosts_;
+  TranslateStats stats_;
+};
+
+const LoadAssignment* Builder::assignment_of(const Cluster& cluster) const {
+  if (cluster.type == ClusterType::kStatic) return &cluster.load_assignment;
+  if (cluster.type != ClusterType::kEds) return nullptr;
+  const auto found = state_.assignments.find(cluster.eds_name);
+  return found == state_.assignments.end() ? nullptr : &found->second;
 }
 
-void Builder::route(const ClusterKey& key, const std::vector<WeightedCluster>& clusters) {
-  HostRoutes& host = hosts_[key.host];
-  host.ports[key.port] = true;
-  if (!key.subset.empty()) host.subsets[key.subset] = true;
-  ++stats_.routes;
-  if (clusters.size() > 1) ++stats_.weighted_routes;
+// Every endpoint of the route with its weight: a cluster's share is its
+// weight over the total, spread over its endpoints by theirs, in 1..1000.
+std::vector<Share> Builder::shares(const std::vector<WeightedCluster>& clusters) {
+  double total = 0;
+  for (const WeightedCluster& weighted : clusters)
+    total += weighted.weight;
+  std::vector<Share> out;
   for (const WeightedCluster& weighted : clusters) {
     const auto cluster = state_.clusters.find(weighted.name);
     if (cluster == state_.clusters.end()) {
       ++stats_.unknown_clusters;
       continue;
     }
-    add_endpoints(host, key, cluster->second, clusters.size() > 1 ? weighted.weight : 1);
+    const LoadAssignment* assignment = assignment_of(cluster->second);
+    if (assignment == nullptr) {
+      ++stats_.unresolved_clusters;
+      continue;
+    }
+    const std::vector<const xds::Endpoint*> endpoints = usable(*assignment);
+    double sum = 0;
+    for (const xds::Endpoint* endpoint : endpoints)
+      sum += endpoint->weight;
+    for (const xds::Endpoint* endpoint : endpoints) {
+      const double share = clusters.size() == 1
+                               ? endpoint->weight
+                               : 1000.0 * (weighted.weight / total) * (endpoint->weight / sum);
+      out.push_back({endpoint, static_cast<uint32_t>(std::clamp(std::round(share), 1.0, 1000.0))});
+    }
+  }
+  return out;
+}
+
+// The model's endpoint for `share` on `port`: one per address across the
+// service's ports; a second endpoint port of one address for the same
+// service port gets a key of its own.
+discovery::Endpoint& slot(HostRoutes& host, const xds::Endpoint& endpoint,
+                          const std::string& port) {
+  const auto found = host.endpoints.find(endpoint.address);
+  if (found == host.endpoints.end()) return host.endpoints[endpoint.address];
+  const auto taken = found->second.ports.find(port);
+  if (taken == found->second.ports.end() || taken->second == endpoint.port) return found->second;
+  return host.endpoints[endpoint.address + "#" + port + ":" + std::to_string(endpoint.port)];
+}
+
+void Builder::add_main(HostRoutes& host, uint16_t port, const Share& share) {
+  const std::string name = port_name(port);
+  discovery::Endpoint& out = slot(host, *share.endpoint, name);
+  if (out.address.empty()) {
+    out.address = share.endpoint->address;
+    out.weight = share.weight;
+    out.mtls_capable = share.endpoint->istio_mtls;
+    out.ports_exact = true;
+  }
+  out.ports[name] = share.endpoint->port;
+}
+
+// A subset's endpoint is one the port's own route has: label it.
+void Builder::add_subset(HostRoutes& host, const ClusterKey& key, const Share& share) {
+  const std::string name = port_name(key.port);
+  const xds::Endpoint& wanted = *share.endpoint;
+  for (const std::string& candidate :
+       {wanted.address, wanted.address + "#" + name + ":" + std::to_string(wanted.port)}) {
+    const auto found = host.endpoints.find(candidate);
+    if (found == host.endpoints.end()) continue;
+    const auto port = found->second.ports.find(name);
+    if (port != found->second.ports.end() && port->second == wanted.port) {
+      found->second.labels[subset_label(key.subset)] = "true";
+      return;
+    }
+  }
+  ++stats_.subset_outside_route;
+}
+
+void Builder::route(const ClusterKey& key, const std::vector<WeightedCluster>& clusters) {
+  HostRoutes& host = hosts_[key.host];
+  host.ports[key.port] = true;
+  ++stats_.routes;
+  if (clusters.size() > 1) ++stats_.weighted_routes;
+  if (!key.subset.empty()) host.subsets[key.subset] = true;
+  for (const Share& share : shares(clusters)) {
+    if (key.subset.empty()) {
+      add_main(host, key.port, share);
+    } else {
+      add_subset(host, key, share);
+    }
   }
 }
 
-// "name.namespace.svc...": a Kubernetes service's name and namespace; other
-// hosts are their own name, in the namespace "xds".
-void name_service(Service& service, const std::string& host) {
+// "name.namespace.svc.<domain>": a Kubernetes service's name and namespace;
+// other hosts are their own name, in the namespace "xds".
+void name_service(Service& service, const std::string& host, const std::string& domain) {
+  const std::string suffix = ".svc." + domain;
   const size_t first = host.find('.');
-  const size_t second = first == std::string::npos ? first : host.find('.', first + 1);
-  if (second != std::string::npos && host.compare(second, 5, ".svc.") == 0) {
+  if (host.size() > suffix.size() && host.ends_with(suffix) && first != std::string::npos &&
+      host.find('.', first + 1) == host.size() - suffix.size()) {
     service.name = host.substr(0, first);
-    service.ns = host.substr(first + 1, second - first - 1);
+    service.ns = host.substr(first + 1, host.size() - suffix.size() - first - 1);
   } else {
     service.name = host;
     service.ns = "xds";
   }
 }
 
-Translated Builder::finish() {
+Translated Builder::finish(const TranslateOptions& options) {
   Translated out;
   for (auto& [host, routes] : hosts_) {
     Service& service = out.state.services.emplace_back();
-    name_service(service, host);
+    name_service(service, host, options.cluster_domain);
     service.host = host;
     for (const auto& [port, unused] : routes.ports)
       service.ports.push_back({port_name(port), port, 0});
     for (const auto& [subset, unused] : routes.subsets)
       service.subsets.push_back({subset, {{subset_label(subset), "true"}}});
-    for (auto& [address, endpoint] : routes.endpoints)
+    for (auto& [key, endpoint] : routes.endpoints)
       service.endpoints.push_back(std::move(endpoint));
   }
   out.stats = stats_;
   return out;
 }
 
-void translate_chain(const Chain& chain, Builder& builder) {
-  if (chain.unserved) {
-    ++builder.stats().unserved_chains;
-    return;
+// The routes of the passthrough listener's chains with an outbound_ name
+// (subset-free ones first: subsets label their endpoints).
+void passthrough_routes(const Listener& listener, Builder& builder, bool subsets) {
+  for (const Chain& chain : listener.chains) {
+    if (chain.unserved) {
+      if (!subsets) ++builder.stats().unserved_chains;
+      continue;
+    }
+    for (const std::string& server_name : chain.server_names) {
+      const sni::NameParse parsed = sni::parse_sni(server_name);
+      if (!parsed.ok() || !parsed.name.outbound) {
+        if (!subsets) ++builder.stats().foreign_names;
+        continue;
+      }
+      if (parsed.name.subset.empty() == subsets) continue;
+      builder.route({*parsed.name.port, parsed.name.subset, parsed.name.host}, chain.clusters);
+    }
   }
-  if (chain.server_names.empty()) {
+}
+
+// The routes of an istiod listener's catch-all chains, by their clusters' names.
+void istiod_routes(const Listener& listener, Builder& builder) {
+  for (const Chain& chain : listener.chains) {
+    if (chain.unserved || !chain.server_names.empty()) {
+      ++builder.stats().unserved_chains;
+      continue;
+    }
     for (const WeightedCluster& weighted : chain.clusters) {
       const std::optional<ClusterKey> key = parse_cluster_name(weighted.name);
-      if (key) {
+      if (key && key->subset.empty()) {
         builder.route(*key, {weighted});
       } else {
         ++builder.stats().unnamed_clusters;
       }
     }
-    return;
-  }
-  for (const std::string& server_name : chain.server_names) {
-    const sni::NameParse parsed = sni::parse_sni(server_name);
-    if (!parsed.ok() || !parsed.name.outbound) {
-      ++builder.stats().foreign_names;
-      continue;
-    }
-    builder.route({*parsed.name.port, parsed.name.subset, parsed.name.host}, chain.clusters);
   }
 }
 
 }  // namespace
 
-Translated translate(const XdsState& state) {
+Translated translate(const XdsState& state, const TranslateOptions& options) {
   Builder builder(state);
-  for (const auto& [name, listener] : state.listeners) {
-    if (listener.port == 0) continue;
-    for (const Chain& chain : listener.chains)
-      translate_chain(chain, builder);
+  for (bool subsets : {false, true}) {
+    for (const auto& [name, listener] : state.listeners) {
+      if (listener.port != 0 && listener.port == options.passthrough_port) {
+        passthrough_routes(listener, builder, subsets);
+      }
+    }
   }
-  return builder.finish();
+  for (const auto& [name, listener] : state.listeners) {
+    const auto& istiod = options.istiod_ports;
+    if (listener.port != 0 &&
+        std::find(istiod.begin(), istiod.end(), listener.port) != istiod.end()) {
+      istiod_routes(listener, builder);
+    } else if (listener.port != options.passthrough_port) {
+      builder.stats().other_listener_chains += listener.chains.size();
+    }
+  }
+  return builder.finish(options);
 }
 
 std::optional<ClusterKey> parse_cluster_name(std::string_view name) {

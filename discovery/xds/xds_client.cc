@@ -15,6 +15,8 @@ namespace sd = envoy::service::discovery::v3;
 
 constexpr size_t kMaxRootCertBytes = 1 << 20;
 constexpr size_t kMaxTokenBytes = 64 * 1024;
+// istiod's largest response for a mesh of 100,000 endpoints is tens of MiB.
+constexpr int kMaxMessageBytes = 256 << 20;
 // Keepalive as Istio's own agent: a ping every 30 s, 10 s to answer (istiod
 // allows one every 15 s at most).
 constexpr int kKeepaliveMs = 30'000;
@@ -27,8 +29,12 @@ std::shared_ptr<grpc::Channel> dial(const XdsClientOptions& options, const std::
   if (!options.server_name.empty()) args.SetSslTargetNameOverride(options.server_name);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveMs);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
-  // CDS and EDS of a large mesh pass gRPC's 4 MiB default.
-  args.SetMaxReceiveMessageSize(-1);
+  // gRPC stops pinging after two pings without data by default: a quiet
+  // stream to a vanished istiod would never be noticed.
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // CDS and EDS of a large mesh pass gRPC's 4 MiB default; a bound still
+  // keeps one message from taking the process's memory.
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   // Each stream gets a fresh connection: a new token, a new handshake.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(options.address, grpc::SslCredentials(tls), args);
@@ -58,17 +64,28 @@ bool write_all(Stream& stream, const std::vector<sd::DiscoveryRequest>& requests
   return true;
 }
 
+// gRPC says "handshake" (or names a certificate or SSL) when TLS failed.
+bool tls_failed(const std::string& message) {
+  for (const char* word : {"andshake", "ertificate", "SSL", "ssl"}) {
+    if (message.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
 XdsFailure failure_of(const grpc::Status& status, bool answered) {
+  if (answered) return XdsFailure::kClosed;
   switch (status.error_code()) {
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::PERMISSION_DENIED:
       return XdsFailure::kUnauthorized;
     case grpc::StatusCode::INVALID_ARGUMENT:
       return XdsFailure::kRefused;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return XdsFailure::kOverloaded;
     case grpc::StatusCode::UNAVAILABLE:
-      return answered ? XdsFailure::kClosed : XdsFailure::kTls;
+      return tls_failed(status.error_message()) ? XdsFailure::kTls : XdsFailure::kUnavailable;
     default:
-      return XdsFailure::kClosed;
+      return XdsFailure::kUnavailable;
   }
 }
 
@@ -76,8 +93,10 @@ XdsFailure failure_of(const grpc::Status& status, bool answered) {
 const char* advice(XdsFailure failure) {
   switch (failure) {
     case XdsFailure::kTls:
-      return "is istiod reachable at the address, and does discovery.xds.root_cert hold the mesh "
-             "root (istio-ca-root-cert) its certificate chains to?";
+      return "does discovery.xds.root_cert hold the mesh root (istio-ca-root-cert) istiod's "
+             "certificate chains to, and does that certificate name discovery.xds.server_name?";
+    case XdsFailure::kUnavailable:
+      return "is istiod running and reachable at discovery.xds.address?";
     case XdsFailure::kUnauthorized:
       return "is the token a service-account token with audience istio-ca, of the namespace "
              "(and service account) the node names?";
@@ -92,7 +111,8 @@ const char* advice(XdsFailure failure) {
 
 std::string_view failure_name(XdsFailure failure) {
   static constexpr std::string_view kNames[kXdsFailureCount] = {
-      "none", "root_cert", "token", "tls", "unauthorized", "refused", "closed"};
+      "none",         "root_cert", "token",      "tls",   "unavailable",
+      "unauthorized", "refused",   "overloaded", "closed"};
   return kNames[static_cast<size_t>(failure)];
 }
 
@@ -135,11 +155,12 @@ void XdsClient::run() {
   while (!stopping_) {
     lock.unlock();
     std::string error;
-    const XdsFailure failure = stream_once(ads, error);
+    bool answered = false;
+    const XdsFailure failure = stream_once(ads, error, answered);
     lock.lock();
     stats_.connected = false;
     if (stopping_) break;
-    if (failure == XdsFailure::kClosed) backoff.reset();
+    if (answered) backoff.reset();
     lock.unlock();
     fail(failure, error);
     lock.lock();
@@ -147,31 +168,32 @@ void XdsClient::run() {
   }
 }
 
-XdsFailure XdsClient::stream_once(AdsState& ads, std::string& error) {
+std::unique_ptr<grpc::ClientContext> XdsClient::context_for(const std::string& token) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+  if (!options_.cluster_id.empty()) context->AddMetadata("clusterid", options_.cluster_id);
+  return context;
+}
+
+XdsFailure XdsClient::stream_once(AdsState& ads, std::string& error, bool& answered) {
   const std::optional<std::string> root =
       read_trimmed(options_.root_cert_file, kMaxRootCertBytes, error);
   if (!root) return XdsFailure::kRootCert;
-  std::string token;
-  if (!options_.token_file.empty()) {
-    const std::optional<std::string> read =
-        read_trimmed(options_.token_file, kMaxTokenBytes, error);
-    if (!read) return XdsFailure::kToken;
-    token = *read;
-  }
+  std::optional<std::string> token = std::string();
+  if (!options_.token_file.empty())
+    token = read_trimmed(options_.token_file, kMaxTokenBytes, error);
+  if (!token) return XdsFailure::kToken;
   const auto stub = sd::AggregatedDiscoveryService::NewStub(dial(options_, *root));
-  grpc::ClientContext context;
-  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-  if (!options_.cluster_id.empty()) context.AddMetadata("clusterid", options_.cluster_id);
+  const std::unique_ptr<grpc::ClientContext> context = context_for(*token);
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return XdsFailure::kNone;
-    context_ = &context;
+    context_ = context.get();
     ++stats_.streams;
   }
-  const auto stream = stub->StreamAggregatedResources(&context);
+  const auto stream = stub->StreamAggregatedResources(context.get());
   std::vector<sd::DiscoveryRequest> requests = ads.open();
   *requests.front().mutable_node() = build_node(options_.node);
-  bool answered = false;
   bool written = write_all(*stream, requests);
   sd::DiscoveryResponse response;
   while (written && stream->Read(&response)) {
@@ -190,11 +212,15 @@ XdsFailure XdsClient::stream_once(AdsState& ads, std::string& error) {
   }
   error = fmt::format("{} (gRPC status {})", status.error_message().substr(0, 512),
                       static_cast<int>(status.error_code()));
-  return answered ? XdsFailure::kClosed : failure_of(status, answered);
+  return failure_of(status, answered);
 }
 
+// `complete` goes to on_state_ sticky: once istiod's first complete push has
+// arrived, every accepted change is handed on, also while a new EDS cluster
+// waits for its first endpoints (it routes nowhere until they come).
 void XdsClient::record(const AdsState& ads) {
   bool changed = false;
+  bool complete = false;
   {
     std::lock_guard lock(mutex_);
     stats_.connected = true;
@@ -206,9 +232,10 @@ void XdsClient::record(const AdsState& ads) {
       stats_.last_accepted = std::chrono::system_clock::now();
       stats_.complete = stats_.complete || ads.complete();
     }
+    complete = stats_.complete;
   }
   stats_changed_.notify_all();
-  if (changed && on_state_) on_state_(ads.state(), ads.complete());
+  if (changed && on_state_) on_state_(ads.state(), complete);
 }
 
 void XdsClient::fail(XdsFailure failure, const std::string& error) {

@@ -44,12 +44,14 @@ enum class XdsFailure {
   kNone,
   kRootCert,      // the root certificate file could not be read
   kToken,         // the token file could not be read
-  kTls,           // no connection: unreachable, or the TLS handshake failed
+  kTls,           // the TLS handshake failed (istiod's certificate, the root)
+  kUnavailable,   // istiod unreachable, or not ready (UNAVAILABLE before any answer)
   kUnauthorized,  // istiod refused the token or the node (UNAUTHENTICATED, PERMISSION_DENIED)
   kRefused,       // istiod refused the node's description (INVALID_ARGUMENT)
-  kClosed,        // the stream ended otherwise (istiod restarted, its 30-minute limit)
+  kOverloaded,    // istiod's request limiter (RESOURCE_EXHAUSTED)
+  kClosed,        // a stream istiod had answered on ended (its 30-minute limit, a restart)
 };
-inline constexpr size_t kXdsFailureCount = 7;
+inline constexpr size_t kXdsFailureCount = 9;
 std::string_view failure_name(XdsFailure failure);
 
 struct XdsClientStats {
@@ -84,8 +86,10 @@ class XdsClient {
 
  private:
   void run();
-  // One stream, from dialling to its end; the failure it ended with.
-  XdsFailure stream_once(AdsState& ads, std::string& error);
+  // One stream, from dialling to its end; the failure it ended with, and
+  // whether istiod answered on it (only then does the backoff start over).
+  XdsFailure stream_once(AdsState& ads, std::string& error, bool& answered);
+  std::unique_ptr<grpc::ClientContext> context_for(const std::string& token) const;
   // After each response: the statistics, and the state to on_state_ when it changed.
   void record(const AdsState& ads);
   void fail(XdsFailure failure, const std::string& error);

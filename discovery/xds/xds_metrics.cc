@@ -35,7 +35,7 @@ void write_stream(const XdsClientStats& stats, base::PrometheusWriter& writer) {
          stats.streams);
   writer.family("meshgate_xds_failures_total", Type::kCounter,
                 "Streams that ended or could not start, by reason (root_cert, token, tls, "
-                "unauthorized, refused, closed).");
+                "unavailable, unauthorized, refused, overloaded, closed).");
   for (size_t i = 1; i < kXdsFailureCount; ++i) {
     writer.sample("meshgate_xds_failures_total",
                   {{"reason", failure_name(static_cast<XdsFailure>(i))}}, stats.failures[i]);

@@ -41,6 +41,9 @@ XdsSource::XdsSource(const config::Config& config, std::string_view version, Reg
         problem->path, problem->message));
   }
   address_ = options.address;
+  const config::XdsSource& xds = config.discovery.xds;
+  translate_options_ = {
+      xds.passthrough_port, {xds.istiod_port, xds.webhook_port}, config.cluster_domain};
   registry_.add_source(kName);
   client_ = std::make_unique<XdsClient>(
       std::move(options),
@@ -78,7 +81,7 @@ std::vector<std::string> unserved_chains(const XdsState& state) {
 
 void XdsSource::on_state(const XdsStatePtr& state, bool complete) {
   if (!complete) return;  // the registry waits for everything istiod has to say
-  Translated translated = translate(*state);
+  Translated translated = translate(*state, translate_options_);
   std::vector<std::string> unserved = unserved_chains(*state);
   {
     std::lock_guard lock(mutex_);

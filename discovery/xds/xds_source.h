@@ -54,6 +54,7 @@ class XdsSource {
 
   Registry& registry_;
   std::string address_;
+  TranslateOptions translate_options_;
   std::unique_ptr<XdsClient> client_;
   mutable std::mutex mutex_;
   TranslateStats translate_;           // under mutex_

@@ -59,12 +59,16 @@ class XdsClientTest : public ::testing::Test {
   }
 
   void push_everything(FakeIstiod& istiod, std::string_view version) {
-    istiod.push(response(kClusterType, version, std::string("c") + std::string(version),
-                         std::vector{eds_cluster(kReviews)}));
-    istiod.push(response(kListenerType, version, std::string("l") + std::string(version),
-                         std::vector{listener(15443, {passthrough_chain(kReviews)})}));
-    istiod.push(response(kLoadAssignmentType, version, std::string("e") + std::string(version),
-                         std::vector{assignment(kReviews, {{"10.1.0.5", 9080}})}));
+    ASSERT_TRUE(istiod.push(response(kClusterType, version, std::string("c") + std::string(version),
+                                     std::vector{eds_cluster(kReviews)})));
+    ASSERT_TRUE(
+        istiod.push(response(kListenerType, version, std::string("l") + std::string(version),
+                             std::vector{listener(15443, {passthrough_chain(kReviews)})})));
+    // As istiod: endpoints only once they were asked for (CDS, LDS, CDS ACK, EDS).
+    ASSERT_TRUE(istiod.request(3));
+    ASSERT_TRUE(
+        istiod.push(response(kLoadAssignmentType, version, std::string("e") + std::string(version),
+                             std::vector{assignment(kReviews, {{"10.1.0.5", 9080}})})));
   }
 
   TempDir dir_;
@@ -188,8 +192,10 @@ TEST_F(XdsClientTest, ABadListenerIsNackedOverTheStream) {
   FakeIstiod istiod("");
   auto client = start(options_for(istiod));
   ASSERT_TRUE(istiod.request(1));
-  istiod.push(response(kListenerType, "7", "bad",
-                       std::vector{listener(15443, {passthrough_chain("Not A Name")})}));
+  envoy::config::listener::v3::FilterChain no_cluster = passthrough_chain("bad.example");
+  *no_cluster.mutable_filters(1) = tcp_proxy_filter("");
+  ASSERT_TRUE(
+      istiod.push(response(kListenerType, "7", "bad", std::vector{listener(15443, {no_cluster})})));
   const auto nack = istiod.request(2);
   ASSERT_TRUE(nack);
   EXPECT_EQ(nack->response_nonce(), "bad");

@@ -26,6 +26,8 @@ class XdsGateway : public ::testing::Test {
   XdsGateway() : istiod_("token-1") {
     backend_ =
         backends_.add({"v1", pki_.server.cert_pem, pki_.server.key_pem, pki_.ca.cert_pem, false});
+    backup_ =
+        backends_.add({"v2", pki_.server.cert_pem, pki_.server.key_pem, pki_.ca.cert_pem, false});
     backends_.start();
   }
 
@@ -46,16 +48,16 @@ class XdsGateway : public ::testing::Test {
 
   // What istiod sends for httpbin.bar exposed through AUTO_PASSTHROUGH.
   void push_clusters_and_listeners(const std::string& version) {
-    istiod_.push(xds::testing::response(xds::kClusterType, version, "c" + version,
-                                        std::vector{xds::testing::eds_cluster(kSni)}));
-    istiod_.push(xds::testing::response(
+    ASSERT_TRUE(istiod_.push(xds::testing::response(xds::kClusterType, version, "c" + version,
+                                                    std::vector{xds::testing::eds_cluster(kSni)})));
+    ASSERT_TRUE(istiod_.push(xds::testing::response(
         xds::kListenerType, version, "l" + version,
-        std::vector{xds::testing::listener(15443, {xds::testing::passthrough_chain(kSni)})}));
+        std::vector{xds::testing::listener(15443, {xds::testing::passthrough_chain(kSni)})})));
   }
   void push_endpoints(const std::string& version) {
-    istiod_.push(xds::testing::response(
+    ASSERT_TRUE(istiod_.push(xds::testing::response(
         xds::kLoadAssignmentType, version, "e" + version,
-        std::vector{xds::testing::assignment(kSni, {{"127.0.0.1", backend_}})}));
+        std::vector{xds::testing::assignment(kSni, {{"127.0.0.1", backend_}})})));
   }
 
   std::string get_through(const AppUnderTest& app) {
@@ -71,6 +73,7 @@ class XdsGateway : public ::testing::Test {
   FakeIstiod istiod_;
   Backends backends_;
   uint16_t backend_ = 0;
+  uint16_t backup_ = 0;  // "v2": only the priority test routes to it
   TempDir dir_;
 };
 
@@ -95,9 +98,12 @@ TEST_F(XdsGateway, AnIstiodOutageKeepsTheRoutesServing) {
   push_clusters_and_listeners("1");
   push_endpoints("1");
   ASSERT_TRUE(poll_until([&] { return ready(app); }, std::chrono::seconds(10)));
+  istiod_.refuse_streams(true);  // istiod is gone: every new stream fails
   istiod_.end_stream();
-  ASSERT_TRUE(poll_until(
-      [&] { return app.metric(R"(meshgate_xds_failures_total{reason="closed"})") >= 1; }));
+  ASSERT_TRUE(poll_until([&] {
+    return app.metric("meshgate_xds_connected") == 0 &&
+           app.metric(R"(meshgate_xds_failures_total{reason="unavailable"})") >= 1;
+  }));
   EXPECT_NE(get_through(app).find("hello from v1"), std::string::npos);
   EXPECT_TRUE(ready(app));
 }
@@ -113,6 +119,57 @@ TEST_F(XdsGateway, ConfigDumpShowsEachTypesVersionAndNonce) {
   EXPECT_EQ(dump["xds"]["types"]["eds"]["nonce"], "e7");
   EXPECT_EQ(dump["xds"]["complete"], true);
   EXPECT_EQ(dump["config"]["discovery"]["xds"]["pod_name"], "eastwest-0");
+}
+
+// istiod stops exposing the service (its chain and cluster go): a new
+// connection is refused, and one already open goes on relaying (a route
+// change never touches open connections).
+TEST_F(XdsGateway, ARemovedRouteRefusesNewConnectionsWhileAnOpenOneRelays) {
+  AppUnderTest app(config());
+  push_clusters_and_listeners("1");
+  push_endpoints("1");
+  ASSERT_TRUE(poll_until([&] { return ready(app); }, std::chrono::seconds(10)));
+  TlsClient open(app.port(gateway::ListenerKind::kPassthrough), httpbin_client(pki_, kSni));
+  ASSERT_TRUE(open.handshake_ok()) << open.error();
+  ASSERT_TRUE(istiod_.push(xds::testing::response(
+      xds::kClusterType, "2", "c2", std::vector<envoy::config::cluster::v3::Cluster>{})));
+  ASSERT_TRUE(istiod_.push(xds::testing::response(xds::kListenerType, "2", "l2",
+                                                  std::vector{xds::testing::listener(15443, {})})));
+  ASSERT_TRUE(poll_until([&] { return app.metric("meshgate_xds_routes") == 0; }));
+  // Every worker takes the new routes from its own loop: poll new connections.
+  EXPECT_TRUE(
+      poll_until([&] { return get_through(app).find("hello from v1") == std::string::npos; }));
+  EXPECT_GE(
+      app.metric(
+          R"(meshgate_connections_closed_total{listener="passthrough",reason="unknown_service"})"),
+      1);
+  EXPECT_NE(open.http_get().find("hello from v1"), std::string::npos);
+}
+
+// Envoy's priorities, as istiod sends them for locality failover: priority 1
+// serves only while no priority-0 endpoint is dialable.
+TEST_F(XdsGateway, ALowerPriorityServesOnlyWhenNoHigherOneCan) {
+  AppUnderTest app(config());
+  push_clusters_and_listeners("1");
+  const auto with_primary = [&](envoy::config::core::v3::HealthStatus health) {
+    auto endpoints = xds::testing::assignment(kSni, {{"127.0.0.1", backend_}});
+    endpoints.mutable_endpoints(0)->mutable_lb_endpoints(0)->set_health_status(health);
+    auto* second = endpoints.add_endpoints();
+    second->set_priority(1);
+    xds::testing::add_endpoint(*second, "127.0.0.1", backup_);
+    return endpoints;
+  };
+  ASSERT_TRUE(istiod_.push(
+      xds::testing::response(xds::kLoadAssignmentType, "1", "e1",
+                             std::vector{with_primary(envoy::config::core::v3::UNHEALTHY)})));
+  ASSERT_TRUE(poll_until([&] { return ready(app); }, std::chrono::seconds(10)));
+  EXPECT_NE(get_through(app).find("hello from v2"), std::string::npos);
+  ASSERT_TRUE(istiod_.push(
+      xds::testing::response(xds::kLoadAssignmentType, "2", "e2",
+                             std::vector{with_primary(envoy::config::core::v3::HEALTHY)})));
+  EXPECT_TRUE(
+      poll_until([&] { return get_through(app).find("hello from v1") != std::string::npos; },
+                 std::chrono::seconds(10)));
 }
 
 }  // namespace

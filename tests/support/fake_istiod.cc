@@ -31,6 +31,7 @@ class FakeIstiod::Service final : public sd::AggregatedDiscoveryService::Service
       if (!token_.empty() && authorization != "Bearer " + token_) {
         return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "authentication failure");
       }
+      if (refuse_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is not ready");
       ++streams_;
       stream_ = stream;
       context_ = context;
@@ -42,16 +43,29 @@ class FakeIstiod::Service final : public sd::AggregatedDiscoveryService::Service
       requests_.push_back(request);
       changed_.notify_all();
     }
+    std::lock_guard write_lock(write_mutex_);  // no push() is writing to this stream
     std::lock_guard lock(mutex_);
     stream_ = nullptr;
     context_ = nullptr;
     return grpc::Status::OK;
   }
 
+  // One writer at a time (write_mutex_), outside mutex_; end_stream() and the
+  // handler's return wait for a write in progress to finish.
   bool push(const sd::DiscoveryResponse& response, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    if (!changed_.wait_for(lock, timeout, [&] { return stream_ != nullptr; })) return false;
-    return stream_->Write(response);
+    std::lock_guard write_lock(write_mutex_);
+    Stream* stream = nullptr;
+    {
+      std::unique_lock lock(mutex_);
+      if (!changed_.wait_for(lock, timeout, [&] { return stream_ != nullptr; })) return false;
+      stream = stream_;
+    }
+    return stream->Write(response);
+  }
+
+  void refuse_streams(bool refuse) {
+    std::lock_guard lock(mutex_);
+    refuse_ = refuse;
   }
 
   std::optional<sd::DiscoveryRequest> request(size_t index, std::chrono::milliseconds timeout) {
@@ -82,8 +96,10 @@ class FakeIstiod::Service final : public sd::AggregatedDiscoveryService::Service
 
  private:
   const std::string token_;
+  std::mutex write_mutex_;  // taken before mutex_, never after
   mutable std::mutex mutex_;
   std::condition_variable changed_;
+  bool refuse_ = false;
   Stream* stream_ = nullptr;
   grpc::ServerContext* context_ = nullptr;
   size_t streams_ = 0;
@@ -125,6 +141,9 @@ std::optional<sd::DiscoveryRequest> FakeIstiod::request(size_t index,
 }
 void FakeIstiod::end_stream() {
   service_->end_stream();
+}
+void FakeIstiod::refuse_streams(bool refuse) {
+  service_->refuse_streams(refuse);
 }
 size_t FakeIstiod::streams() const {
   return service_->streams();

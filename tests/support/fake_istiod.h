@@ -3,7 +3,8 @@
 // with a certificate for istiod.istio-system.svc from its own CA. It checks
 // the bearer token as istiod's KubeJWTAuthenticator would refuse a wrong one
 // (UNAUTHENTICATED), records every request and every authorization and
-// clusterid it was sent, and pushes the responses a test hands it.
+// clusterid it was sent, and pushes the responses a test hands it. Writes go
+// out without the lock the read loop takes, so a large push cannot stall it.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -41,6 +42,9 @@ class FakeIstiod {
   // Ends the open stream, as istiod's 30-minute limit or a restart does (the
   // client sees CANCELLED).
   void end_stream();
+  // While true, every new stream ends at once with UNAVAILABLE "server is not
+  // ready", as istiod answers before its caches have synced.
+  void refuse_streams(bool refuse);
   size_t streams() const;                           // streams accepted (authorized)
   std::vector<std::string> authorizations() const;  // "authorization" of every stream opened
   std::vector<std::string> cluster_ids() const;     // "clusterid" of every stream opened

@@ -80,6 +80,14 @@ TEST(XdsConfig, EveryCheckNamesItsKey) {
                           ErrorAt("discovery.xds.labels", 8, "not a valid label key")));
 }
 
+// Both would describe the cluster's services; istiod's decisions win by design.
+TEST(XdsConfig, ExclusiveWithKubernetesDiscovery) {
+  const LoadResult loaded =
+      load_config_string("discovery:\n  kubernetes: {enabled: true}\n  xds: {enabled: true}\n");
+  EXPECT_THAT(loaded.errors, ElementsAre(ErrorAt("discovery.xds.enabled", 3,
+                                                 "not with discovery.kubernetes.enabled")));
+}
+
 TEST(XdsConfig, ChecksWaitUntilItIsEnabled) {
   EXPECT_TRUE(load_config_string("discovery: {xds: {address: nonsense}}\n").ok());
 }

@@ -109,7 +109,11 @@ TEST(AdsState, ABadUpdateIsNackedAndThePreviousStateKept) {
   ads.open();
   ads.on_response(listeners("v1", "l1", {"good.example"}));
   const XdsStatePtr before = ads.state();
-  const auto answer = ads.on_response(listeners("v2", "l2", {"Bad Name"}));
+  envoy::config::listener::v3::FilterChain no_cluster = passthrough_chain("bad.example");
+  *no_cluster.mutable_filters(1) = tcp_proxy_filter("");  // Envoy refuses it too
+  const auto answer = ads.on_response(
+      response(kListenerType, "v2", "l2",
+               std::vector<envoy::config::listener::v3::Listener>{listener(15443, {no_cluster})}));
   ASSERT_EQ(answer.size(), 1u);
   EXPECT_EQ(answer[0].type_url(), kListenerType);
   EXPECT_EQ(answer[0].version_info(), "v1");
@@ -117,7 +121,7 @@ TEST(AdsState, ABadUpdateIsNackedAndThePreviousStateKept) {
   ASSERT_TRUE(answer[0].has_error_detail());
   EXPECT_EQ(answer[0].error_detail().code(), 3);
   EXPECT_EQ(answer[0].error_detail().message(),
-            "listener 0.0.0.0_15443.filter_chains[0].server_names: not a server name");
+            "listener 0.0.0.0_15443.filter_chains[0].cluster: not a cluster name");
   EXPECT_EQ(ads.state(), before);
   EXPECT_EQ(ads.status(XdsType::kListener).nacks, 1u);
   EXPECT_EQ(ads.status(XdsType::kListener).version, "v1");

@@ -103,9 +103,18 @@ TEST(XdsDecodeListener, WeightedClustersAndTheDefaultChain) {
   EXPECT_EQ(read.chains[1].clusters[0].name, "fallback");
 }
 
+// Envoy takes names meshgate cannot match (a user's VirtualService sniHosts in
+// upper case): the chain is unserved, the rest of the listener applies.
+TEST(XdsDecodeListener, AServerNameMeshgateCannotMatchLeavesItsChainUnserved) {
+  const Listener read =
+      decoded(listener(15443, {passthrough_chain("Upper.Case"), passthrough_chain("a.example")}));
+  ASSERT_EQ(read.chains.size(), 2u);
+  EXPECT_EQ(read.chains[0].unserved, Unserved::kMatchUnsupported);
+  EXPECT_EQ(read.chains[0].detail, "server name Upper.Case");
+  EXPECT_FALSE(read.chains[1].unserved);
+}
+
 TEST(XdsDecodeListener, MalformedListenersAreErrorsNamingTheField) {
-  EXPECT_EQ(error_of(listener(15443, {passthrough_chain("Upper.Case")})),
-            "listener 0.0.0.0_15443.filter_chains[0].server_names: not a server name");
   listener_v3::FilterChain no_cluster = passthrough_chain("a.example");
   *no_cluster.mutable_filters(1) = tcp_proxy_filter("");
   EXPECT_EQ(error_of(listener(15443, {no_cluster})),
@@ -167,7 +176,9 @@ TEST(XdsDecodeCluster, TypesAndPolicies) {
   cluster_v3::Cluster proto = eds_cluster("c");
   proto.set_type(cluster_v3::Cluster::ORIGINAL_DST);
   EXPECT_EQ(decoded(proto).type, ClusterType::kOther);
-  proto.clear_type();
+  proto.mutable_cluster_type()->set_name("envoy.clusters.aggregate");
+  EXPECT_EQ(decoded(proto).type, ClusterType::kOther);
+  proto.clear_cluster_discovery_type();  // neither type: Envoy's default
   EXPECT_EQ(decoded(proto).type, ClusterType::kStatic);
   proto.set_lb_policy(cluster_v3::Cluster::RANDOM);
   EXPECT_EQ(decoded(proto).lb_policy, LbPolicy::kRandom);
@@ -220,9 +231,11 @@ TEST(XdsDecodeCluster, OutlierDetectionAndCircuitBreakers) {
   threshold = proto.mutable_circuit_breakers()->add_thresholds();
   threshold->mutable_max_connections()->set_value(4294967295u);
   EXPECT_EQ(decoded(proto).max_connections, 4294967295u);
+  // Durations Envoy would take are clamped, not refused.
   proto.mutable_connect_timeout()->set_seconds(-1);
-  EXPECT_EQ(base::describe(decode_cluster(proto).error),
-            "cluster c.connect_timeout: not 1 ms..1 h");
+  EXPECT_EQ(decoded(proto).connect_timeout, std::chrono::milliseconds(1));
+  proto.mutable_connect_timeout()->set_seconds(1'000'000);
+  EXPECT_EQ(decoded(proto).connect_timeout, std::chrono::hours(1));
 }
 
 LoadAssignment decoded(const envoy::config::endpoint::v3::ClusterLoadAssignment& proto) {

@@ -8,6 +8,7 @@
 
 #include "discovery/snapshot.h"
 #include "discovery/xds/decode.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "gateway/routing/route_table.h"
 #include "sni/istio_name.h"
 #include "tests/unit/discovery/xds/xds_builders.h"
@@ -135,6 +136,18 @@ TEST(XdsTranslate, OnlyDialableEndpointsOfTheBestPriorityAreTaken) {
   EXPECT_EQ(service(out, "reviews.bookinfo.svc.cluster.local").endpoints[0].address, "10.9.0.1");
 }
 
+// Two workloads behind one IP (host networking) are two endpoints.
+TEST(XdsTranslate, OneAddressWithTwoPortsForOneServicePortIsTwoEndpoints) {
+  Xds xds;
+  xds.listen(15443, {passthrough_chain(kReviews)});
+  xds.cluster(kReviews, assignment(kReviews, {{"10.1.0.5", 9080}, {"10.1.0.5", 9081}}));
+  const Translated out = translate(xds.state());
+  const Service& reviews = service(out, "reviews.bookinfo.svc.cluster.local");
+  ASSERT_EQ(reviews.endpoints.size(), 2u);
+  EXPECT_EQ(endpoint_port(reviews.endpoints[0], reviews.ports[0]), 9080);
+  EXPECT_EQ(endpoint_port(reviews.endpoints[1], reviews.ports[0]), 9081);
+}
+
 TEST(XdsTranslate, WhatTheModelCannotSayIsCounted) {
   envoy::config::listener::v3::FilterChain terminating = passthrough_chain("a.example");
   terminating.mutable_transport_socket()->set_name("envoy.transport_sockets.tls");
@@ -150,6 +163,79 @@ TEST(XdsTranslate, WhatTheModelCannotSayIsCounted) {
   EXPECT_EQ(out.stats.foreign_names, 1u);
   EXPECT_EQ(out.stats.unknown_clusters, 1u);
   EXPECT_EQ(out.stats.unnamed_clusters, 1u);
+}
+
+// Only the passthrough listener's chains are SNI routes, and only the istiod
+// listeners' catch-all chains route by their cluster: a TLS PASSTHROUGH
+// server on another port must not become reachable through 15443.
+TEST(XdsTranslate, RoutesComeOnlyFromTheListenersMeshgateServes) {
+  envoy::config::listener::v3::FilterChain catch_all;
+  *catch_all.add_filters() = tcp_proxy_filter("outbound|8080||foo.bar.svc.cluster.local");
+  Xds xds;
+  xds.listen(8080, {catch_all});
+  xds.listen(9443, {passthrough_chain(kReviews)});
+  xds.listen(15012, {passthrough_chain(kReviews)});  // named chains on an istiod port
+  xds.cluster(kReviews, assignment(kReviews, {{"10.1.0.5", 9080}}));
+  const Translated out = translate(xds.state());
+  EXPECT_TRUE(out.state.services.empty());
+  EXPECT_EQ(out.stats.other_listener_chains, 2u);
+  EXPECT_EQ(out.stats.unserved_chains, 1u);
+}
+
+// A subset route's endpoints are those of its port's own route that its
+// cluster has: the route without a subset is exactly its own cluster's.
+TEST(XdsTranslate, ASubsetNeverAddsEndpointsToItsPortsOwnRoute) {
+  Xds xds;
+  xds.listen(15443, {passthrough_chain(kReviews), passthrough_chain(kReviewsV2)});
+  xds.cluster(kReviews, assignment(kReviews, {{"10.1.0.5", 9080}}));
+  xds.cluster(kReviewsV2, assignment(kReviewsV2, {{"10.1.0.5", 9080}, {"10.1.0.9", 9080}}));
+  const Translated out = translate(xds.state());
+  const Service& reviews = service(out, "reviews.bookinfo.svc.cluster.local");
+  ASSERT_EQ(reviews.endpoints.size(), 1u);
+  EXPECT_TRUE(in_subset(reviews.endpoints[0], reviews.subsets.at(0)));
+  EXPECT_EQ(out.stats.subset_outside_route, 1u);
+}
+
+// Weighted clusters share the route by weight, whatever their endpoint
+// counts (Envoy picks the cluster first, then an endpoint in it).
+TEST(XdsTranslate, WeightedClustersShareByTheirWeights) {
+  envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy proxy;
+  auto* weighted = proxy.mutable_weighted_clusters();
+  weighted->add_clusters()->set_name("outbound_.9080_._.a.x.svc.cluster.local");
+  weighted->mutable_clusters(0)->set_weight(90);
+  weighted->add_clusters()->set_name("outbound_.9080_._.b.x.svc.cluster.local");
+  weighted->mutable_clusters(1)->set_weight(10);
+  envoy::config::listener::v3::FilterChain chain = passthrough_chain(kReviews);
+  chain.mutable_filters(1)->mutable_typed_config()->PackFrom(proxy);
+  Xds xds;
+  xds.listen(15443, {chain});
+  xds.cluster("outbound_.9080_._.a.x.svc.cluster.local",
+              assignment("outbound_.9080_._.a.x.svc.cluster.local",
+                         {{"10.0.0.1", 9080}, {"10.0.0.2", 9080}, {"10.0.0.3", 9080}}));
+  xds.cluster("outbound_.9080_._.b.x.svc.cluster.local",
+              assignment("outbound_.9080_._.b.x.svc.cluster.local", {{"10.0.0.9", 9080}}));
+  const Translated out = translate(xds.state());
+  const Service& reviews = service(out, "reviews.bookinfo.svc.cluster.local");
+  uint32_t a = 0;
+  uint32_t b = 0;
+  for (const discovery::Endpoint& endpoint : reviews.endpoints)
+    (endpoint.address == "10.0.0.9" ? b : a) += endpoint.weight;
+  EXPECT_EQ(a, 900u);
+  EXPECT_EQ(b, 100u);
+  EXPECT_EQ(out.stats.weighted_routes, 1u);
+}
+
+TEST(XdsTranslate, OnlyAKubernetesServicesHostGivesANameAndNamespace) {
+  Xds xds;
+  xds.listen(15443, {passthrough_chain("outbound_.443_._.api.payments.svc.corp"),
+                     passthrough_chain(kReviews)});
+  const Translated out = translate(xds.state());
+  const Service& entry = service(out, "api.payments.svc.corp");
+  EXPECT_EQ(entry.name, "api.payments.svc.corp");
+  EXPECT_EQ(entry.ns, "xds");
+  const Service& reviews = service(out, "reviews.bookinfo.svc.cluster.local");
+  EXPECT_EQ(reviews.name, "reviews");
+  EXPECT_EQ(reviews.ns, "bookinfo");
 }
 
 TEST(XdsTranslate, ClusterNamesAsIstiodWritesThem) {

@@ -177,6 +177,15 @@ TEST(XdsWire, ClusterAsEnvoyDefinesIt) {
   EXPECT_EQ(cluster.transport_socket_matches(0).name(), "tlsMode-istio");
 }
 
+// cluster.proto: Cluster cluster_type 38 {name 1, typed_config 2}, in the oneof with type.
+TEST(XdsWire, CustomClusterTypeAsEnvoyDefinesIt) {
+  envoy::config::cluster::v3::Cluster cluster;
+  ASSERT_TRUE(
+      cluster.ParseFromString(bytes(1, "agg") + bytes(38, bytes(1, "envoy.clusters.aggregate"))));
+  EXPECT_FALSE(cluster.has_type());
+  EXPECT_EQ(cluster.cluster_type().name(), "envoy.clusters.aggregate");
+}
+
 // The enums, by number: DiscoveryType STATIC 0, STRICT_DNS 1, LOGICAL_DNS 2,
 // EDS 3, ORIGINAL_DST 4; LbPolicy ROUND_ROBIN 0, LEAST_REQUEST 1, RING_HASH 2,
 // RANDOM 3, MAGLEV 5; HealthStatus UNKNOWN 0 .. DEGRADED 5.
