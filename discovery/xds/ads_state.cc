@@ -129,7 +129,6 @@ std::vector<sd::DiscoveryRequest> AdsState::on_response(const sd::DiscoveryRespo
   ++status.pushes;
   status.version = response.version_info();
   status.last_error.clear();
-  accepted_[static_cast<size_t>(*type)] = true;
   state_ = std::move(applied.next);
   ++generation_;
   std::vector<sd::DiscoveryRequest> out;
@@ -208,8 +207,7 @@ AdsState::Applied AdsState::apply_assignments(const sd::DiscoveryResponse& respo
 }
 
 bool AdsState::complete() const {
-  if (!accepted_[static_cast<size_t>(XdsType::kCluster)] ||
-      !accepted_[static_cast<size_t>(XdsType::kListener)]) {
+  if (status(XdsType::kCluster).pushes == 0 || status(XdsType::kListener).pushes == 0) {
     return false;
   }
   return std::all_of(eds_names_.begin(), eds_names_.end(),

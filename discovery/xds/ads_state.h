@@ -84,7 +84,6 @@ class AdsState {
   XdsStatePtr state_ = std::make_shared<const XdsState>();
   TypeStatus status_[kXdsTypeCount];
   std::vector<std::string> eds_names_;  // sorted: what EDS is subscribed with
-  bool accepted_[kXdsTypeCount] = {};
   uint64_t generation_ = 0;
 };
 

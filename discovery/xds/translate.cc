@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "sni/istio_name.h"
@@ -23,8 +24,8 @@ std::string port_name(uint16_t port) {
 
 // One host's routes while they are collected.
 struct HostRoutes {
-  std::map<uint16_t, bool> ports;
-  std::map<std::string, bool> subsets;
+  std::set<uint16_t> ports;
+  std::set<std::string> subsets;
   // By address, or "address#p<port>:<endpoint port>" for a second workload
   // behind one address (host networking).
   std::map<std::string, discovery::Endpoint> endpoints;
@@ -155,10 +156,10 @@ void Builder::add_subset(HostRoutes& host, const ClusterKey& key, const Share& s
 
 void Builder::route(const ClusterKey& key, const std::vector<WeightedCluster>& clusters) {
   HostRoutes& host = hosts_[key.host];
-  host.ports[key.port] = true;
+  host.ports.insert(key.port);
   ++stats_.routes;
   if (clusters.size() > 1) ++stats_.weighted_routes;
-  if (!key.subset.empty()) host.subsets[key.subset] = true;
+  if (!key.subset.empty()) host.subsets.insert(key.subset);
   for (const Share& share : shares(clusters)) {
     if (key.subset.empty()) {
       add_main(host, key.port, share);
@@ -189,9 +190,9 @@ Translated Builder::finish(const TranslateOptions& options) {
     Service& service = out.state.services.emplace_back();
     name_service(service, host, options.cluster_domain);
     service.host = host;
-    for (const auto& [port, unused] : routes.ports)
+    for (uint16_t port : routes.ports)
       service.ports.push_back({port_name(port), port, 0});
-    for (const auto& [subset, unused] : routes.subsets)
+    for (const std::string& subset : routes.subsets)
       service.subsets.push_back({subset, {{subset_label(subset), "true"}}});
     for (auto& [key, endpoint] : routes.endpoints)
       service.endpoints.push_back(std::move(endpoint));
