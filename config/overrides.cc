@@ -31,7 +31,7 @@ bool fill(std::string& field, const std::optional<std::string>& value) {
 
 Overrides overrides_from_environment() {
   return {variable("MESHGATE_NETWORK"), variable("POD_NAME"), variable("POD_NAMESPACE"),
-          variable("INSTANCE_IP")};
+          variable("INSTANCE_IP"), variable("SERVICE_ACCOUNT")};
 }
 
 LoadResult with_overrides(LoadResult loaded, const Overrides& overrides) {
@@ -51,6 +51,7 @@ LoadResult with_overrides(LoadResult loaded, const Overrides& overrides) {
   changed |= fill(xds.pod_name, overrides.pod_name);
   changed |= fill(xds.pod_namespace, overrides.pod_namespace);
   changed |= fill(xds.pod_ip, overrides.pod_ip);
+  changed |= fill(xds.service_account, overrides.service_account);
   if (!changed) return loaded;
   // What the environment filled in is checked as the file's values are.
   for (base::Error& error : validate_xds(config.discovery.xds)) {

@@ -4,10 +4,10 @@
 //
 //   MESHGATE_NETWORK   `network`: this gateway's topology.istio.io/network.
 //                      Unset or empty: the config's value stays.
-//   POD_NAME, POD_NAMESPACE, INSTANCE_IP
-//                      discovery.xds.pod_name, pod_namespace and pod_ip, the
-//                      names Istio's injector gives them, when the config
-//                      leaves them empty.
+//   POD_NAME, POD_NAMESPACE, INSTANCE_IP, SERVICE_ACCOUNT
+//                      discovery.xds.pod_name, pod_namespace, pod_ip and
+//                      service_account, the names Istio's injector gives
+//                      them, when the config leaves them empty.
 #pragma once
 
 #include <optional>
@@ -22,6 +22,7 @@ struct Overrides {
   std::optional<std::string> pod_name = std::nullopt;
   std::optional<std::string> pod_namespace = std::nullopt;
   std::optional<std::string> pod_ip = std::nullopt;
+  std::optional<std::string> service_account = std::nullopt;
   bool operator==(const Overrides&) const = default;
 };
 

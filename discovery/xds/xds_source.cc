@@ -26,7 +26,11 @@ XdsClientOptions client_options(const config::Config& config, std::string_view v
   node.service_account = xds.service_account;
   node.cluster_domain = config.cluster_domain;
   node.labels = xds.labels;
+  // Unset, it is this gateway's own network, as Istio's gateway chart sets
+  // it: without one istiod would also send the endpoints of other networks,
+  // which this gateway cannot reach.
   node.requested_network_view = xds.requested_network_view;
+  if (node.requested_network_view.empty()) node.requested_network_view = {config.network};
   node.user_agent_version = std::string(version);
   return options;
 }

@@ -100,12 +100,14 @@ TEST(XdsConfig, ThePodsIdentityComesFromTheEnvironmentWhenNotWritten) {
   overrides.pod_name = "from-env";
   overrides.pod_namespace = "istio-system";
   overrides.pod_ip = "10.8.0.14";
+  overrides.service_account = "meshgate";
   const LoadResult effective = with_overrides(loaded, overrides);
   ASSERT_TRUE(effective.ok()) << base::describe(effective.errors);
   const XdsSource& xds = effective.config->discovery.xds;
   EXPECT_EQ(xds.pod_name, "written");
   EXPECT_EQ(xds.pod_namespace, "istio-system");
   EXPECT_EQ(xds.pod_ip, "10.8.0.14");
+  EXPECT_EQ(xds.service_account, "meshgate");
   overrides.pod_ip = "not-an-ip";
   const LoadResult refused = with_overrides(loaded, overrides);
   ASSERT_FALSE(refused.ok());
