@@ -3,7 +3,9 @@
 // the config opens to the network is a container port with Istio's name and
 // reachable through a LoadBalancer Service, loopback ones are not; the probes
 // hit endpoints the real gateway answers; the ClusterRole grants exactly what
-// Kubernetes discovery watches; the pods are hardened and drain in time.
+// Kubernetes discovery watches, and an overlay fed by istiod over xDS has no
+// RBAC at all but the credentials and identity istiod checks; the pods are
+// hardened and drain in time.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include "config/loader.h"
 #include "discovery/kubernetes/kube_source.h"
 #include "tests/deploy/kustomize_lite.h"
+#include "tests/deploy/yaml_view.h"
 #include "tests/integration/kube_fixture.h"
 #include "tests/support/app_harness.h"
 
@@ -37,52 +40,7 @@ constexpr const char* kNamespace = "istio-system";
 constexpr const char* kName = "meshgate";
 constexpr const char* kNetworkLabel = "topology.istio.io/network";
 
-// ---- Reading rendered objects.
-
-std::string str(const YAML::Node& node) {
-  return node.IsDefined() && node.IsScalar() ? node.Scalar() : "";
-}
-
-// `node`'s `key`, undefined when missing. yaml-cpp's operator[] gives an
-// invalid node there, which throws when indexed again.
-YAML::Node at(const YAML::Node& node, const std::string& key) {
-  if (!node.IsDefined() || !node.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-  const YAML::Node child = node[key];
-  return child.IsDefined() ? child : YAML::Node(YAML::NodeType::Undefined);
-}
-
-YAML::Node at(const YAML::Node& node, std::initializer_list<const char*> path) {
-  YAML::Node current(node);
-  for (const char* key : path)
-    current.reset(at(current, key));
-  return current;
-}
-
-int number(const YAML::Node& node) {
-  try {
-    return node.IsDefined() && node.IsScalar() ? node.as<int>() : -1;
-  } catch (const YAML::Exception&) {
-    return -1;
-  }
-}
-
-std::vector<YAML::Node> items(const YAML::Node& node) {
-  std::vector<YAML::Node> out;
-  if (node.IsDefined() && node.IsSequence()) {
-    for (const auto& item : node)
-      out.push_back(item);
-  }
-  return out;
-}
-
-std::map<std::string, std::string> string_map(const YAML::Node& node) {
-  std::map<std::string, std::string> out;
-  if (node.IsDefined() && node.IsMap()) {
-    for (const auto& entry : node)
-      out[entry.first.Scalar()] = str(entry.second);
-  }
-  return out;
-}
+using namespace yaml_view;  // NOLINT(google-build-using-namespace): the tests' reading helpers
 
 // Every pair of `subset` is in `labels`, and there is at least one.
 bool selects(const std::map<std::string, std::string>& subset,
@@ -127,7 +85,11 @@ class Manifests : public ::testing::TestWithParam<std::string> {
     config_ = *loaded.config;
   }
 
-  bool multi_network() const { return GetParam().find("multi-network") != std::string::npos; }
+  // Every overlay but single-network stands for one network of several (the
+  // istio overlay as Istio's east-west gateway does).
+  bool multi_network() const { return GetParam() != "single-network"; }
+  bool kubernetes() const { return config_.discovery.kubernetes.enabled; }
+  bool xds() const { return config_.discovery.xds.enabled; }
   bool separate_dns() const { return GetParam().find("separate-dns") != std::string::npos; }
 
   // The one object of `kind` named `name`; undefined (and a failure) if not exactly one.
@@ -217,9 +179,12 @@ TEST_P(Manifests, HasTheObjectsOfFixedNames) {
                                                         {"HorizontalPodAutoscaler", kName}}) {
     EXPECT_EQ(str(at(object(kind, name), {"metadata", "namespace"})), kNamespace) << kind;
   }
-  for (const char* kind : {"ClusterRole", "ClusterRoleBinding"}) {
-    EXPECT_FALSE(at(object(kind, "meshgate-discovery"), {"metadata", "namespace"}).IsDefined());
+  if (kubernetes()) {
+    for (const char* kind : {"ClusterRole", "ClusterRoleBinding"}) {
+      EXPECT_FALSE(at(object(kind, "meshgate-discovery"), {"metadata", "namespace"}).IsDefined());
+    }
   }
+  EXPECT_NE(kubernetes(), xds()) << "the config takes routes from exactly one of the two";
   if (separate_dns()) {
     EXPECT_GE(services().size(), 2u) << "no meshgate-dns* Service";
   }
@@ -354,7 +319,24 @@ std::set<Grant> watched_grants(bool istio, bool gateways) {
   return out;
 }
 
+TEST_P(Manifests, RbacOnlyWhereDiscoveryReadsTheCluster) {
+  std::set<std::string> rbac;
+  for (const YAML::Node& o : rendered_.objects) {
+    const std::string kind = str(at(o, "kind"));
+    if (kind == "ClusterRole" || kind == "ClusterRoleBinding" || kind == "Role" ||
+        kind == "RoleBinding") {
+      rbac.insert(kind + "/" + str(at(o, {"metadata", "name"})));
+    }
+  }
+  const std::set<std::string> expected =
+      kubernetes() ? std::set<std::string>{"ClusterRole/meshgate-discovery",
+                                           "ClusterRoleBinding/meshgate-discovery"}
+                   : std::set<std::string>{};
+  EXPECT_EQ(rbac, expected);
+}
+
 TEST_P(Manifests, ClusterRoleGrantsExactlyWhatDiscoveryWatches) {
+  if (!kubernetes()) GTEST_SKIP() << "no Kubernetes discovery, no ClusterRole";
   std::set<Grant> granted;
   for (const YAML::Node& rule : items(at(object("ClusterRole", "meshgate-discovery"), "rules"))) {
     EXPECT_FALSE(at(rule, "resourceNames").IsDefined()) << "a rule with resourceNames";
@@ -372,6 +354,7 @@ TEST_P(Manifests, ClusterRoleGrantsExactlyWhatDiscoveryWatches) {
 }
 
 TEST_P(Manifests, ClusterRoleBindingNamesThePodsServiceAccount) {
+  if (!kubernetes()) GTEST_SKIP() << "no Kubernetes discovery, no ClusterRoleBinding";
   const YAML::Node binding = object("ClusterRoleBinding", "meshgate-discovery");
   EXPECT_EQ(str(at(binding, {"roleRef", "kind"})), "ClusterRole");
   EXPECT_EQ(str(at(binding, {"roleRef", "name"})), "meshgate-discovery");
@@ -473,9 +456,10 @@ std::string test_name(const ::testing::TestParamInfo<std::string>& param) {
 
 INSTANTIATE_TEST_SUITE_P(Overlays, Manifests, ::testing::ValuesIn(overlay_names()), test_name);
 
-TEST(ManifestOverlays, TheThreeOverlaysExist) {
+TEST(ManifestOverlays, TheFourOverlaysExist) {
   const auto names = overlay_names();
-  for (const char* expected : {"single-network", "multi-network", "multi-network-separate-dns"}) {
+  for (const char* expected :
+       {"single-network", "multi-network", "multi-network-separate-dns", "istio"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   }
 }
