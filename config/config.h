@@ -169,6 +169,7 @@ struct Outlier {
   uint32_t consecutive_failures = 5;  // 0 turns ejection off
   Duration base_ejection{30'000};
   Duration max_ejection{300'000};
+  bool operator==(const Outlier&) const = default;
 };
 
 // What a DNS zone answers for its names.

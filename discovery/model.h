@@ -1,6 +1,7 @@
 // The service model every discovery source produces and every reader consumes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -53,6 +54,27 @@ struct PlaintextCluster {
   bool operator==(const PlaintextCluster&) const = default;
 };
 
+// How the cluster of one (port, subset) is dialled, where the source says
+// (istiod's Cluster resources); each unset field keeps the gateway's config.
+enum class Balancing : uint8_t { kRoundRobin, kLeastConnections };
+
+struct OutlierSettings {
+  uint32_t consecutive_failures = 0;  // connect failures in a row that eject; 0: off
+  std::chrono::milliseconds base_ejection{30'000};
+  std::chrono::milliseconds max_ejection{300'000};
+  bool operator==(const OutlierSettings&) const = default;
+};
+
+struct ClusterSettings {
+  uint16_t port = 0;   // the service port
+  std::string subset;  // "" : the port's cluster of the whole service
+  std::optional<std::chrono::milliseconds> connect_timeout = std::nullopt;
+  std::optional<Balancing> balancing = std::nullopt;
+  std::optional<uint32_t> max_connections = std::nullopt;  // open at once, over all workers
+  std::optional<OutlierSettings> outlier = std::nullopt;
+  bool operator==(const ClusterSettings&) const = default;
+};
+
 struct Service {
   std::string name;
   std::string ns;                      // namespace
@@ -61,6 +83,7 @@ struct Service {
   std::vector<Subset> subsets;
   std::vector<Endpoint> endpoints;
   std::vector<PlaintextCluster> plaintext;
+  std::vector<ClusterSettings> settings;  // at most one per (port, subset)
   // The service's own host: "" for a Kubernetes Service, whose host is
   // <name>.<ns>.svc.<domain>; a ServiceEntry's host otherwise.
   std::string host;

@@ -26,6 +26,8 @@ const char* to_string(CloseReason reason) {
       return "unknown_service";
     case CloseReason::kNoEndpoint:
       return "no_endpoint";
+    case CloseReason::kClusterOverflow:
+      return "cluster_overflow";
     case CloseReason::kConnectFailed:
       return "connect_failed";
     case CloseReason::kIdleTimeout:
@@ -54,17 +56,14 @@ const char* to_string(CloseReason reason) {
 
 const std::array<CloseReason, kCloseReasonCount>& all_close_reasons() {
   static constexpr std::array<CloseReason, kCloseReasonCount> kAll = {
-      CloseReason::kCompleted,      CloseReason::kNotTls,
-      CloseReason::kHelloMalformed, CloseReason::kHelloTooLarge,
-      CloseReason::kHelloTimeout,   CloseReason::kClientClosedEarly,
-      CloseReason::kNoSni,          CloseReason::kBadSni,
-      CloseReason::kAlpnMissing,    CloseReason::kUnknownService,
-      CloseReason::kNoEndpoint,     CloseReason::kConnectFailed,
-      CloseReason::kIdleTimeout,    CloseReason::kHalfClosedTimeout,
-      CloseReason::kClientReset,    CloseReason::kUpstreamReset,
-      CloseReason::kOverCapacity,   CloseReason::kOverClientLimit,
-      CloseReason::kNoDescriptors,  CloseReason::kDrainTimeout,
-      CloseReason::kShutdown,       CloseReason::kInternalError,
+      CloseReason::kCompleted,       CloseReason::kNotTls,        CloseReason::kHelloMalformed,
+      CloseReason::kHelloTooLarge,   CloseReason::kHelloTimeout,  CloseReason::kClientClosedEarly,
+      CloseReason::kNoSni,           CloseReason::kBadSni,        CloseReason::kAlpnMissing,
+      CloseReason::kUnknownService,  CloseReason::kNoEndpoint,    CloseReason::kClusterOverflow,
+      CloseReason::kConnectFailed,   CloseReason::kIdleTimeout,   CloseReason::kHalfClosedTimeout,
+      CloseReason::kClientReset,     CloseReason::kUpstreamReset, CloseReason::kOverCapacity,
+      CloseReason::kOverClientLimit, CloseReason::kNoDescriptors, CloseReason::kDrainTimeout,
+      CloseReason::kShutdown,        CloseReason::kInternalError,
   };
   return kAll;
 }

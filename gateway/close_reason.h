@@ -19,6 +19,7 @@ enum class CloseReason : uint8_t {
   kAlpnMissing,        // no Istio ALPN while passthrough.require_istio_alpn
   kUnknownService,     // SNI names no known host, port or subset
   kNoEndpoint,         // the route has no usable endpoint
+  kClusterOverflow,    // the route's cluster already has its max_connections open
   kConnectFailed,      // every endpoint tried failed or timed out
   kIdleTimeout,        // no bytes either way within timeouts.idle
   kHalfClosedTimeout,  // one side had finished, the other moved no byte within timeouts.half_closed

@@ -80,7 +80,8 @@ asio::awaitable<PassthroughSession::Step> PassthroughSession::connect_upstream(
     const asio::ip::tcp::endpoint& target = cluster.endpoints[*index].address;
     stats_.connect_attempts.add();
     error_code error;
-    const Attempt attempt = co_await try_endpoint(target, begun, error);
+    const Attempt attempt = co_await try_endpoint(
+        target, begun, cluster.policy.connect_timeout.value_or(config_->timeouts.connect), error);
     switch (attempt) {
       case Attempt::kReady:
         on_connected(target);
@@ -98,10 +99,11 @@ asio::awaitable<PassthroughSession::Step> PassthroughSession::connect_upstream(
 }
 
 asio::awaitable<PassthroughSession::Attempt> PassthroughSession::try_endpoint(
-    const asio::ip::tcp::endpoint& target, Clock::time_point begun, error_code& error) {
+    const asio::ip::tcp::endpoint& target, Clock::time_point begun, Clock::duration timeout,
+    error_code& error) {
   phase_ = Phase::kConnect;
   upstream_ = asio::ip::tcp::socket(client_.get_executor());
-  set_deadline(begun + config_->timeouts.connect);
+  set_deadline(begun + timeout);
   error = co_await connect_to(target);
   if (!error) error = co_await send_rest_of_hello();
   if (stopped_) co_return Attempt::kStopped;
@@ -242,7 +244,8 @@ void PassthroughSession::on_connect_failure(const Cluster& cluster,
   members.reserve(cluster.endpoints.size());
   for (const UpstreamEndpoint& endpoint : cluster.endpoints)
     members.push_back(endpoint.address);
-  if (ctx_.outliers.on_connect_failure(target, members, Clock::now())) {
+  const config::Outlier* settings = cluster.policy.outlier ? &*cluster.policy.outlier : nullptr;
+  if (ctx_.outliers.on_connect_failure(target, members, Clock::now(), settings)) {
     stats_.ejections.add();
     spdlog::warn("{}: endpoint {}:{} of {} ejected after consecutive connect failures",
                  to_string(kind_), target.address().to_string(), target.port(), cluster.name);

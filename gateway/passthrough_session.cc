@@ -111,6 +111,7 @@ void PassthroughSession::account_close(CloseReason reason) {
   stats_.closed_by(reason).add();
   if (route_stats_ != nullptr) route_stats_->active.sub();
   ticket_.reset();
+  cluster_slot_.release();
   if (upstream_open_) ctx_.balancer.on_close(endpoint_);
   if (reason != CloseReason::kCompleted) {
     spdlog::debug("{}: closed sni='{}' reason={}", to_string(kind_), sni_, to_string(reason));
@@ -209,6 +210,11 @@ PassthroughSession::Step PassthroughSession::route(const Cluster*& cluster) {
   route_stats_->opened.add();
   route_stats_->active.add();
   if (cluster->endpoints.empty()) return CloseReason::kNoEndpoint;
+  const ClusterPolicy& policy = cluster->policy;
+  if (policy.max_connections && policy.open) {
+    cluster_slot_ = ClusterSlot::take(policy.open, *policy.max_connections);
+    if (!cluster_slot_) return CloseReason::kClusterOverflow;
+  }
   return std::nullopt;
 }
 

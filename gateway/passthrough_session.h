@@ -60,7 +60,8 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   // Connecting (passthrough_connect.cc).
   asio::awaitable<Step> connect_upstream(const Cluster& cluster);
   asio::awaitable<Attempt> try_endpoint(const asio::ip::tcp::endpoint& target,
-                                        Clock::time_point begun, boost::system::error_code& error);
+                                        Clock::time_point begun, Clock::duration timeout,
+                                        boost::system::error_code& error);
   asio::awaitable<boost::system::error_code> connect_to(const asio::ip::tcp::endpoint& target);
   asio::awaitable<boost::system::error_code> send_rest_of_hello();
   asio::awaitable<Attempt> first_byte_arrived(boost::system::error_code& error);
@@ -102,6 +103,7 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   RoutesPtr routes_;                   // what this connection routed with
   RouteStats* route_stats_ = nullptr;  // once routed
   const Cluster* cluster_ = nullptr;   // inside routes_, once routed
+  ClusterSlot cluster_slot_;           // counted against the cluster's max_connections
   asio::ip::tcp::socket client_;
   asio::ip::tcp::socket upstream_;
   asio::steady_timer timer_;

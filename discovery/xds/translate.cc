@@ -29,6 +29,7 @@ struct HostRoutes {
   // By address, or "address#p<port>:<endpoint port>" for a second workload
   // behind one address (host networking).
   std::map<std::string, discovery::Endpoint> endpoints;
+  std::vector<ClusterSettings> settings;  // one per (port, subset), the first route's
 };
 
 // An endpoint of one cluster, with its share of the route.
@@ -36,6 +37,30 @@ struct Share {
   const xds::Endpoint* endpoint;
   uint32_t weight;  // 1..1000
 };
+
+// istiod sets max_connections to 2^32-1 where a DestinationRule sets none
+// (pilot/pkg/networking/core/cluster_traffic_policy.go): no limit.
+constexpr uint32_t kUnlimited = 0xFFFF'FFFF;
+
+// What a cluster sets for the route (port, subset) to it.
+ClusterSettings settings_of(const Cluster& cluster, const ClusterKey& key) {
+  ClusterSettings out;
+  out.port = key.port;
+  out.subset = key.subset;
+  out.connect_timeout = cluster.connect_timeout;
+  // Least request is least connections for a TCP relay; random and the
+  // hashing policies spread as round robin does.
+  out.balancing = cluster.lb_policy == LbPolicy::kLeastRequest ? Balancing::kLeastConnections
+                                                               : Balancing::kRoundRobin;
+  if (cluster.max_connections && *cluster.max_connections != kUnlimited) {
+    out.max_connections = cluster.max_connections;
+  }
+  if (cluster.outlier) {
+    out.outlier = OutlierSettings{cluster.outlier->consecutive_failures,
+                                  cluster.outlier->base_ejection, cluster.outlier->max_ejection};
+  }
+  return out;
+}
 
 // The dialable endpoints of the best priority that has any.
 std::vector<const xds::Endpoint*> usable(const LoadAssignment& assignment) {
@@ -68,6 +93,8 @@ class Builder {
   std::vector<Share> shares(const std::vector<WeightedCluster>& clusters);
   void add_main(HostRoutes& host, uint16_t port, const Share& share);
   void add_subset(HostRoutes& host, const ClusterKey& key, const Share& share);
+  void add_settings(HostRoutes& host, const ClusterKey& key,
+                    const std::vector<WeightedCluster>& clusters);
 
   const XdsState& state_;
   std::map<std::string, HostRoutes> hosts_;
@@ -154,8 +181,24 @@ void Builder::add_subset(HostRoutes& host, const ClusterKey& key, const Share& s
   ++stats_.subset_outside_route;
 }
 
+// The settings of the route's first known cluster (a weighted route has one
+// set for all of its clusters), unless an earlier route set the key's.
+void Builder::add_settings(HostRoutes& host, const ClusterKey& key,
+                           const std::vector<WeightedCluster>& clusters) {
+  for (const ClusterSettings& known : host.settings) {
+    if (known.port == key.port && known.subset == key.subset) return;
+  }
+  for (const WeightedCluster& weighted : clusters) {
+    const auto cluster = state_.clusters.find(weighted.name);
+    if (cluster == state_.clusters.end()) continue;
+    host.settings.push_back(settings_of(cluster->second, key));
+    return;
+  }
+}
+
 void Builder::route(const ClusterKey& key, const std::vector<WeightedCluster>& clusters) {
   HostRoutes& host = hosts_[key.host];
+  add_settings(host, key, clusters);
   host.ports.insert(key.port);
   ++stats_.routes;
   if (clusters.size() > 1) ++stats_.weighted_routes;
@@ -196,6 +239,7 @@ Translated Builder::finish(const TranslateOptions& options) {
       service.subsets.push_back({subset, {{subset_label(subset), "true"}}});
     for (auto& [key, endpoint] : routes.endpoints)
       service.endpoints.push_back(std::move(endpoint));
+    service.settings = std::move(routes.settings);
   }
   out.stats = stats_;
   return out;

@@ -43,7 +43,7 @@ std::optional<std::size_t> LoadBalancer::pick(const Cluster& cluster, uint64_t t
 template <typename Skip>
 std::optional<std::size_t> LoadBalancer::pick_with(const Cluster& cluster, ClusterState& state,
                                                    const Skip& skip) {
-  return policy_ == config::LoadBalancing::kRoundRobin
+  return cluster.policy.balancing.value_or(policy_) == config::LoadBalancing::kRoundRobin
              ? pick_round_robin(cluster, state, skip)
              : pick_least_connections(cluster, state, skip);
 }

@@ -65,15 +65,17 @@ bool OutlierDetector::ejected(const Endpoint& endpoint, Clock::time_point now) c
 }
 
 bool OutlierDetector::on_connect_failure(const Endpoint& endpoint,
-                                         std::span<const Endpoint> cluster, Clock::time_point now) {
-  const uint32_t threshold = settings_.consecutive_failures;
+                                         std::span<const Endpoint> cluster, Clock::time_point now,
+                                         const config::Outlier* cluster_settings) {
+  const config::Outlier& settings = cluster_settings ? *cluster_settings : settings_;
+  const uint32_t threshold = settings.consecutive_failures;
   if (threshold == 0) return false;
   State* state = find_or_track(endpoint, now);
   if (state == nullptr || state->until > now) return false;
   if (state->failures < threshold) ++state->failures;
   if (state->failures < threshold) return false;
   if (others_all_ejected(endpoint, cluster, now)) return false;
-  eject(endpoint, *state, now);
+  eject(endpoint, *state, now, settings);
   return true;
 }
 
@@ -140,8 +142,9 @@ bool OutlierDetector::others_all_ejected(const Endpoint& endpoint,
   });
 }
 
-void OutlierDetector::eject(const Endpoint& endpoint, State& state, Clock::time_point now) {
-  state.until = ejection_end(state.times_ejected, now);
+void OutlierDetector::eject(const Endpoint& endpoint, State& state, Clock::time_point now,
+                            const config::Outlier& settings) {
+  state.until = ejection_end(state.times_ejected, now, settings);
   if (state.times_ejected < std::numeric_limits<uint32_t>::max()) ++state.times_ejected;
   state.failures = 0;
   ejections_total_.fetch_add(1, std::memory_order_relaxed);
@@ -151,10 +154,11 @@ void OutlierDetector::eject(const Endpoint& endpoint, State& state, Clock::time_
 
 // now + min(base x (times_ejected + 1), max), without overflow.
 OutlierDetector::Clock::time_point OutlierDetector::ejection_end(uint32_t times_ejected,
-                                                                 Clock::time_point now) const {
+                                                                 Clock::time_point now,
+                                                                 const config::Outlier& settings) {
   using Ms = config::Duration;
-  const Ms::rep base = std::max<Ms::rep>(settings_.base_ejection.count(), 0);
-  const Ms::rep longest = std::max<Ms::rep>(settings_.max_ejection.count(), 0);
+  const Ms::rep base = std::max<Ms::rep>(settings.base_ejection.count(), 0);
+  const Ms::rep longest = std::max<Ms::rep>(settings.max_ejection.count(), 0);
   const Ms::rep factor = static_cast<Ms::rep>(times_ejected) + 1;
   const Ms length{base > longest / factor ? longest : std::min(base * factor, longest)};
   const auto room = now.time_since_epoch().count() >= 0

@@ -63,10 +63,14 @@ class OutlierDetector {
 
   // Data path, the owning thread only.
   bool ejected(const asio::ip::tcp::endpoint& endpoint, Clock::time_point now) const;
-  // `cluster` holds every endpoint of the cluster the connect was for.
-  // Returns true when this failure ejected the endpoint.
+  // `cluster` holds every endpoint of the cluster the connect was for;
+  // `cluster_settings`, when not null, replace the detector's for this
+  // failure (a cluster whose source sets its own: the threshold, and the
+  // length of an ejection it causes). Returns true when this failure ejected
+  // the endpoint.
   bool on_connect_failure(const asio::ip::tcp::endpoint& endpoint,
-                          std::span<const asio::ip::tcp::endpoint> cluster, Clock::time_point now);
+                          std::span<const asio::ip::tcp::endpoint> cluster, Clock::time_point now,
+                          const config::Outlier* cluster_settings = nullptr);
   void on_connect_success(const asio::ip::tcp::endpoint& endpoint);
 
   // Any thread: endpoints ejected at `now` (sorted by address), and ejections so far.
@@ -85,8 +89,10 @@ class OutlierDetector {
   bool sweep(Clock::time_point now);
   bool others_all_ejected(const Endpoint& endpoint, std::span<const Endpoint> cluster,
                           Clock::time_point now) const;
-  void eject(const Endpoint& endpoint, State& state, Clock::time_point now);
-  Clock::time_point ejection_end(uint32_t times_ejected, Clock::time_point now) const;
+  void eject(const Endpoint& endpoint, State& state, Clock::time_point now,
+             const config::Outlier& settings);
+  static Clock::time_point ejection_end(uint32_t times_ejected, Clock::time_point now,
+                                        const config::Outlier& settings);
 
   // Owning thread only.
   config::Outlier settings_;

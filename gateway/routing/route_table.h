@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -16,7 +17,9 @@
 #include <vector>
 
 #include "base/asio.h"
+#include "config/config.h"
 #include "discovery/snapshot.h"
+#include "gateway/routing/cluster_limits.h"
 #include "gateway/routing/target_guard.h"
 #include "sni/istio_name.h"
 
@@ -28,11 +31,24 @@ struct UpstreamEndpoint {
   bool operator==(const UpstreamEndpoint&) const = default;
 };
 
+// How a cluster is dialled where its source says (discovery::ClusterSettings);
+// each unset field leaves the gateway's config in force.
+struct ClusterPolicy {
+  std::optional<std::chrono::milliseconds> connect_timeout = std::nullopt;  // timeouts.connect
+  std::optional<config::LoadBalancing> balancing = std::nullopt;  // passthrough.load_balancing
+  std::optional<config::Outlier> outlier = std::nullopt;          // outlier
+  std::optional<uint32_t> max_connections = std::nullopt;         // no limit
+  // With max_connections and RouteOptions::limits: shared by every worker.
+  std::shared_ptr<OpenCount> open = nullptr;
+  bool operator==(const ClusterPolicy&) const = default;
+};
+
 struct Cluster {
   std::string name;  // outbound|<port>|<subset>|<fqdn>, as Istio names clusters
   std::vector<UpstreamEndpoint> endpoints;
   // Endpoints left out by the TargetGuard, by reason (TargetRefusal).
   std::array<uint32_t, 3> refused{};
+  ClusterPolicy policy{};
   bool operator==(const Cluster&) const = default;
 };
 
@@ -41,6 +57,9 @@ struct RouteOptions {
   std::string cluster_domain;  // for <name>.<ns>.svc.<domain> and the .global rewrite
   bool require_mtls_endpoints = true;
   TargetGuard targets;  // endpoints never dialled
+  // The open-connection counts of clusters with a limit; null: limits are
+  // not enforced (a count per table, for tests that need none).
+  std::shared_ptr<ClusterLimits> limits = nullptr;
   bool operator==(const RouteOptions&) const = default;
 };
 

@@ -34,7 +34,7 @@ std::optional<Cluster> upstream_from_registry(const discovery::Snapshot& snapsho
 }
 
 ClusterPtr guarded(const Cluster& cluster, const TargetGuard& targets) {
-  auto out = std::make_shared<Cluster>(Cluster{cluster.name, {}, cluster.refused});
+  auto out = std::make_shared<Cluster>(Cluster{cluster.name, {}, cluster.refused, cluster.policy});
   for (const UpstreamEndpoint& endpoint : cluster.endpoints) {
     const TargetRefusal refusal = targets.check(endpoint.address);
     if (refusal == TargetRefusal::kNone) {
@@ -72,8 +72,14 @@ void RoutePublisher::set_snapshot(discovery::SnapshotPtr snapshot) {
   rebuild_locked();
 }
 
+RoutePublisher::RoutePublisher(RouteOptions options) : options_(std::move(options)) {
+  if (!options_.limits) options_.limits = std::make_shared<ClusterLimits>();
+}
+
 void RoutePublisher::set_options(RouteOptions options) {
   std::lock_guard lock(mutex_);
+  // The counts of open connections outlive every table built here.
+  if (!options.limits) options.limits = options_.limits;
   if (options == options_) return;
   const bool guard_changed = !(options.targets == options_.targets);
   options_ = std::move(options);

@@ -66,7 +66,9 @@ using RouteSubscriber = std::function<void(const RoutesPtr&)>;
 // nobody.
 class RoutePublisher {
  public:
-  explicit RoutePublisher(RouteOptions options) : options_(std::move(options)) {}
+  // Without options.limits, the publisher keeps counts of its own for every
+  // table it builds.
+  explicit RoutePublisher(RouteOptions options);
 
   void attach(std::vector<RouteSubscriber> subscribers);
   void detach() { attach({}); }

@@ -64,6 +64,33 @@ const discovery::Service* host_owner(const discovery::Snapshot& snapshot, std::s
   return nullptr;
 }
 
+// What the service's source sets for the cluster of (port, subset).
+ClusterPolicy policy_of(const discovery::Service& service, const discovery::ServicePort& port,
+                        const discovery::Subset* subset, std::string_view cluster,
+                        const RouteOptions& options) {
+  ClusterPolicy policy;
+  const std::string_view subset_name = subset ? std::string_view(subset->name) : "";
+  const auto settings =
+      std::find_if(service.settings.begin(), service.settings.end(),
+                   [&](const auto& s) { return s.port == port.number && s.subset == subset_name; });
+  if (settings == service.settings.end()) return policy;
+  policy.connect_timeout = settings->connect_timeout;
+  if (settings->balancing) {
+    policy.balancing = *settings->balancing == discovery::Balancing::kLeastConnections
+                           ? config::LoadBalancing::kLeastConnections
+                           : config::LoadBalancing::kRoundRobin;
+  }
+  if (settings->outlier) {
+    const discovery::OutlierSettings& o = *settings->outlier;
+    policy.outlier = config::Outlier{o.consecutive_failures, o.base_ejection, o.max_ejection};
+  }
+  if (settings->max_connections && options.limits) {
+    policy.max_connections = settings->max_connections;
+    policy.open = options.limits->count(cluster);
+  }
+  return policy;
+}
+
 }  // namespace
 
 std::string canonical_host(std::string_view name, std::string_view ns, std::string_view domain) {
@@ -88,6 +115,7 @@ Cluster service_cluster(const discovery::Service& service, std::string_view host
                         const RouteOptions& options, const RefusalNote& on_refused) {
   Cluster cluster;
   cluster.name = cluster_name(port.number, subset ? std::string_view(subset->name) : "", host);
+  cluster.policy = policy_of(service, port, subset, cluster.name, options);
   if (options.require_mtls_endpoints && plaintext(service, port, subset)) return cluster;
   for (const discovery::Endpoint& endpoint : service.endpoints) {
     if (!endpoint_usable(endpoint, options)) continue;

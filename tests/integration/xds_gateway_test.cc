@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
+
 #include "tests/support/app_harness.h"
 #include "tests/support/fake_istiod.h"
 #include "tests/support/harness.h"
@@ -170,6 +172,38 @@ TEST_F(XdsGateway, ALowerPriorityServesOnlyWhenNoHigherOneCan) {
   EXPECT_TRUE(
       poll_until([&] { return get_through(app).find("hello from v1") != std::string::npos; },
                  std::chrono::seconds(10)));
+}
+
+// A DestinationRule's connectionPool.tcp.maxConnections reaches the gateway
+// as the cluster's circuit breaker (pilot/pkg/networking/core/
+// cluster_traffic_policy.go): one count for the whole gateway, whichever
+// worker takes the connection; past it, a new connection is closed as
+// cluster_overflow, and the slot comes back when the open one ends.
+TEST_F(XdsGateway, AClustersMaxConnectionsHoldsForTheWholeGateway) {
+  AppUnderTest app(config());
+  auto limited = xds::testing::eds_cluster(kSni);
+  limited.mutable_circuit_breakers()->add_thresholds()->mutable_max_connections()->set_value(1);
+  ASSERT_TRUE(
+      istiod_.push(xds::testing::response(xds::kClusterType, "1", "c1", std::vector{limited})));
+  ASSERT_TRUE(istiod_.push(xds::testing::response(
+      xds::kListenerType, "1", "l1",
+      std::vector{xds::testing::listener(15443, {xds::testing::passthrough_chain(kSni)})})));
+  push_endpoints("1");
+  ASSERT_TRUE(poll_until([&] { return ready(app); }, std::chrono::seconds(10)));
+  auto open = std::make_unique<TlsClient>(app.port(gateway::ListenerKind::kPassthrough),
+                                          httpbin_client(pki_, kSni));
+  ASSERT_TRUE(open->handshake_ok()) << open->error();
+  for (int i = 0; i < 4; ++i) {  // whichever worker accepts it
+    EXPECT_EQ(get_through(app).find("hello from v1"), std::string::npos);
+  }
+  EXPECT_EQ(
+      app.metric(
+          R"(meshgate_connections_closed_total{listener="passthrough",reason="cluster_overflow"})"),
+      4);
+  EXPECT_NE(open->http_get().find("hello from v1"), std::string::npos);
+  open.reset();
+  EXPECT_TRUE(
+      poll_until([&] { return get_through(app).find("hello from v1") != std::string::npos; }));
 }
 
 }  // namespace

@@ -31,7 +31,11 @@ class Xds {
   }
   void cluster(std::string_view name,
                const envoy::config::endpoint::v3::ClusterLoadAssignment& endpoints) {
-    Cluster read = *decode_cluster(eds_cluster(name)).value;
+    cluster(eds_cluster(name), endpoints);
+  }
+  void cluster(const envoy::config::cluster::v3::Cluster& proto,
+               const envoy::config::endpoint::v3::ClusterLoadAssignment& endpoints) {
+    Cluster read = *decode_cluster(proto).value;
     state_.assignments.emplace(read.eds_name, *decode_load_assignment(endpoints).value);
     state_.clusters.emplace(read.name, std::move(read));
   }
@@ -251,6 +255,64 @@ TEST(XdsTranslate, ClusterNamesAsIstiodWritesThem) {
         "outbound|80|a.b", "outbound|80||A.B", "BlackHoleCluster", ""}) {
     EXPECT_FALSE(parse_cluster_name(bad)) << bad;
   }
+}
+
+// A DestinationRule's trafficPolicy as istiod writes it into the Cluster
+// (pilot/pkg/networking/core/cluster_traffic_policy.go: connectionPool,
+// loadBalancer, outlierDetection; max_connections 2^32-1 when none is set)
+// goes with the route to that cluster, and the route table dials by it.
+TEST(XdsTranslate, EachRouteTakesItsClustersSettings) {
+  using envoy::config::cluster::v3::Cluster;
+  auto limited = eds_cluster(kReviews);
+  limited.mutable_connect_timeout()->set_seconds(2);
+  limited.mutable_circuit_breakers()->add_thresholds()->mutable_max_connections()->set_value(3);
+  auto* outlier = limited.mutable_outlier_detection();
+  outlier->mutable_consecutive_gateway_failure()->set_value(2);
+  outlier->mutable_enforcing_consecutive_gateway_failure()->set_value(100);
+  outlier->mutable_base_ejection_time()->set_seconds(10);
+  auto unlimited = eds_cluster(kReviewsV2);
+  unlimited.set_lb_policy(Cluster::RANDOM);
+  unlimited.mutable_circuit_breakers()->add_thresholds()->mutable_max_connections()->set_value(
+      0xFFFF'FFFF);
+  Xds xds;
+  xds.listen(15443, {passthrough_chain(kReviews), passthrough_chain(kReviewsV2)});
+  xds.cluster(limited, assignment(kReviews, {{"10.1.0.5", 9080}, {"10.1.0.6", 9080}}));
+  xds.cluster(unlimited, assignment(kReviewsV2, {{"10.1.0.6", 9080}}));
+  const Translated out = translate(xds.state());
+  const Service& reviews = service(out, "reviews.bookinfo.svc.cluster.local");
+  ASSERT_EQ(reviews.settings.size(), 2u);
+  EXPECT_EQ(
+      reviews.settings[0],
+      (ClusterSettings{9080, "", std::chrono::seconds(2), Balancing::kLeastConnections, 3u,
+                       OutlierSettings{2, std::chrono::seconds(10), std::chrono::seconds(300)}}));
+  EXPECT_EQ(reviews.settings[1],
+            (ClusterSettings{9080, "v2", std::chrono::seconds(10), Balancing::kRoundRobin,
+                             std::nullopt, std::nullopt}));
+
+  const Snapshot snapshot(1, out.state.services, out.state.aliases);
+  gateway::RouteOptions options{"network1", "cluster.local", true, {}};
+  options.limits = std::make_shared<gateway::ClusterLimits>();
+  const auto table = gateway::RouteTable::build(snapshot, options);
+  const gateway::Cluster* all = table->find(sni::parse_sni(kReviews).name).cluster;
+  ASSERT_NE(all, nullptr);
+  EXPECT_EQ(all->policy.connect_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(all->policy.balancing, config::LoadBalancing::kLeastConnections);
+  EXPECT_EQ(all->policy.max_connections, 3u);
+  ASSERT_NE(all->policy.open, nullptr);
+  // Another table of the same limits counts the same connections.
+  EXPECT_EQ(gateway::RouteTable::build(snapshot, options)
+                ->find(sni::parse_sni(kReviews).name)
+                .cluster->policy.open,
+            all->policy.open);
+  ASSERT_TRUE(all->policy.outlier);
+  EXPECT_EQ(all->policy.outlier->consecutive_failures, 2u);
+  EXPECT_EQ(all->policy.outlier->base_ejection, std::chrono::seconds(10));
+  const gateway::Cluster* v2 = table->find(sni::parse_sni(kReviewsV2).name).cluster;
+  ASSERT_NE(v2, nullptr);
+  EXPECT_EQ(v2->policy.balancing, config::LoadBalancing::kRoundRobin);
+  EXPECT_FALSE(v2->policy.max_connections);
+  EXPECT_EQ(v2->policy.open, nullptr);
+  EXPECT_FALSE(v2->policy.outlier);
 }
 
 }  // namespace

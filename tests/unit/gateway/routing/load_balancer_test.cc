@@ -70,6 +70,23 @@ TEST(LoadBalancer, LeastConnectionsPrefersTheIdlest) {
   EXPECT_EQ(lb.active(c.endpoints[0].address), 0u);
 }
 
+// A cluster's own policy (istiod's lb_policy) wins over the gateway's.
+TEST(LoadBalancer, AClustersOwnPolicyDecides) {
+  LoadBalancer lb(config::LoadBalancing::kRoundRobin, false);
+  Cluster least = cluster({1, 1, 1});
+  least.policy.balancing = config::LoadBalancing::kLeastConnections;
+  lb.on_open(least.endpoints[0].address);
+  lb.on_open(least.endpoints[1].address);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(lb.pick(least, 1, {}), 2u);
+  LoadBalancer least_first(config::LoadBalancing::kLeastConnections, false);
+  Cluster rotating = cluster({1, 1});
+  rotating.name = "outbound|81||svc.ns.svc.cluster.local";
+  rotating.policy.balancing = config::LoadBalancing::kRoundRobin;
+  least_first.on_open(rotating.endpoints[1].address);
+  EXPECT_EQ(sequence(least_first, rotating, 4), "ABAB");
+}
+
 TEST(LoadBalancer, LeastConnectionsWeighsLoadByWeight) {
   LoadBalancer lb(config::LoadBalancing::kLeastConnections, false);
   const Cluster c = cluster({4, 1});

@@ -49,6 +49,22 @@ TEST(Outlier, EjectsAfterConsecutiveFailuresAndNotBefore) {
   EXPECT_EQ(d.ejections_total(), 1u);
 }
 
+// A cluster whose source sets its own outlier detection (istiod's Cluster
+// outlier_detection) is judged by it, whatever the detector's settings.
+TEST(Outlier, AClustersOwnSettingsDecideItsEjections) {
+  OutlierDetector d(settings(5));
+  const config::Outlier own = settings(2, seconds(10));
+  EXPECT_FALSE(d.on_connect_failure(a, ab, t0, &own));
+  EXPECT_TRUE(d.on_connect_failure(a, ab, t0, &own));
+  EXPECT_TRUE(d.ejected(a, t0 + seconds(9)));
+  EXPECT_FALSE(d.ejected(a, t0 + seconds(10)));
+  // Off for the cluster: never ejected, though the detector would.
+  const config::Outlier off = settings(0);
+  for (int i = 0; i < 10; ++i)
+    EXPECT_FALSE(d.on_connect_failure(b, ab, t0, &off));
+  EXPECT_FALSE(d.ejected(b, t0));
+}
+
 TEST(Outlier, SuccessInBetweenResetsTheRun) {
   OutlierDetector d(settings(3));
   EXPECT_EQ(fail(d, a, ab, t0, 2), 0);
