@@ -17,17 +17,23 @@
 # hosts file and mesh.yaml's discoveryAddress to reach istiod by name
 # through 15012, and root-cert.pem to verify the backends (through 15443)
 # and istiod.
+# Then the same again with the routes from istiod over xDS instead of the
+# API server: a stand-in istiod (a real gRPC ADS server, on gw's loopback)
+# announces httpbin and its subset v1 behind AUTO_PASSTHROUGH chains (not
+# v2) and istiod behind expose-istiod's chain, and the gateway, restarted with discovery.xds,
+# serves the VM from that alone.
 # The addresses exist only inside these namespaces. Every wait is bounded;
 # namespaces, /etc/netns/<ns> and processes are removed on any exit.
 #
 # Needs root and `ip netns`; exits 77 (skipped) without them.
 #
-# usage: multinetwork_test.sh MESHGATE DEMO_BACKEND TEST_APISERVER
+# usage: multinetwork_test.sh MESHGATE DEMO_BACKEND TEST_APISERVER TEST_ISTIOD
 set -euo pipefail
 
 meshgate=$1
 backend=$2
 apiserver=$3
+test_istiod=$4
 
 skip() {
   echo "skipped: needs root and network namespaces: $1"
@@ -69,7 +75,8 @@ stop_processes() {  # TERM, up to 5 s to exit, then KILL
 
 show_logs() {
   local log
-  for log in meshgate.log access.log backend.log istiod.log apiserver.log; do
+  for log in meshgate.log access.log backend.log istiod.log apiserver.log xds-istiod.log \
+    meshgate-xds.log access-xds.log; do
     [ -f "$work/$log" ] || continue
     echo "----- $log"
     tail -n 100 "$work/$log"
@@ -254,9 +261,10 @@ vm=$work/vm
 }
 
 # ---- The cases.
+access_log=$work/access.log
 access_logged() {  # access_logged PATTERN: up to 5 s (a line is written when its connection ends)
   for _ in $(seq 1 500); do
-    grep -q "$1" "$work/access.log" 2>/dev/null && return 0
+    grep -q "$1" "$access_log" 2>/dev/null && return 0
     sleep 0.01
   done
   echo "no access-log line matches '$1'" >&2
@@ -330,7 +338,7 @@ check "vm: TLS to 15443 reaches a VM registered by a WorkloadEntry (serviceAccou
 
 istiod_by_name() {
   # The VM's /etc/hosts: the generated lines appended, as the README says.
-  cat "$vm/hosts" >>"/etc/netns/$vm_ns/hosts"
+  grep -q "$istiod_host" "/etc/netns/$vm_ns/hosts" || cat "$vm/hosts" >>"/etc/netns/$vm_ns/hosts"
   local discovery out
   discovery=$(sed -n 's/^ *discoveryAddress: *//p' "$vm/mesh.yaml")
   [ "$discovery" = "$istiod_host:15012" ] || return 1
@@ -363,5 +371,64 @@ reachable_when_forwarding() {
   [ "$ok" = 0 ] && gw_forwarding_off
 }
 check "control: with forwarding turned on in gw the same connect succeeds" reachable_when_forwarding
+
+# ---- The same gateway fed by istiod over xDS: no API server at all.
+stop_processes_named() {  # stop_processes_named PID: TERM, up to 5 s, then KILL
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 500); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.01; done
+  kill -KILL "$1" 2>/dev/null || true
+}
+stop_processes_named "$meshgate_pid"
+echo "xds-token-for-istio-ca" >"$work/xds-token"
+httpbin_v1_sni=outbound_.8000_.v1_.httpbin.bar.svc.cluster.local
+ip netns exec "$gw_ns" "$test_istiod" --token xds-token-for-istio-ca --out "$work/xds" \
+  --lifetime 280 \
+  --passthrough "outbound_.8000_._.httpbin.bar.svc.cluster.local=$cluster_ip:$(port_of httpbin-v1),$cluster_ip_v2:$(port_of httpbin-v2)" \
+  --passthrough "$httpbin_v1_sni=$cluster_ip:$(port_of httpbin-v1)" \
+  --catch-all "15012/outbound|15012||$istiod_host.cluster.local=$cluster_ip:15012" \
+  >"$work/xds-istiod.log" 2>&1 &
+pids+=($!)
+wait_for "$work/xds-istiod.log" serving
+sed -e '/^discovery:/,/^istiod:/{/^istiod:/!d}' -e "s|/access\\.log|/access-xds.log|" \
+  "$work/meshgate.yaml" >"$work/meshgate-xds.yaml"
+cat >>"$work/meshgate-xds.yaml" <<YAML
+discovery:
+  xds:
+    enabled: true
+    address: $(cat "$work/xds/address")
+    server_name: $istiod_host
+    root_cert: $work/xds/root-cert.pem
+    token_file: $work/xds-token
+    cluster_id: cluster1
+    pod_name: meshgate-0
+    pod_namespace: istio-system
+    pod_ip: $gw_cluster_ip
+YAML
+ip netns exec "$gw_ns" "$meshgate" --config "$work/meshgate-xds.yaml" --log-level debug \
+  >"$work/meshgate-xds.log" 2>&1 &
+pids+=($!)
+meshgate_pid=$!
+access_log=$work/access-xds.log
+
+xds_ready() {
+  gateway_ready && in_ns "$gw_ns" curl -s -m 2 http://127.0.0.1:15090/stats/prometheus |
+    grep -qx 'meshgate_xds_connected 1'
+}
+check "xds: the gateway is ready after the stand-in istiod's first push, and connected" xds_ready
+
+check "xds: the VM's TLS to 15443 reaches the endpoint istiod announced, certificate verified" \
+  tls_get outbound_.8000_.v1_.httpbin.bar.global httpbin.bar.svc.cluster.local httpbin-v1 \
+  "$cluster_ip:$(port_of httpbin-v1)"
+
+xds_unannounced_refused() {  # v2 is a pod of the cluster, but istiod announced no route to it
+  ! printf 'x' | in_ns "$vm_ns" timeout 10 openssl s_client -connect "$gateway:15443" \
+    -servername outbound_.8000_.v2_.httpbin.bar.global -alpn istio \
+    -CAfile "$vm/root-cert.pem" >/dev/null 2>&1 &&
+    access_logged "passthrough client=$vm_ip:.*reason=unknown_service"
+}
+check "xds: an SNI istiod did not announce is refused as unknown_service" xds_unannounced_refused
+
+check "xds: istiod by name through 15012, routed by expose-istiod's chain, TLS verified" \
+  istiod_by_name
 
 finish  # on failure teardown prints the logs

@@ -12,11 +12,7 @@
 // appears (renamed into place, so never half written) once every object is
 // served. Exit 0 on a signal or at the end of the lifetime (default 300 s);
 // 1 on a bad file or failure; 2 on a usage error.
-#include <signal.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -26,6 +22,7 @@
 
 #include "deploy/demo/pki.h"
 #include "tests/support/kube_apiserver.h"
+#include "tests/support/process_main.h"
 
 namespace {
 
@@ -86,37 +83,6 @@ bool apply_objects(KubeApiServer& api, const std::string& path) {
   return true;
 }
 
-bool write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    if (!out.flush()) return false;
-  }
-  std::error_code ec;
-  fs::rename(temporary, path, ec);
-  return !ec;
-}
-
-// Blocks until SIGTERM or SIGINT, or `seconds` pass.
-void wait_for_signal(long seconds) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  timespec deadline{};
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_sec += seconds;
-  for (;;) {
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec >= deadline.tv_sec) return;
-    const timespec left{deadline.tv_sec - now.tv_sec, 0};
-    if (sigtimedwait(&set, nullptr, &left) >= 0) return;
-    if (errno != EINTR && errno != EAGAIN) return;
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,13 +93,8 @@ int main(int argc, char** argv) {
                  "(1..3600)]\n");
     return 2;
   }
-  // Blocked in every thread (the server's inherits the mask), so only
-  // wait_for_signal() takes them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // Before the server's threads start, so that they inherit the mask.
+  meshgate::testing::process::block_stop_signals();
   try {
     const auto ca = meshgate::demo::make_ca("meshgate test apiserver CA");
     const auto leaf = meshgate::demo::make_leaf(
@@ -147,14 +108,15 @@ int main(int argc, char** argv) {
     const std::string server = "https://127.0.0.1:" + std::to_string(api.port());
     const std::string kubeconfig =
         meshgate::testing::kubeconfig_yaml(server, ca.cert_pem, options.token);
-    if (!write_atomically(args->out / "kubeconfig", kubeconfig)) {
+    if (!meshgate::testing::process::write_atomically(args->out / "kubeconfig", kubeconfig)) {
       std::fprintf(stderr, "meshgate-test-apiserver: cannot write %s\n",
                    (args->out / "kubeconfig").c_str());
       return 1;
     }
     std::printf("meshgate-test-apiserver: serving %s\n", server.c_str());
     std::fflush(stdout);
-    wait_for_signal(args->lifetime_seconds);
+    meshgate::testing::process::run_until_stopped(std::chrono::seconds(args->lifetime_seconds),
+                                                  std::chrono::seconds(1), [] {});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "meshgate-test-apiserver: %s\n", e.what());
     return 1;
