@@ -100,26 +100,27 @@ std::optional<Route> route(std::string_view text, bool listener_first) {
 
 std::optional<Args> parse_args(int argc, char** argv) {
   Args args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (i + 1 >= argc) return std::nullopt;
-    const std::string value = argv[++i];
-    if (arg == "--token") {
-      args.token = value;
-    } else if (arg == "--out") {
-      args.out = value;
-    } else if (arg == "--lifetime") {
-      args.lifetime_seconds = std::strtol(value.c_str(), nullptr, 10);
-    } else if (arg == "--passthrough" || arg == "--catch-all") {
-      auto parsed = route(value, arg == "--catch-all");
-      if (!parsed) return std::nullopt;
-      args.routes.push_back(std::move(*parsed));
-    } else {
-      return std::nullopt;
-    }
+  const bool ok = meshgate::testing::process::for_each_flag(
+      argc, argv, [&](const std::string& name, const std::string& value) {
+        if (name == "--token") {
+          args.token = value;
+        } else if (name == "--out") {
+          args.out = value;
+        } else if (name == "--lifetime") {
+          args.lifetime_seconds = meshgate::testing::process::lifetime_seconds(value);
+        } else if (name == "--passthrough" || name == "--catch-all") {
+          auto parsed = route(value, name == "--catch-all");
+          if (!parsed) return false;
+          args.routes.push_back(std::move(*parsed));
+        } else {
+          return false;
+        }
+        return true;
+      });
+  if (!ok || args.token.empty() || args.out.empty() || args.routes.empty() ||
+      args.lifetime_seconds == 0) {
+    return std::nullopt;
   }
-  if (args.token.empty() || args.out.empty() || args.routes.empty()) return std::nullopt;
-  if (args.lifetime_seconds < 1 || args.lifetime_seconds > 3600) return std::nullopt;
   return args;
 }
 

@@ -37,22 +37,22 @@ struct Args {
 
 std::optional<Args> parse_args(int argc, char** argv) {
   Args args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (i + 1 >= argc) return std::nullopt;
-    const std::string value = argv[++i];
-    if (arg == "--objects") {
-      args.objects = value;
-    } else if (arg == "--out") {
-      args.out = value;
-    } else if (arg == "--lifetime") {
-      args.lifetime_seconds = std::strtol(value.c_str(), nullptr, 10);
-    } else {
-      return std::nullopt;
-    }
+  const bool ok = meshgate::testing::process::for_each_flag(
+      argc, argv, [&](const std::string& name, const std::string& value) {
+        if (name == "--objects") {
+          args.objects = value;
+        } else if (name == "--out") {
+          args.out = value;
+        } else if (name == "--lifetime") {
+          args.lifetime_seconds = meshgate::testing::process::lifetime_seconds(value);
+        } else {
+          return false;
+        }
+        return true;
+      });
+  if (!ok || args.objects.empty() || args.out.empty() || args.lifetime_seconds == 0) {
+    return std::nullopt;
   }
-  if (args.objects.empty() || args.out.empty()) return std::nullopt;
-  if (args.lifetime_seconds < 1 || args.lifetime_seconds > 3600) return std::nullopt;
   return args;
 }
 

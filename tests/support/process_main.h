@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -46,6 +47,22 @@ void run_until_stopped(std::chrono::seconds lifetime, std::chrono::milliseconds 
   const auto end = std::chrono::steady_clock::now() + lifetime;
   while (std::chrono::steady_clock::now() < end && !stop_requested(step))
     tick();
+}
+
+// Calls `take(name, value)` for each "--name value" pair of the command
+// line; false when a name has no value or `take` refuses the pair.
+template <typename Take>
+bool for_each_flag(int argc, char** argv, const Take& take) {
+  for (int i = 1; i < argc; i += 2) {
+    if (i + 1 >= argc || !take(std::string(argv[i]), std::string(argv[i + 1]))) return false;
+  }
+  return true;
+}
+
+// A lifetime in seconds, 1..3600; 0 when `text` is not one.
+inline long lifetime_seconds(const std::string& text) {
+  const long seconds = std::strtol(text.c_str(), nullptr, 10);
+  return seconds >= 1 && seconds <= 3600 ? seconds : 0;
 }
 
 // `text` at `path`, renamed into place so a reader never sees half of it.
