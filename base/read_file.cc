@@ -81,4 +81,14 @@ std::string describe(const FileRead& read, size_t max_bytes) {
   return "larger than " + std::to_string(max_bytes) + " bytes";
 }
 
+Credential read_credential(const std::string& path, size_t max_bytes) {
+  const FileRead read = read_bounded_file(path, max_bytes);
+  if (!read.ok()) return {std::nullopt, path + ": " + describe(read, max_bytes)};
+  constexpr const char* kSpace = " \t\r\n";
+  const size_t first = read.content.find_first_not_of(kSpace);
+  if (first == std::string::npos) return {std::nullopt, path + ": empty"};
+  const size_t last = read.content.find_last_not_of(kSpace);
+  return {read.content.substr(first, last - first + 1), ""};
+}
+
 }  // namespace meshgate::base

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace meshgate::base {
@@ -33,5 +34,14 @@ FileRead read_bounded_file(const std::string& path, size_t max_bytes,
 // Why a read failed, without the path: "cannot open: No such file or
 // directory", "not a regular file", "larger than 1048576 bytes"; "" for kOk.
 std::string describe(const FileRead& read, size_t max_bytes);
+
+// A credential (a bearer token, a PEM bundle): the file, bounded, without
+// leading and trailing whitespace. `error` says why there is none ("PATH:
+// cannot open: ...", "PATH: empty"); set exactly when value is not.
+struct Credential {
+  std::optional<std::string> value;
+  std::string error;
+};
+Credential read_credential(const std::string& path, size_t max_bytes);
 
 }  // namespace meshgate::base

@@ -41,21 +41,6 @@ std::shared_ptr<grpc::Channel> dial(const XdsClientOptions& options, const std::
 }
 
 // A file's content with surrounding whitespace (a token's trailing newline) cut.
-std::optional<std::string> read_trimmed(const std::string& path, size_t max, std::string& error) {
-  base::FileRead read = base::read_bounded_file(path, max);
-  if (!read.ok()) {
-    error = fmt::format("{}: {}", path, base::describe(read, max));
-    return std::nullopt;
-  }
-  const size_t first = read.content.find_first_not_of(" \t\r\n");
-  const size_t last = read.content.find_last_not_of(" \t\r\n");
-  if (first == std::string::npos) {
-    error = path + ": empty";
-    return std::nullopt;
-  }
-  return read.content.substr(first, last - first + 1);
-}
-
 template <typename Stream>
 bool write_all(Stream& stream, const std::vector<sd::DiscoveryRequest>& requests) {
   for (const sd::DiscoveryRequest& request : requests) {
@@ -176,15 +161,20 @@ std::unique_ptr<grpc::ClientContext> XdsClient::context_for(const std::string& t
 }
 
 XdsFailure XdsClient::stream_once(AdsState& ads, std::string& error, bool& answered) {
-  const std::optional<std::string> root =
-      read_trimmed(options_.root_cert_file, kMaxRootCertBytes, error);
-  if (!root) return XdsFailure::kRootCert;
-  std::optional<std::string> token = std::string();
+  const base::Credential root = base::read_credential(options_.root_cert_file, kMaxRootCertBytes);
+  if (!root.value) {
+    error = root.error;
+    return XdsFailure::kRootCert;
+  }
+  base::Credential token{std::string(), ""};
   if (!options_.token_file.empty())
-    token = read_trimmed(options_.token_file, kMaxTokenBytes, error);
-  if (!token) return XdsFailure::kToken;
-  const auto stub = sd::AggregatedDiscoveryService::NewStub(dial(options_, *root));
-  const std::unique_ptr<grpc::ClientContext> context = context_for(*token);
+    token = base::read_credential(options_.token_file, kMaxTokenBytes);
+  if (!token.value) {
+    error = token.error;
+    return XdsFailure::kToken;
+  }
+  const auto stub = sd::AggregatedDiscoveryService::NewStub(dial(options_, *root.value));
+  const std::unique_ptr<grpc::ClientContext> context = context_for(*token.value);
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return XdsFailure::kNone;

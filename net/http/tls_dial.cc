@@ -3,7 +3,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <cctype>
 #include <exception>
 #include <utility>
 
@@ -187,12 +186,7 @@ std::string authority_of(const ServerUrl& url) {
 }
 
 std::optional<std::string> read_token_file(const std::string& file) {
-  base::FileRead read = base::read_bounded_file(file, kMaxTokenBytes);
-  if (!read.ok()) return std::nullopt;
-  std::string token = std::move(read.content);
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
-    token.pop_back();
-  return token;
+  return base::read_credential(file, kMaxTokenBytes).value;
 }
 
 }  // namespace meshgate::net::http

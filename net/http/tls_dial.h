@@ -31,8 +31,8 @@ std::optional<ServerUrl> parse_server_url(std::string_view url, std::string* err
 // "host:port", an IPv6 host bracketed: the Host and :authority value.
 std::string authority_of(const ServerUrl& url);
 
-// The bearer token in `file` (bounded read), trailing whitespace removed;
-// nullopt when the file cannot be read.
+// The bearer token in `file` (base::read_credential: bounded, whitespace
+// around it removed); nullopt when the file cannot be read or is blank.
 std::optional<std::string> read_token_file(const std::string& file);
 
 using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;

@@ -87,5 +87,23 @@ TEST(ReadBoundedFileTest, MemoryFollowsTheFileNotTheLimit) {
   EXPECT_LT(read.content.capacity(), 1024u);
 }
 
+// Tokens and certificates: what a kubelet or an editor leaves around the
+// value is not part of it; nothing at all is a clear error.
+TEST(ReadCredentialTest, TrimsWhitespaceAndSaysWhyThereIsNone) {
+  const ScratchFile token("\n  eyJhbGciOi.token \r\n");
+  EXPECT_EQ(read_credential(token.path(), 1024).value, "eyJhbGciOi.token");
+  EXPECT_EQ(read_credential(token.path(), 1024).error, "");
+  const ScratchFile blank(" \n\t\n");
+  const Credential empty = read_credential(blank.path(), 1024);
+  EXPECT_FALSE(empty.value);
+  EXPECT_EQ(empty.error, blank.path() + ": empty");
+  const Credential large = read_credential(token.path(), 4);
+  EXPECT_FALSE(large.value);
+  EXPECT_EQ(large.error, token.path() + ": larger than 4 bytes");
+  const Credential missing = read_credential("/nonexistent/meshgate-token", 1024);
+  EXPECT_FALSE(missing.value);
+  EXPECT_NE(missing.error.find("/nonexistent/meshgate-token: cannot open"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace meshgate::base
