@@ -20,9 +20,11 @@
 #include "config/loader.h"
 #include "discovery/kubernetes/kube_source.h"
 #include "tests/deploy/kustomize_lite.h"
+#include "tests/deploy/overlays.h"
 #include "tests/deploy/yaml_view.h"
 #include "tests/integration/kube_fixture.h"
 #include "tests/support/app_harness.h"
+#include "tests/support/harness.h"
 
 namespace meshgate::testing {
 namespace {
@@ -30,12 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace kl = kustomize_lite;
 
-// MESHGATE_OVERLAYS_DIR checks a copy instead (e.g. an edited one, before
-// committing it).
-const std::string kOverlays =
-    std::getenv("MESHGATE_OVERLAYS_DIR") != nullptr
-        ? std::string(std::getenv("MESHGATE_OVERLAYS_DIR")) + "/"
-        : std::string(MESHGATE_SOURCE_DIR) + "/deploy/kubernetes/overlays/";
+const std::string kOverlays = overlays_dir();
 constexpr const char* kNamespace = "istio-system";
 constexpr const char* kName = "meshgate";
 constexpr const char* kNetworkLabel = "topology.istio.io/network";
@@ -481,12 +478,7 @@ TEST(ManifestProbes, TheGatewayAnswersTheDeploymentsProbes) {
   const config::LoadResult loaded = config::load_config_string(text);
   ASSERT_TRUE(loaded.ok());
   config::Config config = *loaded.config;
-  for (config::Listener* l :
-       {&config.listeners.passthrough, &config.listeners.istiod, &config.listeners.webhook,
-        &config.listeners.dns, &config.listeners.dns_grpc, &config.listeners.health,
-        &config.listeners.metrics, &config.listeners.admin}) {
-    *l = {"127.0.0.1", 0};
-  }
+  keep_local(config);
   KubeFixture fixture;
   TempDir dir;
   config.discovery.kubernetes.kubeconfig = dir.write("kubeconfig", fixture.kubeconfig_yaml());

@@ -20,6 +20,7 @@
 #include "config/loader.h"
 #include "config/overrides.h"
 #include "tests/deploy/kustomize_lite.h"
+#include "tests/deploy/overlays.h"
 #include "tests/deploy/yaml_view.h"
 #include "tests/support/app_harness.h"
 #include "tests/support/fake_istiod.h"
@@ -34,10 +35,7 @@ namespace fs = std::filesystem;
 namespace kl = kustomize_lite;
 using namespace yaml_view;  // NOLINT(google-build-using-namespace): the tests' reading helpers
 
-const std::string kOverlays =
-    std::getenv("MESHGATE_OVERLAYS_DIR") != nullptr
-        ? std::string(std::getenv("MESHGATE_OVERLAYS_DIR")) + "/"
-        : std::string(MESHGATE_SOURCE_DIR) + "/deploy/kubernetes/overlays/";
+const std::string kOverlays = overlays_dir();
 
 struct XdsOverlay {
   std::string name;
@@ -185,17 +183,7 @@ config::Config as_the_pod_runs_it(const XdsOverlay& overlay, const FakeIstiod& i
       config::with_overrides({std::make_shared<const config::Config>(overlay.config), {}}, env);
   EXPECT_TRUE(loaded.ok()) << base::describe(loaded.errors);
   config::Config config = loaded.ok() ? *loaded.config : overlay.config;
-  for (config::Listener* l :
-       {&config.listeners.passthrough, &config.listeners.istiod, &config.listeners.webhook,
-        &config.listeners.dns, &config.listeners.dns_grpc, &config.listeners.health,
-        &config.listeners.metrics, &config.listeners.admin}) {
-    *l = {"127.0.0.1", 0};
-  }
-  // The test's backend listens on loopback; istiod's relay ports are never
-  // resolved on the network's DNS.
-  config.passthrough.allow_loopback_endpoints = true;
-  config.istiod.xds = {"localhost", 1};
-  config.istiod.webhook = {"localhost", 1};
+  keep_local(config);
   config::XdsSource& xds = config.discovery.xds;
   xds.address = istiod.address();
   xds.server_name = FakeIstiod::kServerName;

@@ -59,16 +59,20 @@ fi
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-stop_processes() {  # TERM, up to 5 s to exit, then KILL
+stop_pids() {  # stop_pids PID...: TERM, up to 5 s to exit, then KILL
   local pid alive
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
   for _ in $(seq 1 500); do
     alive=false
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=true; done
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=true; done
     $alive || break
     sleep 0.01
   done
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do kill -KILL "$pid" 2>/dev/null || true; done
+}
+
+stop_processes() {  # every process this run started
+  stop_pids "${pids[@]}"
   wait 2>/dev/null || true
   pids=()
 }
@@ -373,12 +377,7 @@ reachable_when_forwarding() {
 check "control: with forwarding turned on in gw the same connect succeeds" reachable_when_forwarding
 
 # ---- The same gateway fed by istiod over xDS: no API server at all.
-stop_processes_named() {  # stop_processes_named PID: TERM, up to 5 s, then KILL
-  kill "$1" 2>/dev/null || true
-  for _ in $(seq 1 500); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.01; done
-  kill -KILL "$1" 2>/dev/null || true
-}
-stop_processes_named "$meshgate_pid"
+stop_pids "$meshgate_pid"
 echo "xds-token-for-istio-ca" >"$work/xds-token"
 httpbin_v1_sni=outbound_.8000_.v1_.httpbin.bar.svc.cluster.local
 ip netns exec "$gw_ns" "$test_istiod" --token xds-token-for-istio-ca --out "$work/xds" \

@@ -58,20 +58,22 @@ discovery::Service httpbin_service(std::vector<discovery::Endpoint> endpoints) {
   return service;
 }
 
-config::Config test_config() {
-  config::Config config;
+void keep_local(config::Config& config) {
   for (config::Listener* listener :
        {&config.listeners.passthrough, &config.listeners.istiod, &config.listeners.webhook,
         &config.listeners.dns, &config.listeners.dns_grpc, &config.listeners.health,
         &config.listeners.metrics, &config.listeners.admin}) {
     *listener = {"127.0.0.1", 0};
   }
-  config.access_log.enabled = false;
-  // The test backends listen on 127.0.0.1.
   config.passthrough.allow_loopback_endpoints = true;
-  // Never ask the network's DNS for istiod; port 1 has no listener.
   config.istiod.xds = {"localhost", 1};
   config.istiod.webhook = {"localhost", 1};
+}
+
+config::Config test_config() {
+  config::Config config;
+  keep_local(config);
+  config.access_log.enabled = false;
   config.workers = 2;
   config.timeouts.client_hello = std::chrono::seconds(2);
   config.timeouts.connect = std::chrono::seconds(2);

@@ -54,8 +54,14 @@ discovery::Endpoint local_endpoint(uint16_t port, std::string version);
 // httpbin.bar with port tls 8000 and subsets v1, v2.
 discovery::Service httpbin_service(std::vector<discovery::Endpoint> endpoints);
 
-// Test defaults: every listener on 127.0.0.1 port 0, two workers, short
-// timeouts, no files, no access log.
+// Points `config` at this machine only: every listener on 127.0.0.1 port 0,
+// loopback endpoints allowed (the test backends listen there), and istiod's
+// relay targets on a port of localhost where nothing listens, so the
+// network's DNS is never asked for them.
+void keep_local(config::Config& config);
+
+// Test defaults: keep_local(), two workers, short timeouts, no files, no
+// access log.
 config::Config test_config();
 
 class GatewayUnderTest {
