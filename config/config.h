@@ -112,6 +112,9 @@ struct XdsSource {
   uint16_t passthrough_port = 15443;
   uint16_t istiod_port = 15012;
   uint16_t webhook_port = 15017;
+  // The DNS servers that resolve STRICT_DNS and LOGICAL_DNS clusters' host
+  // names, "ip[:port]"; empty: those of /etc/resolv.conf.
+  std::vector<std::string> resolvers;
   bool operator==(const XdsSource&) const = default;
 };
 

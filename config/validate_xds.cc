@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "base/ip.h"
 #include "config/validate.h"
 
 namespace meshgate::config {
@@ -58,6 +59,12 @@ base::Errors validate_xds(const XdsSource& xds) {
   for (size_t i = 0; i < xds.requested_network_view.size(); ++i) {
     add(errors, fmt::format("{}.requested_network_view[{}]", path, i),
         check_network_name(xds.requested_network_view[i]));
+  }
+  for (size_t i = 0; i < xds.resolvers.size(); ++i) {
+    if (!base::parse_ip_port(xds.resolvers[i], 53)) {
+      errors.push_back({fmt::format("{}.resolvers[{}]", path, i), 0,
+                        "expected ip, ip:port, ipv6 or [ipv6]:port"});
+    }
   }
   return errors;
 }

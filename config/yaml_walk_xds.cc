@@ -32,6 +32,7 @@ void Walker::xds(const YAML::Node& node, const std::string& path) {
               {"passthrough_port", port(target.passthrough_port)},
               {"istiod_port", port(target.istiod_port)},
               {"webhook_port", port(target.webhook_port)},
+              {"resolvers", [&](auto& v, auto& p) { read_string_list(v, p, target.resolvers); }},
           });
 }
 

@@ -19,6 +19,9 @@ using Proto = cluster::Cluster;
 // would stop every other change.
 constexpr std::chrono::milliseconds kMinDuration{1};
 constexpr std::chrono::milliseconds kMaxDuration{3'600'000};
+// A DNS cluster is refreshed at most ten times a second, whatever it asks:
+// the resolvers it would hammer are the cluster's, not meshgate's.
+constexpr std::chrono::milliseconds kMinDnsRefresh{100};
 
 std::chrono::milliseconds milliseconds(const google::protobuf::Duration& d) {
   if (d.seconds() < 0 || (d.seconds() == 0 && d.nanos() <= 0)) return kMinDuration;
@@ -105,6 +108,31 @@ std::optional<uint32_t> max_connections(const cluster::CircuitBreakers& breakers
   return std::nullopt;
 }
 
+DnsFamily family_of(Proto::DnsLookupFamily family) {
+  switch (family) {
+    case Proto::V4_ONLY:
+      return DnsFamily::kV4Only;
+    case Proto::V6_ONLY:
+      return DnsFamily::kV6Only;
+    case Proto::V4_PREFERRED:
+      return DnsFamily::kV4Preferred;
+    case Proto::ALL:
+      return DnsFamily::kAll;
+    default:
+      return DnsFamily::kAuto;
+  }
+}
+
+DnsSpec read_dns(const Proto& proto) {
+  DnsSpec out;
+  if (proto.has_dns_refresh_rate()) {
+    out.refresh = std::max(milliseconds(proto.dns_refresh_rate()), kMinDnsRefresh);
+  }
+  out.respect_ttl = proto.respect_dns_ttl();
+  out.family = family_of(proto.dns_lookup_family());
+  return out;
+}
+
 }  // namespace
 
 Decoded<Cluster> decode_cluster(const Proto& proto, const DecodeLimits& limits) {
@@ -127,8 +155,9 @@ Decoded<Cluster> decode_cluster(const Proto& proto, const DecodeLimits& limits) 
   out.lb_policy = policy_of(proto.lb_policy());
   out.max_connections = max_connections(proto.circuit_breakers());
   if (proto.has_outlier_detection()) out.outlier = read_outlier(proto.outlier_detection());
+  const bool dns = out.type == ClusterType::kStrictDns || out.type == ClusterType::kLogicalDns;
+  if (dns) out.dns = read_dns(proto);
   if (proto.has_load_assignment() && out.type != ClusterType::kEds) {
-    const bool dns = out.type == ClusterType::kStrictDns || out.type == ClusterType::kLogicalDns;
     // An inline assignment may leave its cluster_name out: it is the cluster's.
     envoy::config::endpoint::v3::ClusterLoadAssignment assignment = proto.load_assignment();
     assignment.set_cluster_name(proto.name());

@@ -71,6 +71,19 @@ enum class ClusterType { kStatic, kStrictDns, kLogicalDns, kEds, kOther };
 // need a hash key a passthrough gateway does not have) become round robin.
 enum class LbPolicy { kRoundRobin, kLeastRequest, kRandom };
 
+// dns_lookup_family: which addresses of a DNS cluster's host names are used.
+// AUTO takes IPv6 when the name has any, else IPv4; V4_PREFERRED the other
+// way round; ALL takes both.
+enum class DnsFamily { kAuto, kV4Only, kV6Only, kV4Preferred, kAll };
+
+// How a STRICT_DNS or LOGICAL_DNS cluster resolves its host names.
+struct DnsSpec {
+  std::chrono::milliseconds refresh{5'000};  // dns_refresh_rate, Envoy's default
+  bool respect_ttl = false;                  // refresh at the answer's TTL instead
+  DnsFamily family = DnsFamily::kAuto;
+  bool operator==(const DnsSpec&) const = default;
+};
+
 struct OutlierSpec {
   uint32_t consecutive_failures = 0;  // gateway, else local-origin failures; 0: off
   std::chrono::milliseconds base_ejection{30'000};
@@ -119,6 +132,7 @@ struct Cluster {
   std::optional<uint32_t> max_connections;  // circuit_breakers, DEFAULT priority
   std::optional<OutlierSpec> outlier;
   LoadAssignment load_assignment;  // inline: STATIC and the DNS types
+  DnsSpec dns;                     // the DNS types
   bool operator==(const Cluster&) const = default;
 };
 

@@ -82,14 +82,14 @@ std::vector<const xds::Endpoint*> usable(const LoadAssignment& assignment) {
 
 class Builder {
  public:
-  explicit Builder(const XdsState& state) : state_(state) {}
+  Builder(const XdsState& state, const DnsAnswers* dns) : state_(state), dns_(dns) {}
 
   void route(const ClusterKey& key, const std::vector<WeightedCluster>& clusters);
   Translated finish(const TranslateOptions& options);
   TranslateStats& stats() { return stats_; }
 
  private:
-  const LoadAssignment* assignment_of(const Cluster& cluster) const;
+  const LoadAssignment* assignment_of(const Cluster& cluster);
   std::vector<Share> shares(const std::vector<WeightedCluster>& clusters);
   void add_main(HostRoutes& host, uint16_t port, const Share& share);
   void add_subset(HostRoutes& host, const ClusterKey& key, const Share& share);
@@ -97,12 +97,22 @@ class Builder {
                     const std::vector<WeightedCluster>& clusters);
 
   const XdsState& state_;
+  const DnsAnswers* dns_;
+  std::map<std::string, LoadAssignment> resolved_;  // DNS clusters' endpoints, by cluster
   std::map<std::string, HostRoutes> hosts_;
   TranslateStats stats_;
 };
 
-const LoadAssignment* Builder::assignment_of(const Cluster& cluster) const {
+const LoadAssignment* Builder::assignment_of(const Cluster& cluster) {
   if (cluster.type == ClusterType::kStatic) return &cluster.load_assignment;
+  if (cluster.type == ClusterType::kStrictDns || cluster.type == ClusterType::kLogicalDns) {
+    const auto known = resolved_.find(cluster.name);
+    if (known != resolved_.end()) return &known->second;
+    static const DnsAnswers kNone;
+    LoadAssignment resolved =
+        resolve_dns_cluster(cluster, dns_ ? *dns_ : kNone, stats_.dns_unanswered);
+    return &resolved_.emplace(cluster.name, std::move(resolved)).first->second;
+  }
   if (cluster.type != ClusterType::kEds) return nullptr;
   const auto found = state_.assignments.find(cluster.eds_name);
   return found == state_.assignments.end() ? nullptr : &found->second;
@@ -285,8 +295,9 @@ void istiod_routes(const Listener& listener, Builder& builder) {
 
 }  // namespace
 
-Translated translate(const XdsState& state, const TranslateOptions& options) {
-  Builder builder(state);
+Translated translate(const XdsState& state, const TranslateOptions& options,
+                     const DnsAnswers* dns) {
+  Builder builder(state, dns);
   for (bool subsets : {false, true}) {
     for (const auto& [name, listener] : state.listeners) {
       if (listener.port != 0 && listener.port == options.passthrough_port) {

@@ -13,6 +13,8 @@
 //   outbound|PORT|SUBSET|HOST as istiod names them: the service HOST, port
 //   PORT. Chains on other listeners are not routes: meshgate listens on
 //   these ports only.
+// - A STRICT_DNS or LOGICAL_DNS cluster's endpoints are its host names'
+//   addresses from `dns` (dns_names.h).
 // - Of a cluster's endpoints only those istiod marks dialable (health
 //   UNKNOWN or HEALTHY) in its best priority that has any are taken; their
 //   tlsMode decides mTLS capability; their network is this gateway's (istiod
@@ -30,6 +32,7 @@
 
 #include "discovery/model.h"
 #include "discovery/xds/ads_state.h"
+#include "discovery/xds/dns_names.h"
 
 namespace meshgate::discovery::xds {
 
@@ -45,7 +48,8 @@ struct TranslateStats {
   uint64_t foreign_names = 0;          // server names not of the outbound_ form (wildcards too)
   uint64_t unknown_clusters = 0;       // named by a chain but not sent by CDS
   uint64_t unnamed_clusters = 0;       // a catch-all chain's cluster not named outbound|P|S|H
-  uint64_t unresolved_clusters = 0;    // DNS or other types, not resolved here
+  uint64_t unresolved_clusters = 0;    // types meshgate cannot resolve (ORIGINAL_DST, custom)
+  uint64_t dns_unanswered = 0;         // DNS cluster host names not answered yet
   uint64_t weighted_routes = 0;        // routes over weighted_clusters
   uint64_t other_listener_chains = 0;  // chains on listeners meshgate does not serve
   uint64_t subset_outside_route = 0;   // subset endpoints the port's own route does not have
@@ -56,7 +60,10 @@ struct Translated {
   TranslateStats stats;
 };
 
-Translated translate(const XdsState& state, const TranslateOptions& options = {});
+// `dns`: the answers for the state's DNS clusters (dns_names.h); without
+// them those clusters have no endpoints.
+Translated translate(const XdsState& state, const TranslateOptions& options = {},
+                     const DnsAnswers* dns = nullptr);
 
 // "outbound|15012||istiod.istio-system.svc.cluster.local" -> port, subset, host.
 struct ClusterKey {

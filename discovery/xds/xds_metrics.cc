@@ -67,16 +67,25 @@ void write_translation(const XdsSourceStats& stats, base::PrometheusWriter& writ
   writer.family("meshgate_xds_untranslated", Type::kGauge,
                 "What the last state held that meshgate does not route, by kind: unserved "
                 "chains, foreign (non-outbound_) server names, clusters unknown, unnamed or "
-                "not resolved here.");
+                "of a type meshgate cannot resolve, DNS cluster host names not answered yet.");
   const TranslateStats& t = stats.translate;
   const std::pair<std::string_view, uint64_t> kinds[] = {
-      {"unserved_chain", t.unserved_chains},
-      {"foreign_name", t.foreign_names},
-      {"unknown_cluster", t.unknown_clusters},
-      {"unnamed_cluster", t.unnamed_clusters},
-      {"unresolved_cluster", t.unresolved_clusters}};
+      {"unserved_chain", t.unserved_chains},         {"foreign_name", t.foreign_names},
+      {"unknown_cluster", t.unknown_clusters},       {"unnamed_cluster", t.unnamed_clusters},
+      {"unresolved_cluster", t.unresolved_clusters}, {"dns_unanswered", t.dns_unanswered}};
   for (const auto& [kind, value] : kinds)
     writer.sample("meshgate_xds_untranslated", {{"kind", kind}}, value);
+}
+
+void write_dns(const DnsRefresherStats& stats, base::PrometheusWriter& writer) {
+  single(writer, "meshgate_xds_dns_names", Type::kGauge,
+         "Host names of STRICT_DNS and LOGICAL_DNS clusters kept resolved.", stats.names);
+  single(writer, "meshgate_xds_dns_lookups_total", Type::kCounter,
+         "Lookups of those names that ended (answered or failed).", stats.lookups);
+  single(writer, "meshgate_xds_dns_failures_total", Type::kCounter,
+         "Lookups no DNS server answered; the name kept its last addresses.", stats.failures);
+  single(writer, "meshgate_xds_dns_changes_total", Type::kCounter,
+         "Lookups that changed a name's addresses.", stats.changes);
 }
 
 }  // namespace
@@ -85,6 +94,7 @@ void write_xds_metrics(const XdsSourceStats& stats, base::PrometheusWriter& writ
   write_stream(stats.client, writer);
   write_types(stats.client, writer);
   write_translation(stats, writer);
+  write_dns(stats.dns, writer);
 }
 
 }  // namespace meshgate::discovery::xds

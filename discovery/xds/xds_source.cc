@@ -48,6 +48,12 @@ XdsSource::XdsSource(const config::Config& config, std::string_view version, Reg
   const config::XdsSource& xds = config.discovery.xds;
   translate_options_ = {
       xds.passthrough_port, {xds.istiod_port, xds.webhook_port}, config.cluster_domain};
+  net::dns::AresOptions resolver;
+  resolver.servers = xds.resolvers;
+  resolver.key = "discovery.xds.resolvers";
+  dns_ = std::make_unique<DnsRefresher>(
+      resolver,
+      [this](const DnsAnswers& answers, uint64_t generation) { on_answers(answers, generation); });
   registry_.add_source(kName);
   client_ = std::make_unique<XdsClient>(
       std::move(options),
@@ -60,11 +66,13 @@ XdsSource::~XdsSource() {
 
 void XdsSource::start() {
   spdlog::info("xds: discovery from istiod at {}", address_);
+  dns_->start();
   client_->start();
 }
 
 void XdsSource::stop() {
   client_->stop();
+  dns_->stop();
 }
 
 namespace {
@@ -85,8 +93,24 @@ std::vector<std::string> unserved_chains(const XdsState& state) {
 
 void XdsSource::on_state(const XdsStatePtr& state, bool complete) {
   if (!complete) return;  // the registry waits for everything istiod has to say
-  Translated translated = translate(*state, translate_options_);
-  std::vector<std::string> unserved = unserved_chains(*state);
+  std::vector<DnsWant> wants = dns_wants(*state);
+  std::lock_guard lock(publish_mutex_);
+  state_ = state;
+  ++generation_;
+  const bool resolve = !wants.empty();
+  dns_->want(std::move(wants), generation_);
+  if (!resolve) publish(nullptr);  // else on_answers() publishes
+}
+
+void XdsSource::on_answers(const DnsAnswers& answers, uint64_t generation) {
+  std::lock_guard lock(publish_mutex_);
+  // Answers for an older state's names would leave the new state's unresolved.
+  if (generation == generation_ && state_) publish(&answers);
+}
+
+void XdsSource::publish(const DnsAnswers* answers) {
+  Translated translated = translate(*state_, translate_options_, answers);
+  std::vector<std::string> unserved = unserved_chains(*state_);
   {
     std::lock_guard lock(mutex_);
     translate_ = translated.stats;
@@ -100,6 +124,7 @@ void XdsSource::on_state(const XdsStatePtr& state, bool complete) {
 XdsSourceStats XdsSource::stats() const {
   XdsSourceStats out;
   out.client = client_->stats();
+  out.dns = dns_->stats();
   std::lock_guard lock(mutex_);
   out.translate = translate_;
   out.publishes = publishes_;

@@ -3,7 +3,10 @@
 // name "xds" at the first complete push (LDS, CDS and the EDS of every EDS
 // cluster) and at every accepted change after it, so the registry is not
 // synced, and the gateway not ready, before istiod has said everything. An
-// istiod outage changes nothing: the last state keeps serving.
+// istiod outage changes nothing: the last state keeps serving. A state with
+// DNS clusters goes out once their host names have had a first answer
+// (DnsRefresher), as Envoy warms such clusters, and again whenever an answer
+// changes.
 #pragma once
 
 #include <memory>
@@ -13,6 +16,7 @@
 
 #include "config/config.h"
 #include "discovery/registry.h"
+#include "discovery/xds/dns_refresher.h"
 #include "discovery/xds/translate.h"
 #include "discovery/xds/xds_client.h"
 
@@ -21,8 +25,9 @@ namespace meshgate::discovery::xds {
 struct XdsSourceStats {
   XdsClientStats client;
   TranslateStats translate;  // of the last state published
-  uint64_t publishes = 0;    // states handed to the registry
-  size_t services = 0;       // in the last state published
+  DnsRefresherStats dns;
+  uint64_t publishes = 0;  // states handed to the registry
+  size_t services = 0;     // in the last state published
   // The chains of the last state that meshgate does not serve, as
   // "LISTENER CHAIN: REASON (DETAIL)"; at most kMaxUnservedShown.
   std::vector<std::string> unserved;
@@ -51,11 +56,18 @@ class XdsSource {
 
  private:
   void on_state(const XdsStatePtr& state, bool complete);
+  void on_answers(const DnsAnswers& answers, uint64_t generation);
+  // Translates state_ with `answers` and hands it to the registry.
+  void publish(const DnsAnswers* answers);
 
   Registry& registry_;
   std::string address_;
   TranslateOptions translate_options_;
   std::unique_ptr<XdsClient> client_;
+  std::unique_ptr<DnsRefresher> dns_;
+  std::mutex publish_mutex_;  // one publish at a time, from either thread
+  XdsStatePtr state_;         // the last complete state, under publish_mutex_
+  uint64_t generation_ = 0;   // of state_, under publish_mutex_
   mutable std::mutex mutex_;
   TranslateStats translate_;           // under mutex_
   uint64_t publishes_ = 0;             // under mutex_

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "tests/support/app_harness.h"
+#include "tests/support/fake_dns.h"
 #include "tests/support/fake_istiod.h"
 #include "tests/support/harness.h"
 #include "tests/support/tls_client.h"
@@ -204,6 +205,43 @@ TEST_F(XdsGateway, AClustersMaxConnectionsHoldsForTheWholeGateway) {
   open.reset();
   EXPECT_TRUE(
       poll_until([&] { return get_through(app).find("hello from v1") != std::string::npos; }));
+}
+
+// A ServiceEntry with resolution DNS reaches the gateway as a STRICT_DNS
+// cluster with host names inline (pilot/pkg/networking/core/
+// cluster_builder.go). meshgate resolves them with c-ares at the cluster's
+// refresh rate and dials what the name resolves to now: first an address
+// nothing listens on, then the backend's.
+TEST_F(XdsGateway, AStrictDnsClusterDialsWhatItsHostResolvesTo) {
+  FakeDns dns;
+  dns.set("httpbin.external.test", {"127.0.0.2"});
+  config::Config with_dns = config();
+  with_dns.discovery.xds.resolvers = {dns.server()};
+  AppUnderTest app(with_dns);
+  using Proto = envoy::config::cluster::v3::Cluster;
+  Proto cluster;
+  cluster.set_name(kSni);
+  cluster.set_type(Proto::STRICT_DNS);
+  cluster.mutable_connect_timeout()->set_seconds(1);
+  cluster.mutable_dns_refresh_rate()->set_nanos(200'000'000);
+  cluster.set_dns_lookup_family(Proto::V4_ONLY);
+  *cluster.mutable_load_assignment() =
+      xds::testing::assignment(kSni, {{"httpbin.external.test", backend_}});
+  ASSERT_TRUE(
+      istiod_.push(xds::testing::response(xds::kClusterType, "1", "c1", std::vector{cluster})));
+  ASSERT_TRUE(istiod_.push(xds::testing::response(
+      xds::kListenerType, "1", "l1",
+      std::vector{xds::testing::listener(15443, {xds::testing::passthrough_chain(kSni)})})));
+  ASSERT_TRUE(poll_until([&] { return ready(app); }, std::chrono::seconds(10)));
+  EXPECT_GE(dns.queries("httpbin.external.test"), 1u);
+  EXPECT_EQ(get_through(app).find("hello from v1"), std::string::npos) << "127.0.0.2 is not served";
+  dns.set("httpbin.external.test", {"127.0.0.1"});
+  EXPECT_TRUE(
+      poll_until([&] { return get_through(app).find("hello from v1") != std::string::npos; },
+                 std::chrono::seconds(10)));
+  EXPECT_EQ(app.metric("meshgate_xds_dns_names"), 1);
+  EXPECT_GE(app.metric("meshgate_xds_dns_changes_total"), 2);
+  EXPECT_EQ(app.metric(R"(meshgate_xds_untranslated{kind="dns_unanswered"})"), 0);
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ TEST(XdsConfig, EveryKeyIsRead) {
     service_account: istio-eastwestgateway
     labels: {istio: eastwestgateway, topology.istio.io/network: network2}
     requested_network_view: [network2, network3]
+    resolvers: [10.96.0.10, "[fd00::10]:5353"]
 )");
   ASSERT_TRUE(loaded.ok()) << base::describe(loaded.errors);
   const XdsSource& xds = loaded.config->discovery.xds;
@@ -60,6 +61,7 @@ TEST(XdsConfig, EveryKeyIsRead) {
   EXPECT_EQ(xds.service_account, "istio-eastwestgateway");
   EXPECT_EQ(xds.labels.at("topology.istio.io/network"), "network2");
   EXPECT_EQ(xds.requested_network_view, (std::vector<std::string>{"network2", "network3"}));
+  EXPECT_EQ(xds.resolvers, (std::vector<std::string>{"10.96.0.10", "[fd00::10]:5353"}));
 }
 
 TEST(XdsConfig, EveryCheckNamesItsKey) {
@@ -71,13 +73,17 @@ TEST(XdsConfig, EveryCheckNamesItsKey) {
     pod_ip: not-an-ip
     pod_name: "a~b"
     labels: {"bad key!": x}
+    resolvers:
+      - 10.0.0.1
+      - kube-dns
 )");
   EXPECT_THAT(loaded.errors,
               ElementsAre(ErrorAt("discovery.xds.address", 4, "expected host:port"),
                           ErrorAt("discovery.xds.root_cert", 5, "required"),
                           ErrorAt("discovery.xds.pod_ip", 6, "not an IP address"),
                           ErrorAt("discovery.xds.pod_name", 7, "'~'"),
-                          ErrorAt("discovery.xds.labels", 8, "not a valid label key")));
+                          ErrorAt("discovery.xds.labels", 8, "not a valid label key"),
+                          ErrorAt("discovery.xds.resolvers[1]", 11, "expected ip, ip:port")));
 }
 
 // Both would describe the cluster's services; istiod's decisions win by design.

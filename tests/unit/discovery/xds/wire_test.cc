@@ -186,6 +186,24 @@ TEST(XdsWire, CustomClusterTypeAsEnvoyDefinesIt) {
   EXPECT_EQ(cluster.cluster_type().name(), "envoy.clusters.aggregate");
 }
 
+// cluster.proto: dns_refresh_rate 16 (Duration), dns_lookup_family 17 (enum),
+// respect_dns_ttl 39 (bool); DnsLookupFamily AUTO 0, V4_ONLY 1, V6_ONLY 2,
+// V4_PREFERRED 3, ALL 4.
+TEST(XdsWire, ClusterDnsFieldsAsEnvoyDefinesThem) {
+  using Cluster = envoy::config::cluster::v3::Cluster;
+  Cluster cluster;
+  ASSERT_TRUE(cluster.ParseFromString(bytes(1, "dns") + number(2, 1) + bytes(16, number(1, 60)) +
+                                      number(17, 3) + number(39, 1)));
+  EXPECT_EQ(cluster.type(), Cluster::STRICT_DNS);
+  EXPECT_EQ(cluster.dns_refresh_rate().seconds(), 60);
+  EXPECT_EQ(cluster.dns_lookup_family(), Cluster::V4_PREFERRED);
+  EXPECT_TRUE(cluster.respect_dns_ttl());
+  EXPECT_EQ(Cluster::AUTO, 0);
+  EXPECT_EQ(Cluster::V4_ONLY, 1);
+  EXPECT_EQ(Cluster::V6_ONLY, 2);
+  EXPECT_EQ(Cluster::ALL, 4);
+}
+
 // The enums, by number: DiscoveryType STATIC 0, STRICT_DNS 1, LOGICAL_DNS 2,
 // EDS 3, ORIGINAL_DST 4; LbPolicy ROUND_ROBIN 0, LEAST_REQUEST 1, RING_HASH 2,
 // RANDOM 3, MAGLEV 5; HealthStatus UNKNOWN 0 .. DEGRADED 5.
