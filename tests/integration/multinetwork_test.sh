@@ -409,9 +409,15 @@ pids+=($!)
 meshgate_pid=$!
 access_log=$work/access-xds.log
 
-xds_ready() {
-  gateway_ready && in_ns "$gw_ns" curl -s -m 2 http://127.0.0.1:15090/stats/prometheus |
-    grep -qx 'meshgate_xds_connected 1'
+xds_ready() {  # ready, then up to 10 s for the metrics to say connected
+  gateway_ready || return 1
+  for _ in $(seq 1 200); do
+    in_ns "$gw_ns" curl -s -m 2 http://127.0.0.1:15090/stats/prometheus >"$work/xds-metrics.txt" &&
+      grep -qx 'meshgate_xds_connected 1' "$work/xds-metrics.txt" && return 0
+    sleep 0.05
+  done
+  grep '^meshgate_xds' "$work/xds-metrics.txt" >&2  # what it said instead
+  return 1
 }
 check "xds: the gateway is ready after the stand-in istiod's first push, and connected" xds_ready
 
