@@ -31,7 +31,8 @@ void each_resolved_endpoint(const LoadAssignment& assignment, ClusterType type, 
 
 std::vector<DnsWant> dns_wants(const XdsState& state) {
   std::map<DnsName, DnsWant> wants;
-  for (const auto& [name, cluster] : state.clusters) {
+  for (const auto& entry : state.clusters) {
+    const Cluster& cluster = entry.second;  // a structured binding clang 14 cannot capture
     if (!is_dns(cluster)) continue;
     each_resolved_endpoint(cluster.load_assignment, cluster.type,
                            [&](const LocalityEndpoints&, const Endpoint& endpoint) {

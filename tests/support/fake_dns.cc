@@ -21,6 +21,7 @@ using udp = asio::ip::udp;
 struct FakeDns::Impl {
   asio::io_context io;
   udp::socket socket{io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  const uint16_t port = socket.local_endpoint().port();  // read before the thread starts
   std::array<uint8_t, 4096> buffer{};
   udp::endpoint peer;
   std::thread thread;
@@ -109,7 +110,7 @@ FakeDns::~FakeDns() {
 }
 
 uint16_t FakeDns::port() const {
-  return impl_->socket.local_endpoint().port();
+  return impl_->port;
 }
 
 std::string FakeDns::server() const {
