@@ -34,6 +34,18 @@ const char* load_balancing_name(config::LoadBalancing lb) {
   return "unknown";
 }
 
+const char* splice_mode_name(config::SpliceMode mode) {
+  switch (mode) {
+    case config::SpliceMode::kAuto:
+      return "auto";
+    case config::SpliceMode::kAlways:
+      return "true";
+    case config::SpliceMode::kNever:
+      return "false";
+  }
+  return "unknown";
+}
+
 const char* access_log_format_name(config::AccessLogFormat format) {
   switch (format) {
     case config::AccessLogFormat::kText:
@@ -77,7 +89,7 @@ json passthrough(const config::Passthrough& p) {
           {"require_mtls_endpoints", p.require_mtls_endpoints},
           {"load_balancing", load_balancing_name(p.load_balancing)},
           {"connect_attempts", p.connect_attempts},
-          {"splice", p.splice}};
+          {"splice", splice_mode_name(p.splice)}};
 }
 
 json timeouts(const config::Timeouts& t) {

@@ -107,6 +107,16 @@ void write_upstreams(base::PrometheusWriter& out, const MetricsInput& in) {
   per_listener(out, "meshgate_splice_fallbacks_total", Type::kCounter,
                "Relay directions that copied because no splice pipe could be made.", in,
                [](const gateway::StatsSnapshot& s) { return s.splice_fallbacks; });
+  out.family("meshgate_relay_mode_switches_total", Type::kCounter,
+             "passthrough.splice auto: relay directions that turned to splicing (to=splice) "
+             "or back to copying (to=copy).");
+  for (gateway::ListenerKind kind : gateway::kAllListenerKinds) {
+    const gateway::StatsSnapshot& s = in.listeners[index_of(kind)];
+    out.sample("meshgate_relay_mode_switches_total",
+               {{"listener", to_string(kind)}, {"to", "splice"}}, s.turned_to_splice);
+    out.sample("meshgate_relay_mode_switches_total",
+               {{"listener", to_string(kind)}, {"to", "copy"}}, s.turned_to_copy);
+  }
   per_listener(out, "meshgate_outlier_ejections_total", Type::kCounter,
                "Endpoints ejected after consecutive connect failures.", in,
                [](const gateway::StatsSnapshot& s) { return s.ejections; });

@@ -31,12 +31,18 @@ struct Listeners {
 
 enum class LoadBalancing { kRoundRobin, kLeastConnections };
 
+// How a relayed connection's bytes move: kAlways splices (through a pipe,
+// never copied into the gateway), kNever copies through the worker's
+// buffer, kAuto copies while reads are small and splices while they fill
+// the buffer (gateway/relay_flow.h).
+enum class SpliceMode { kAuto, kAlways, kNever };
+
 struct Passthrough {
   bool require_istio_alpn = true;      // as Istio's gateway on 15443
   bool require_mtls_endpoints = true;  // only endpoints with tlsMode istio
   LoadBalancing load_balancing = LoadBalancing::kRoundRobin;
   uint32_t connect_attempts = 3;  // endpoints tried per connection, 1..16
-  bool splice = true;             // relay with splice(2) through a pipe, not by copying
+  SpliceMode splice = SpliceMode::kAuto;
   // Endpoints on loopback, link-local or unspecified addresses are dialled
   // only with this (the demo's backends live on 127.0.0.1).
   bool allow_loopback_endpoints = false;

@@ -185,7 +185,7 @@ void Walker::passthrough(const YAML::Node& node, const std::string& path) {
                [&](auto& v, auto& p) {
                  read_uint32(v, p, kConnectAttemptsRange, target.connect_attempts);
                }},
-              {"splice", [&](auto& v, auto& p) { read_bool(v, p, target.splice); }},
+              {"splice", [&](auto& v, auto& p) { read_splice_mode(v, p, target.splice); }},
               {"allow_loopback_endpoints",
                [&](auto& v, auto& p) { read_bool(v, p, target.allow_loopback_endpoints); }},
           });
@@ -393,6 +393,15 @@ void Walker::read_load_balancing(const YAML::Node& node, const std::string& path
   static constexpr std::array<LoadBalancing, 2> kValues{LoadBalancing::kRoundRobin,
                                                         LoadBalancing::kLeastConnections};
   const std::optional<size_t> index = read_choice(node, path, "load balancing", kNames);
+  if (index) target = kValues[*index];
+}
+
+// auto, or a boolean: true always splices, false never does.
+void Walker::read_splice_mode(const YAML::Node& node, const std::string& path, SpliceMode& target) {
+  static constexpr std::array<std::string_view, 3> kNames{"auto", "true", "false"};
+  static constexpr std::array<SpliceMode, 3> kValues{SpliceMode::kAuto, SpliceMode::kAlways,
+                                                     SpliceMode::kNever};
+  const std::optional<size_t> index = read_choice(node, path, "splice mode", kNames);
   if (index) target = kValues[*index];
 }
 

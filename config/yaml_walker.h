@@ -91,6 +91,7 @@ class Walker {
   std::optional<size_t> read_choice(const YAML::Node& node, const std::string& path,
                                     std::string_view what, std::span<const std::string_view> names);
   void read_load_balancing(const YAML::Node& node, const std::string& path, LoadBalancing& target);
+  void read_splice_mode(const YAML::Node& node, const std::string& path, SpliceMode& target);
   void read_access_log_format(const YAML::Node& node, const std::string& path,
                               AccessLogFormat& target);
 

@@ -11,6 +11,18 @@ namespace {
 
 using boost::system::error_code;
 
+RelayMode relay_mode(config::SpliceMode splice) {
+  switch (splice) {
+    case config::SpliceMode::kAlways:
+      return RelayMode::kSplice;
+    case config::SpliceMode::kNever:
+      return RelayMode::kCopy;
+    case config::SpliceMode::kAuto:
+      return RelayMode::kAuto;
+  }
+  return RelayMode::kAuto;
+}
+
 bool make_non_blocking(asio::ip::tcp::socket& socket) {
   if (socket.native_non_blocking()) return true;  // the usual case: no system call
   error_code ec;
@@ -25,10 +37,10 @@ void PassthroughSession::start_relay() {
     return stop(CloseReason::kInternalError);
   }
   flows_running_ = 2;
-  const bool splice = config_->passthrough.splice;
+  const RelayMode mode = relay_mode(config_->passthrough.splice);
   const std::size_t buffer_bytes = config_->limits.buffer_bytes;
-  from_client_.start(splice, buffer_bytes);
-  if (!stopped_) from_upstream_.start(splice, buffer_bytes);
+  from_client_.start(mode, buffer_bytes);
+  if (!stopped_) from_upstream_.start(mode, buffer_bytes);
 }
 
 CloseReason PassthroughSession::reset_of(const asio::ip::tcp::socket& socket) const {
@@ -63,6 +75,10 @@ void PassthroughSession::on_failed(RelayFlow&, asio::ip::tcp::socket& socket) {
 
 void PassthroughSession::on_splice_fallback() {
   stats_.splice_fallbacks.add();
+}
+
+void PassthroughSession::on_mode_switch(bool splicing) {
+  (splicing ? stats_.turned_to_splice : stats_.turned_to_copy).add();
 }
 
 }  // namespace meshgate::gateway

@@ -78,6 +78,7 @@ class PassthroughSession : public std::enable_shared_from_this<PassthroughSessio
   void on_source_done(RelayFlow& flow) override;
   void on_failed(RelayFlow& flow, asio::ip::tcp::socket& socket) override;
   void on_splice_fallback() override;
+  void on_mode_switch(bool splicing) override;
   bool stopped() const override { return stopped_; }
   std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
 

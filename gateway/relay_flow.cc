@@ -25,8 +25,9 @@ RelayFlow::~RelayFlow() {
   close_pipe(pipe_);
 }
 
-void RelayFlow::start(bool splice, std::size_t buffer_bytes) {
-  splicing_ = splice;
+void RelayFlow::start(RelayMode mode, std::size_t buffer_bytes) {
+  splicing_ = mode == RelayMode::kSplice;
+  adaptive_ = mode == RelayMode::kAuto;
   buffer_bytes_ = buffer_bytes;
   relay_now();  // bytes may be waiting already
 }
@@ -62,12 +63,43 @@ void RelayFlow::copy_now() {
     if (n == 0) return owner_.on_source_done(*this);
     owner_.on_activity();
     if (!forward(scratch.data(), static_cast<std::size_t>(n))) return;
+    // A switch goes through the loop's queue: a flow that kept switching
+    // must not recurse.
+    if (adapt_after_read(static_cast<std::size_t>(n))) return yield_turn();
     // TCP hands over all it holds up to the size asked: a shorter read
     // emptied the socket, so the next read would only say EAGAIN. Anything
     // that arrives from now on raises a new readiness edge.
     if (static_cast<std::size_t>(n) < size) return wait_readable();
   }
   yield_turn();
+}
+
+bool RelayFlow::adapt_after_read(std::size_t n) {
+  if (!adaptive_) return false;
+  if (n < buffer_bytes_) {
+    full_reads_ = 0;
+    return false;
+  }
+  if (++full_reads_ < kFullReadsToSplice) return false;
+  full_reads_ = 0;
+  splicing_ = true;
+  owner_.on_mode_switch(true);
+  return true;
+}
+
+// Called with the pipe empty: the bytes of the splice reached the sink.
+bool RelayFlow::adapt_after_splice(std::size_t n) {
+  if (!adaptive_) return false;
+  if (n >= buffer_bytes_ / 8) {
+    small_splices_ = 0;
+    return false;
+  }
+  if (++small_splices_ < kSmallSplicesToCopy) return false;
+  small_splices_ = 0;
+  give_back_pipe();
+  splicing_ = false;
+  owner_.on_mode_switch(false);
+  return true;
 }
 
 void RelayFlow::yield_turn() {
@@ -127,6 +159,7 @@ void RelayFlow::give_back_pipe() {
 void RelayFlow::splice_now() {
   if (!take_pipe()) {
     splicing_ = false;
+    adaptive_ = false;
     owner_.on_splice_fallback();
     return copy_now();
   }
@@ -142,6 +175,7 @@ void RelayFlow::splice_now() {
     owner_.on_activity();
     in_pipe_ = static_cast<std::size_t>(n);
     if (!drain_pipe()) return;  // waiting for the sink, or stopped
+    if (adapt_after_splice(static_cast<std::size_t>(n))) return yield_turn();
   }
   give_back_pipe();
   yield_turn();

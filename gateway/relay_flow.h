@@ -13,6 +13,13 @@
 // Either way nothing more is read while the sink has not taken what is held,
 // so a flow holds at most `buffer_bytes`.
 //
+// RelayMode::kAuto picks between the two as the traffic goes: it copies while
+// reads are small (a request and its response: one read and one write, no
+// pipe), turns to splicing once reads fill the buffer kFullReadsToSplice
+// times in a row (a bulk transfer: the bytes stay in the kernel), and back
+// to copying once kSmallSplicesToCopy splices in a row moved less than an
+// eighth of it. HAProxy's splice-auto decides on the same signal.
+//
 // The sockets must be non-blocking at the kernel level: the flow calls
 // recv/send/splice itself. Asio's reactor is edge-triggered, so a wait is
 // armed only after a call found the socket empty (or full).
@@ -32,6 +39,8 @@
 
 namespace meshgate::gateway {
 
+enum class RelayMode { kCopy, kSplice, kAuto };
+
 class RelayFlow {
  public:
   // What a flow reports. Calls come from the flow's own handlers, on the
@@ -48,6 +57,8 @@ class RelayFlow {
     virtual void on_failed(RelayFlow& flow, asio::ip::tcp::socket& socket) = 0;
     // No pipe could be lent: this flow copies from now on.
     virtual void on_splice_fallback() = 0;
+    // kAuto turned to splicing (true) or back to copying (false).
+    virtual void on_mode_switch(bool splicing) = 0;
     virtual bool stopped() const = 0;
     // Held by every pending handler, so the owner (and its flows) outlive it.
     virtual std::shared_ptr<void> keep_alive() = 0;
@@ -65,6 +76,10 @@ class RelayFlow {
   // Reads or splices per wake-up before the flow lets the worker's other
   // connections go first.
   static constexpr int kReadsPerTurn = 16;
+  // kAuto: reads in a row that fill the buffer before splicing, and small
+  // splices in a row before copying again.
+  static constexpr int kFullReadsToSplice = 2;
+  static constexpr int kSmallSplicesToCopy = 4;
 
   RelayFlow(Owner& owner, asio::ip::tcp::socket& source, asio::ip::tcp::socket& sink,
             Shared shared);
@@ -74,7 +89,7 @@ class RelayFlow {
 
   // Moves what the source has now, then waits for more. `buffer_bytes`
   // bounds each read and what the flow may hold.
-  void start(bool splice, std::size_t buffer_bytes);
+  void start(RelayMode mode, std::size_t buffer_bytes);
   // Gives the pipe back to the pool (when the owner stops).
   void release();
 
@@ -87,6 +102,10 @@ class RelayFlow {
   void relay_now();
   void copy_now();
   void yield_turn();
+  // kAuto: after a read of `n` bytes (copying) or a splice of `n` (splicing),
+  // whether the flow changed its mode.
+  bool adapt_after_read(std::size_t n);
+  bool adapt_after_splice(std::size_t n);
   // Writes what it can now; false when the rest waits in the flow's buffer
   // (or the owner stopped): the flow reads no more until it is sent.
   bool forward(const uint8_t* data, std::size_t n);
@@ -106,6 +125,9 @@ class RelayFlow {
   Shared shared_;
   std::size_t buffer_bytes_ = 0;
   bool splicing_ = false;
+  bool adaptive_ = false;         // kAuto, until no pipe could be lent
+  int full_reads_ = 0;            // kAuto, copying: reads in a row that filled the buffer
+  int small_splices_ = 0;         // kAuto, splicing: small splices in a row
   std::vector<uint8_t> pending_;  // copying: what the sink could not take yet
   Pipe pipe_;                     // splicing: lent while bytes are in flight
   std::size_t in_pipe_ = 0;

@@ -21,6 +21,8 @@ StatsSnapshot& StatsSnapshot::operator+=(const StatsSnapshot& other) {
   bytes_from_client += other.bytes_from_client;
   bytes_from_upstream += other.bytes_from_upstream;
   splice_fallbacks += other.splice_fallbacks;
+  turned_to_splice += other.turned_to_splice;
+  turned_to_copy += other.turned_to_copy;
   connect_latency += other.connect_latency;
   for (std::size_t i = 0; i < kCloseReasonCount; ++i)
     closed[i] += other.closed[i];
@@ -40,6 +42,8 @@ StatsSnapshot snapshot_of(const PassthroughStats& stats) {
   out.bytes_from_client = stats.bytes_from_client.get();
   out.bytes_from_upstream = stats.bytes_from_upstream.get();
   out.splice_fallbacks = stats.splice_fallbacks.get();
+  out.turned_to_splice = stats.turned_to_splice.get();
+  out.turned_to_copy = stats.turned_to_copy.get();
   out.connect_latency = stats.connect_latency.snapshot();
   for (std::size_t i = 0; i < kCloseReasonCount; ++i)
     out.closed[i] = stats.closed[i].get();

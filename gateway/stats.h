@@ -33,6 +33,8 @@ struct PassthroughStats {
   base::Counter bytes_from_client;    // relayed client -> upstream (ClientHello included)
   base::Counter bytes_from_upstream;  // relayed upstream -> client
   base::Counter splice_fallbacks;     // relays that copied: no pipe could be made (EMFILE)
+  base::Counter turned_to_splice;     // passthrough.splice auto: directions that began splicing
+  base::Counter turned_to_copy;       // ... and that went back to copying
   base::LatencyHistogram connect_latency;               // successful connects
   std::array<base::Counter, kCloseReasonCount> closed;  // by reason
 
@@ -51,6 +53,8 @@ struct StatsSnapshot {
   uint64_t bytes_from_client = 0;
   uint64_t bytes_from_upstream = 0;
   uint64_t splice_fallbacks = 0;
+  uint64_t turned_to_splice = 0;
+  uint64_t turned_to_copy = 0;
   base::HistogramSnapshot connect_latency;
   std::array<uint64_t, kCloseReasonCount> closed{};
 

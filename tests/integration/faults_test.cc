@@ -23,6 +23,7 @@
 #include "tests/support/harness.h"
 #include "tests/support/openssl_hello.h"
 #include "tests/support/socket.h"
+#include "tests/support/splice_modes.h"
 #include "tests/support/tls_client.h"
 
 namespace meshgate::testing {
@@ -55,7 +56,7 @@ std::vector<uint8_t> faulty_hello() {
 // forwarding, so that no datagram of the random-bytes case can reach a
 // resolver outside this host, and no wait for a first byte after the hello:
 // the raw backends here speak only when the test makes them.
-config::Config fault_config(bool splice = true) {
+config::Config fault_config(config::SpliceMode splice = config::SpliceMode::kAuto) {
   config::Config config = test_config();
   config.timeouts.client_hello = milliseconds(300);
   config.timeouts.upstream_first_byte = milliseconds(0);
@@ -186,8 +187,8 @@ class Faults : public ::testing::Test {
   std::size_t baseline_ = 0;
 };
 
-// Relay faults run twice: splicing (the default) and copying.
-class RelayFaults : public Faults, public ::testing::WithParamInterface<bool> {};
+// Relay faults run in each mode: auto (the default), splicing and copying.
+class RelayFaults : public Faults, public ::testing::WithParamInterface<config::SpliceMode> {};
 
 // 1. The backend answers a little, then resets: the client sees a reset too.
 TEST_P(RelayFaults, BackendResetMidStreamIsPassedOnAsAReset) {
@@ -245,11 +246,7 @@ TEST_P(RelayFaults, BackendThatNeverReadsKeepsTheGatewayHeapBounded) {
   expect_recovered();
 }
 
-std::string mode_name(const ::testing::TestParamInfo<bool>& param) {
-  return param.param ? "Splice" : "Copy";
-}
-
-INSTANTIATE_TEST_SUITE_P(Modes, RelayFaults, ::testing::Bool(), mode_name);
+INSTANTIATE_TEST_SUITE_P(Modes, RelayFaults, all_splice_modes(), splice_mode_name);
 
 // 2. Endpoints that accept and close at once (one with an RST, one with a
 // plain close, which the kernel also turns into an RST when the replayed

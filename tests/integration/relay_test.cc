@@ -11,6 +11,7 @@
 #include "tests/support/harness.h"
 #include "tests/support/openssl_hello.h"
 #include "tests/support/socket.h"
+#include "tests/support/splice_modes.h"
 
 namespace meshgate::testing {
 namespace {
@@ -24,16 +25,17 @@ std::vector<uint8_t> hello(std::size_t padding = 0) {
                                .padding_extension_size = padding});
 }
 
-// Every relay test runs twice: splicing (the default) and copying.
+// Every relay test runs in each mode: auto (the default), splicing and
+// copying; the limits (mode-agnostic) in the two fixed ones.
 // The backends here speak only when the test makes them: no first byte is
 // awaited after the hello.
-config::Config relaying(config::Config config, bool splice) {
+config::Config relaying(config::Config config, config::SpliceMode splice) {
   config.passthrough.splice = splice;
   config.timeouts.upstream_first_byte = std::chrono::milliseconds(0);
   return config;
 }
 
-class Relay : public ::testing::TestWithParam<bool> {
+class Relay : public ::testing::TestWithParam<config::SpliceMode> {
  protected:
   explicit Relay(config::Config config = test_config())
       : gateway_(relaying(std::move(config), GetParam())) {
@@ -151,6 +153,9 @@ TEST_P(Relay, BulkBytesArriveIntactBothWays) {
            s.bytes_from_client == up.size() + hello().size();
   }));
   EXPECT_EQ(gateway_.stats().splice_fallbacks, 0u);
+  // Megabytes sent as fast as the sockets take them fill read after read:
+  // auto splices them.
+  EXPECT_EQ(gateway_.stats().turned_to_splice > 0, GetParam() == config::SpliceMode::kAuto);
 }
 
 TEST_P(Relay, ClientResetIsPassedOnAsAReset) {
@@ -304,12 +309,10 @@ TEST_P(RelayLimits, ClientClosingBeforeItsHelloIsCounted) {
       [](const auto& s) { return s.closed_by(CloseReason::kClientClosedEarly) == 1; }));
 }
 
-std::string mode_name(const ::testing::TestParamInfo<bool>& info) {
-  return info.param ? "Splice" : "Copy";
-}
-
-INSTANTIATE_TEST_SUITE_P(Modes, Relay, ::testing::Bool(), mode_name);
-INSTANTIATE_TEST_SUITE_P(Modes, RelayLimits, ::testing::Bool(), mode_name);
+INSTANTIATE_TEST_SUITE_P(Modes, Relay, all_splice_modes(), splice_mode_name);
+INSTANTIATE_TEST_SUITE_P(Modes, RelayLimits,
+                         ::testing::Values(config::SpliceMode::kAlways, config::SpliceMode::kNever),
+                         splice_mode_name);
 
 }  // namespace
 }  // namespace meshgate::testing

@@ -62,6 +62,8 @@ class Recorder : public RelayFlow::Owner, public std::enable_shared_from_this<Re
   int activity = 0;
   int done = 0;
   int fallbacks = 0;
+  int to_splice = 0;  // kAuto's switches
+  int to_copy = 0;
   const asio::ip::tcp::socket* failed = nullptr;
 
  private:
@@ -82,6 +84,7 @@ class Recorder : public RelayFlow::Owner, public std::enable_shared_from_this<Re
     flow_.release();
   }
   void on_splice_fallback() override { ++fallbacks; }
+  void on_mode_switch(bool splicing) override { ++(splicing ? to_splice : to_copy); }
   bool stopped() const override { return stopped_; }
   std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
 
@@ -124,10 +127,10 @@ void ignore_sigpipe() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-class RelayFlowTest : public ::testing::TestWithParam<bool> {
+class RelayFlowTest : public ::testing::TestWithParam<RelayMode> {
  protected:
   static void SetUpTestSuite() { ignore_sigpipe(); }
-  bool splice() const { return GetParam(); }
+  RelayMode splice() const { return GetParam(); }
 
   asio::io_context io_;
 };
@@ -141,7 +144,10 @@ TEST_P(RelayFlowTest, RelaysEveryByteInOrderAndReportsEachOne) {
   EXPECT_GT(r->activity, 0);
   EXPECT_EQ(r->done, 0);
   EXPECT_EQ(r->failed, nullptr);
-  EXPECT_EQ(r->flow().splicing(), splice());
+  // A megabyte written as fast as the socket takes it fills every read:
+  // kAuto splices it.
+  EXPECT_EQ(r->flow().splicing(), splice() != RelayMode::kCopy);
+  EXPECT_EQ(r->to_splice, splice() == RelayMode::kAuto ? 1 : 0);
 }
 
 TEST_P(RelayFlowTest, BytesWaitingBeforeStartAreRelayedAtStart) {
@@ -204,23 +210,89 @@ TEST_P(RelayFlowTest, ASinkThatIsGoneIsReportedAsTheSinksFailure) {
   EXPECT_EQ(r->failed, &r->sink());
 }
 
-std::string mode_name(const ::testing::TestParamInfo<bool>& param) {
-  return param.param ? "Splice" : "Copy";
+std::string mode_name(const ::testing::TestParamInfo<RelayMode>& param) {
+  switch (param.param) {
+    case RelayMode::kCopy:
+      return "Copy";
+    case RelayMode::kSplice:
+      return "Splice";
+    case RelayMode::kAuto:
+      return "Auto";
+  }
+  return "Unknown";
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, RelayFlowTest, ::testing::Bool(), mode_name);
+INSTANTIATE_TEST_SUITE_P(Modes, RelayFlowTest,
+                         ::testing::Values(RelayMode::kCopy, RelayMode::kSplice, RelayMode::kAuto),
+                         mode_name);
 
-// No descriptor for a pipe: the flow copies instead, says so once, and
-// nothing is lost.
+// One small message through the flow: written, relayed, read.
+std::vector<uint8_t> exchange(asio::io_context& io, Recorder& r, std::size_t size) {
+  return pass(io, r, pattern(size));
+}
+
+// kAuto: small messages are copied (no pipe), a bulk transfer is spliced,
+// and small messages after it are copied again; nothing is lost on the way.
+TEST(RelayFlowAuto, SplicesOnlyWhileReadsFillTheBuffer) {
+  ignore_sigpipe();
+  asio::io_context io;
+  auto r = std::make_shared<Recorder>(io);
+  r->flow().start(RelayMode::kAuto, kBufferBytes);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(exchange(io, *r, 300), pattern(300));
+  EXPECT_FALSE(r->flow().splicing());
+  EXPECT_EQ(r->to_splice, 0);
+
+  const auto bulk = pattern(1 << 20);
+  EXPECT_EQ(pass(io, *r, bulk), bulk);
+  EXPECT_TRUE(r->flow().splicing());
+  EXPECT_EQ(r->to_splice, 1);
+
+  // The bulk's last splices may have been small already: at most
+  // kSmallSplicesToCopy small messages turn the flow back to copying.
+  int small = 0;
+  while (r->flow().splicing() && small < 10) {
+    ASSERT_EQ(exchange(io, *r, 300), pattern(300));
+    ++small;
+    io.poll();
+    io.restart();
+  }
+  EXPECT_FALSE(r->flow().splicing());
+  EXPECT_LE(small, RelayFlow::kSmallSplicesToCopy);
+  EXPECT_EQ(r->to_copy, 1);
+  ASSERT_EQ(exchange(io, *r, 300), pattern(300));
+  EXPECT_EQ(r->to_splice, 1) << "small messages never splice";
+  EXPECT_EQ(r->moved, 10 * 300 + bulk.size() + (small + 1) * 300);
+}
+
+// One read that fills the buffer is not yet a bulk transfer.
+TEST(RelayFlowAuto, OneFullReadAloneDoesNotSplice) {
+  asio::io_context io;
+  auto r = std::make_shared<Recorder>(io);
+  r->flow().start(RelayMode::kAuto, kBufferBytes);
+  ASSERT_EQ(exchange(io, *r, kBufferBytes), pattern(kBufferBytes));
+  ASSERT_EQ(exchange(io, *r, 100), pattern(100));
+  ASSERT_EQ(exchange(io, *r, kBufferBytes), pattern(kBufferBytes));
+  EXPECT_FALSE(r->flow().splicing()) << "the small read in between started the count over";
+  EXPECT_EQ(r->to_splice, 0);
+}
+
+// No descriptor for a pipe: the flow copies instead, says so once, does
+// not try again, and nothing is lost.
 TEST(RelayFlowFallback, NoPipeMeansCopyingAndIsReportedOnce) {
   asio::io_context io;
   Admission no_room(1, 1, 0);
   auto r = std::make_shared<Recorder>(io, &no_room);
-  r->flow().start(/*splice=*/true, kBufferBytes);
+  r->flow().start(RelayMode::kAuto, kBufferBytes);
+  const auto small = pattern(100);
+  EXPECT_EQ(pass(io, *r, small), small);
   const auto data = pattern(200'000);
   EXPECT_EQ(pass(io, *r, data), data);
   EXPECT_EQ(r->fallbacks, 1);
-  EXPECT_FALSE(r->flow().splicing());
+  EXPECT_EQ(r->to_splice, 1) << "the bulk tried to splice";
+  EXPECT_FALSE(r->flow().splicing()) << "and copies from then on";
+  EXPECT_EQ(pass(io, *r, data), data);
+  EXPECT_EQ(r->fallbacks, 1) << "said once";
 }
 
 }  // namespace
