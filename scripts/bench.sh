@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
 # Installs the benchmark peers, builds meshgate in Release, and runs the
-# side-by-side benchmarks (tests/bench/passthrough, tests/bench/dns). Results
-# (JSON, markdown, PNG) go to bench-results/ (or $BENCH_OUT); the markdown
-# table is printed. Under 10 minutes on a 2-core machine.
+# side-by-side benchmarks (tests/bench/passthrough, tests/bench/dns), then the
+# scale rows: one EndpointSlice change in a mesh of 10,000 services x 10
+# endpoints (kube_translate_bench, kube_latency_bench). Results (JSON,
+# markdown, PNG) go to bench-results/ (or $BENCH_OUT); the markdown tables are
+# printed. Options go to both side-by-side runners (--repeat N, --smoke...).
+# Under 10 minutes on a 2-core machine with one round; each more round of
+# --repeat adds about 4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --bench
 build_dir=${BUILD_DIR:-build-release}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build_dir" -j "$(nproc)" --target meshgate passthrough_loadgen passthrough_backend
+cmake --build "$build_dir" -j "$(nproc)" --target meshgate passthrough_loadgen passthrough_backend \
+  kube_translate_bench kube_latency_bench
 out=${BENCH_OUT:-bench-results}
 python3 tests/bench/passthrough/run.py --build-dir "$build_dir" --out "$out" "$@"
 python3 tests/bench/dns/run.py --build-dir "$build_dir" --out "$out" "$@"
+scale=(--services 10000 --endpoints-per-service 10)
+for arg in "$@"; do
+  if [ "$arg" = --smoke ]; then scale=(--smoke); fi
+done
+{
+  echo "# Scale: one change in a large mesh"
+  echo
+  "$build_dir/tests/bench/kube_translate_bench" "${scale[@]}"
+  echo
+  "$build_dir/tests/bench/kube_latency_bench" "${scale[@]}"
+} | tee "$out/scale.md"

@@ -23,7 +23,7 @@ MESHGATE_LISTENERS = ("passthrough", "istiod", "webhook", "dns", "dns_grpc", "he
 @dataclass
 class Target:
     """One path from the loadgen to the backend."""
-    name: str  # key in results: meshgate, meshgate_copy, haproxy, haproxy_splice, nginx, direct
+    name: str  # key in results: meshgate(_splice, _copy), haproxy(_splice), nginx, direct
     label: str  # column heading
     port: int
     proc: object = None  # the proxy's Popen; None for direct
@@ -108,7 +108,8 @@ def meshgate_config(ports, registry_path, nofile, splice):
         "dns: {enabled: false}",
         "timeouts: {drain_delay: 0s, drain: 0s}",
         # The backend is on 127.0.0.1, which a real gateway never dials.
-        f"passthrough: {{splice: {'true' if splice else 'false'}, allow_loopback_endpoints: true}}",
+        "passthrough: {" + ("" if splice is None else f"splice: {splice}, ")
+        + "allow_loopback_endpoints: true}",
         f"limits: {{max_connections: {max_connections(nofile)}}}",
     ]
     return "\n".join(lines) + "\n"
@@ -122,10 +123,16 @@ def _http_ok(url):
         return False
 
 
-def start_meshgate(spawner, build_dir, tmp, backend_port, cpus, hello, nofile, splice):
-    """meshgate as configured by default (splice on), or copying (meshgate_copy)."""
+# meshgate's targets: its default config, and the fixed relay modes the
+# default chooses between (--meshgate-variants), by passthrough.splice.
+MESHGATE_TARGETS = {"meshgate": None, "meshgate_splice": "true", "meshgate_copy": "false"}
+
+
+def start_meshgate(spawner, build_dir, tmp, backend_port, cpus, hello, nofile, name="meshgate"):
+    """meshgate as configured by default (passthrough.splice unset: auto),
+    or with a fixed relay mode (meshgate_splice, meshgate_copy)."""
     binary = meshgate_binary(build_dir)
-    name = "meshgate" if splice else "meshgate_copy"
+    splice = MESHGATE_TARGETS[name]
     ports = dict(zip(MESHGATE_LISTENERS, procs.free_ports(len(MESHGATE_LISTENERS))))
     registry = _write(os.path.join(tmp, "registry.yaml"), meshgate_registry(backend_port))
     config = _write(os.path.join(tmp, name + ".yaml"),
@@ -133,7 +140,8 @@ def start_meshgate(spawner, build_dir, tmp, backend_port, cpus, hello, nofile, s
     check = _run_text([binary, "check-config", config])
     if not check.endswith("OK"):
         raise procs.BenchError(f"meshgate check-config failed:\n{check}")
-    target = Target(name, "meshgate" if splice else "meshgate copying", ports["passthrough"],
+    label = "meshgate" if splice is None else f"meshgate, passthrough.splice: {splice}"
+    target = Target(name, label, ports["passthrough"],
                     version=_run_text([binary, "version"]).splitlines()[0])
     target.proc = spawner.start(name, [binary, "--config", config], cpus)
     ready = f"http://127.0.0.1:{ports['health']}/healthz/ready"

@@ -2,17 +2,22 @@
 meshgate's ratio to the better peer (and to direct for throughput) and
 whether the issue's target is met; written as markdown, JSON and a gnuplot
 PNG of grouped bars normalized to the better peer.
+
+results[target][test] is a list of runs (one per round). A value is the
+median of its rounds; with more than one round the row also has each
+column's range, and a target is met only when meshgate's median meets it
+and meshgate's worst round is not behind the better peer's median.
 """
 
 import json
 import os
 import shutil
+import statistics
 import subprocess
 from dataclasses import dataclass
 
 PEERS = ("haproxy", "nginx")
 HAPROXY_VARIANTS = ("haproxy", "haproxy_splice")
-MESHGATE_VARIANTS = ("meshgate", "meshgate_copy")
 COLUMNS = ("meshgate", "haproxy", "nginx", "direct")
 CHART_CAP = 3.0  # bars above this are cut (direct can be far ahead); the table has the values
 
@@ -58,13 +63,25 @@ METRICS = [
 ]
 
 
+def _values(results, target, metric):
+    """The metric in each round of `target`, missing rounds left out."""
+    out = []
+    for run in results.get(target, {}).get(metric.test, []):
+        for key in metric.path:
+            run = run.get(key) if isinstance(run, dict) else None
+        if isinstance(run, (int, float)):
+            out.append(run * metric.scale)
+    return out
+
+
 def _value(results, target, metric):
-    run = results.get(target, {}).get(metric.test)
-    for key in metric.path:
-        if not isinstance(run, dict):
-            return None
-        run = run.get(key)
-    return run * metric.scale if isinstance(run, (int, float)) else None
+    values = _values(results, target, metric)
+    return statistics.median(values) if values else None
+
+
+def _range(results, target, metric):
+    values = _values(results, target, metric)
+    return [min(values), max(values)] if len(values) > 1 else None
 
 
 def _best(values, higher):
@@ -81,37 +98,50 @@ def _met(ratio, target, higher):
     return ratio >= target if higher else ratio <= target
 
 
-def metric_row(results, metric):
+def _worst_vs_peer(results, metric, peer_value):
+    """meshgate's worst round over the better peer's median, when there are rounds."""
+    values = _values(results, "meshgate", metric)
+    if len(values) < 2 or not peer_value:
+        return None
+    worst = min(values) if metric.higher_is_better else max(values)
+    return worst / peer_value
+
+
+def metric_row(results, metric, variants=()):
     """One table row as a dict (also the JSON form)."""
     hi = metric.higher_is_better
     hap_variant, hap = _best([(v, _value(results, v, metric)) for v in HAPROXY_VARIANTS], hi)
-    mesh_variant, mesh = _best([(v, _value(results, v, metric)) for v in MESHGATE_VARIANTS], hi)
-    values = {"meshgate": mesh, "haproxy": hap,
+    values = {"meshgate": _value(results, "meshgate", metric), "haproxy": hap,
               "nginx": _value(results, "nginx", metric), "direct": _value(results, "direct", metric)}
+    values.update({v: _value(results, v, metric) for v in variants})
+    ranges = {c: _range(results, hap_variant if c == "haproxy" else c, metric) for c in values}
     peer, peer_value = _best([(p, values[p]) for p in metric.peers], hi)
     mesh = values["meshgate"]
     vs_peer = mesh / peer_value if mesh is not None and peer_value else None
     vs_direct = mesh / values["direct"] if mesh is not None and values["direct"] else None
+    worst = _worst_vs_peer(results, metric, peer_value)
     checks = [_met(vs_peer, metric.peer_target, hi), _met(vs_direct, metric.direct_target, True)]
+    if metric.peer_target is not None:
+        checks.append(_met(worst, 1.0, hi))
     checks = [c for c in checks if c is not None]
     return {"metric": metric.key, "label": metric.label, "higher_is_better": hi,
-            "values": values, "haproxy_variant": hap_variant, "meshgate_variant": mesh_variant,
-            "better_peer": peer,
-            "vs_peer": vs_peer, "vs_direct": vs_direct, "peer_target": metric.peer_target,
+            "values": values, "ranges": ranges, "haproxy_variant": hap_variant,
+            "better_peer": peer, "vs_peer": vs_peer, "worst_vs_peer": worst,
+            "vs_direct": vs_direct, "peer_target": metric.peer_target,
             "direct_target": metric.direct_target, "met": all(checks) if checks else None}
 
 
-def errors_row(results):
+def errors_row(results, variants=()):
     values = {}
-    for col in COLUMNS:
-        names = {"haproxy": HAPROXY_VARIANTS, "meshgate": MESHGATE_VARIANTS}.get(col, (col,))
-        runs = [r for n in names for r in results.get(n, {}).values()]
+    for col in (*COLUMNS, *variants):
+        names = {"haproxy": HAPROXY_VARIANTS}.get(col, (col,))
+        runs = [r for n in names for rounds in results.get(n, {}).values() for r in rounds]
         values[col] = sum(r.get("errors", 0) for r in runs) if runs else None
     return {"metric": "errors", "label": "loadgen errors, all runs", "values": values}
 
 
-def build_rows(results):
-    return [metric_row(results, m) for m in METRICS] + [errors_row(results)]
+def build_rows(results, variants=()):
+    return [metric_row(results, m, variants) for m in METRICS] + [errors_row(results, variants)]
 
 
 def fmt(v):
@@ -139,22 +169,30 @@ def _ratio(v):
     return "—" if v is None else f"{v:.2f}x"
 
 
-def markdown_table(rows):
-    head = ("| metric | meshgate | HAProxy | nginx | direct | better peer | meshgate/peer "
-            "| meshgate/direct | target | met |")
-    lines = [head, "|" + "---|" * 10]
+def _cell(row, col):
+    """A column's median, with its range when there were rounds."""
+    text = fmt(row["values"].get(col))
+    span = row.get("ranges", {}).get(col)
+    return text + (f" ({fmt(span[0])}–{fmt(span[1])})" if span else "")
+
+
+def markdown_table(rows, variants=()):
+    names = {"meshgate_splice": "meshgate splice: true", "meshgate_copy": "meshgate splice: false"}
+    head = ("| metric | meshgate | HAProxy | nginx | direct | "
+            + "".join(f"{names.get(v, v)} | " for v in variants)
+            + "better peer | meshgate/peer | worst round/peer | meshgate/direct | target | met |")
+    lines = [head, "|" + "---|" * (11 + len(variants))]
     for r in rows:
-        v = r["values"]
-        hap = fmt(v["haproxy"])
+        hap = _cell(r, "haproxy")
         if r.get("haproxy_variant") == "haproxy_splice":
             hap += " (s)"
-        mesh = fmt(v["meshgate"])
-        if r.get("meshgate_variant") == "meshgate_copy":
-            mesh += " (c)"
         met = {True: "yes", False: "**no**", None: ""}[r.get("met")]
-        lines.append(f"| {r['label']} | {mesh} | {hap} | {fmt(v['nginx'])} "
-                     f"| {fmt(v['direct'])} | {r.get('better_peer') or '—'} "
-                     f"| {_ratio(r.get('vs_peer'))} | {_ratio(r.get('vs_direct'))} "
+        lines.append(f"| {r['label']} | {_cell(r, 'meshgate')} | {hap} | {_cell(r, 'nginx')} "
+                     f"| {_cell(r, 'direct')} | "
+                     + "".join(f"{_cell(r, v)} | " for v in variants)
+                     + f"{r.get('better_peer') or '—'} "
+                     f"| {_ratio(r.get('vs_peer'))} | {_ratio(r.get('worst_vs_peer'))} "
+                     f"| {_ratio(r.get('vs_direct'))} "
                      f"| {_target_text(r) if 'higher_is_better' in r else ''} | {met} |")
     return "\n".join(lines)
 
@@ -214,7 +252,7 @@ set ylabel 'relative to better peer (latency, CPU, memory: inverted)'
 set yrange [0:{CHART_CAP}]
 set grid ytics
 set key outside top center horizontal
-plot '{data}' using 2:xtic(1) title 'meshgate (best of splice on/off)', '' using 3 title 'HAProxy (best of splice on/off)', \\
+plot '{data}' using 2:xtic(1) title 'meshgate (default config)', '' using 3 title 'HAProxy (best of splice on/off)', \\
      '' using 4 title 'nginx', '' using 5 title 'direct (no proxy)', 1 with lines dt 2 lc 'black' notitle
 """
     out = subprocess.run([gnuplot], input=script, capture_output=True, text=True, timeout=60)

@@ -12,7 +12,12 @@ Measured per target (tests/bench/passthrough/README.md has the details):
      connect-to-first-byte (from the connection-rate runs): p50, p99, p99.9;
   4. the proxy's RSS (VmRSS summed over its processes) before and after
      10,000 established idle connections, per connection.
-Every proxy runs one worker. By default the proxy is pinned to CPU 1 and the
+meshgate's column is its default config only; --meshgate-variants adds the
+fixed relay modes as columns of their own, for comparison. --repeat N runs
+every load test N times, the targets' order reversed every other round; each
+cell is then the median with the range, and a row is met only when
+meshgate's median meets the target and its worst round is not behind the
+better peer's median. Every proxy runs one worker. By default the proxy is pinned to CPU 1 and the
 loadgen and backend to CPU 0 (also for direct); --pin-check measures pinned
 against unpinned. Results: <out>/passthrough.{md,json,png}; configs and logs
 in <out>/passthrough-tmp/. --smoke runs everything for about 1 s each with
@@ -66,11 +71,21 @@ def parse_args(argv):
     p.add_argument("--nice", type=int, default=0,
                    help="niceness of every process started (e.g. -10 on a busy machine)")
     p.add_argument("--skip", action="append", default=[],
-                   help="skip a target: meshgate_copy, haproxy, haproxy_splice or nginx")
+                   help="skip a target: haproxy, haproxy_splice or nginx")
+    p.add_argument("--meshgate-variants", default="",
+                   help="also run meshgate with a fixed relay mode: comma-separated subset of "
+                        "splice,copy (passthrough.splice true, false)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="rounds of every load test, target order alternating (default 1)")
     p.add_argument("--tests", default=",".join(ALL_TESTS),
                    help="comma-separated subset of " + ",".join(ALL_TESTS) + " (default: all)")
     args = p.parse_args(argv)
     args.tests = [t for t in args.tests.split(",") if t]
+    args.meshgate_variants = [v for v in args.meshgate_variants.split(",") if v]
+    if set(args.meshgate_variants) - {"splice", "copy"}:
+        p.error("--meshgate-variants: choose from splice,copy")
+    if args.repeat < 1:
+        p.error("--repeat: at least 1")
     unknown = sorted(set(args.tests) - set(ALL_TESTS))
     if unknown or not args.tests:
         p.error(f"--tests: unknown {', '.join(unknown) or '(none given)'}; "
@@ -86,6 +101,7 @@ def settings(args):
         s["idle"] = args.idle_connections
     s["pin_check"] = args.pin_check == "on" or (args.pin_check == "auto" and not args.smoke)
     s["tests"] = args.tests
+    s["repeat"] = args.repeat
     return s
 
 
@@ -114,14 +130,16 @@ def start_backend(spawner, build_dir, threads, cpus):
     return proc, int(line.rsplit(":", 1)[1])
 
 
-def start_targets(spawner, build_dir, tmp, backend_port, cpus, hello, skip, notes, nofile):
-    """meshgate, HAProxy without and with splicing, nginx, direct; a peer
-    that is not installed is skipped with a note, one that fails is an error."""
-    targets = [proxies.start_meshgate(spawner, build_dir, tmp, backend_port, cpus, hello,
-                                      nofile, True)]
+def start_targets(spawner, build_dir, tmp, backend_port, cpus, hello, args, notes, nofile):
+    """meshgate (and its variants), HAProxy without and with splicing, nginx,
+    direct; a peer that is not installed is skipped with a note, one that
+    fails is an error."""
+    skip = args.skip
+    targets = [proxies.start_meshgate(spawner, build_dir, tmp, backend_port, cpus, hello, nofile)]
+    for variant in args.meshgate_variants:
+        targets.append(proxies.start_meshgate(spawner, build_dir, tmp, backend_port, cpus, hello,
+                                              nofile, "meshgate_" + variant))
     starters = [
-        ("meshgate_copy", lambda: proxies.start_meshgate(spawner, build_dir, tmp, backend_port,
-                                                         cpus, hello, nofile, False)),
         ("haproxy", lambda: proxies.start_haproxy(spawner, tmp, backend_port, cpus, hello, False,
                                                    nofile)),
         ("haproxy_splice",
@@ -167,18 +185,22 @@ def run_idle(measurer, targets, s, results):
         if t.proc is None:
             continue  # direct: no proxy memory to measure
         r = measurer.idle(t, s["idle"], s["rate"], s["rss_window"])
-        results[t.name]["idle"] = r
+        results[t.name]["idle"] = [r]
         log(f"  {t.name:15} idle    {summary('idle', r)}  errors {r.get('errors')}")
 
 
 def run_load(measurer, targets, s, results):
-    """Test-major order, so every target of one test runs under the same
-    conditions (close in time)."""
-    for test in (t for t in measure.LOAD_TESTS if t.key in s["tests"]):
-        for t in targets:
-            r = measurer.run(t, test, s["seconds"])
-            results[t.name][test.key] = r
-            log(f"  {t.name:15} {test.key:7} {summary(test.key, r)}  errors {r.get('errors')}")
+    """Round by round, test-major within a round, so every target of one test
+    runs under the same conditions (close in time); every other round takes
+    the targets in reverse, so none always runs first."""
+    for rep in range(s["repeat"]):
+        order = targets if rep % 2 == 0 else list(reversed(targets))
+        for test in (t for t in measure.LOAD_TESTS if t.key in s["tests"]):
+            for t in order:
+                r = measurer.run(t, test, s["seconds"])
+                results[t.name].setdefault(test.key, []).append(r)
+                log(f"  #{rep + 1} {t.name:15} {test.key:7} {summary(test.key, r)}  "
+                    f"errors {r.get('errors')}")
 
 
 def apply_pinning(backend, targets, measurer, pin):
@@ -261,15 +283,20 @@ def header(targets, s, args, notes):
         f"kernel {platform.release()}; load average at the end {_loadavg()} "
         "(other work on the machine competes with the benchmark)",
         *[f"- {t.label}: {t.version}" for t in targets
-          if t.proc is not None and t.name not in ("haproxy_splice", "meshgate_copy")],
+          if t.proc is not None and t.name not in ("haproxy_splice", "meshgate_splice",
+                                                   "meshgate_copy")],
         f"- one worker each; pinning: {pin}; loadgen and backend threads: {args.threads}; "
         f"niceness {args.nice}",
         f"- {s['seconds']:g} s per load run; {s['idle']} idle connections opened at "
         f"{s['rate']}/s; bulk direction up (client→backend), 64 KiB writes; "
         "echo messages 64 bytes",
         "- HAProxy: best of splice-auto on and off per metric, `(s)` = with splice-auto",
-        "- meshgate: best of splicing (its default) and copying (`passthrough.splice: false`) "
-        "per metric, `(c)` = copying",
+        "- meshgate: its default config only (`passthrough.splice: auto`)"
+        + ("; the variants' columns fix the relay mode" if args.meshgate_variants else ""),
+        (f"- {s['repeat']} rounds of every load test, the targets' order reversed every other "
+         "round; a cell is the median (min–max); met: meshgate's median meets the target and "
+         "its worst round is not behind the better peer's median") if s["repeat"] > 1
+        else "- one round of every load test",
         *[f"- note: {n}" for n in notes],
     ]
     return "\n".join(lines)
@@ -278,8 +305,8 @@ def header(targets, s, args, notes):
 def check_smoke(results, s):
     """Smoke mode fails on any loadgen error or a missing idle connection."""
     bad = []
-    for name, runs in results.items():
-        for key, r in runs.items():
+    for name, per_test in results.items():
+        for key, r in ((k, r) for k, runs in per_test.items() for r in runs):
             if r.get("errors", 0) > 0:
                 bad.append(f"{name} {key}: {r['errors']} errors")
             if key == "idle" and r.get("established") != s["idle"]:
@@ -310,7 +337,7 @@ def start_all(args, spawner, tmp, s, notes):
     backend, backend_port = start_backend(spawner, args.build_dir, args.threads, load_cpus)
     hello = procs.make_hello(proxies.SNI, proxies.ALPN)
     targets = start_targets(spawner, args.build_dir, tmp, backend_port, proxy_cpus, hello,
-                            args.skip, notes, nofile)
+                            args, notes, nofile)
     for n in notes:
         log(f"note: {n}")
     measurer = measure.Measurer(spawner, binary(args.build_dir, "passthrough_loadgen"),
@@ -340,8 +367,9 @@ def bench(args, spawner, out, tmp):
     notes = []
     backend, targets, measurer = start_all(args, spawner, tmp, s, notes)
     results, check = measure_all(args, s, backend, targets, measurer)
-    rows = report.build_rows(results)
-    md = header(targets, s, args, notes) + "\n\n" + report.markdown_table(rows)
+    variants = ["meshgate_" + v for v in args.meshgate_variants]
+    rows = report.build_rows(results, variants)
+    md = header(targets, s, args, notes) + "\n\n" + report.markdown_table(rows, variants)
     if check:
         md += "\n\n## Pinning check\n\n" + pin_check_table(check)
     doc = {"date": datetime.datetime.now().astimezone().isoformat(), "settings": s,
