@@ -15,10 +15,22 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" --target meshgate passthrough_loadgen passthrough_backend \
   kube_translate_bench kube_latency_bench
 out=${BENCH_OUT:-bench-results}
-python3 tests/bench/passthrough/run.py --build-dir "$build_dir" --out "$out" "$@"
-python3 tests/bench/dns/run.py --build-dir "$build_dir" --out "$out" "$@"
+# --meshgate-variants is the passthrough runner's alone; the rest go to both.
+both=() passthrough_only=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = --meshgate-variants ] && [ $# -ge 2 ]; then
+    passthrough_only+=("$1" "$2")
+    shift 2
+  else
+    both+=("$1")
+    shift
+  fi
+done
+python3 tests/bench/passthrough/run.py --build-dir "$build_dir" --out "$out" \
+  "${both[@]}" "${passthrough_only[@]}"
+python3 tests/bench/dns/run.py --build-dir "$build_dir" --out "$out" "${both[@]}"
 scale=(--services 10000 --endpoints-per-service 10)
-for arg in "$@"; do
+for arg in "${both[@]}"; do
   if [ "$arg" = --smoke ]; then scale=(--smoke); fi
 done
 {
