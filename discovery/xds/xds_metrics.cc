@@ -70,9 +70,14 @@ void write_translation(const XdsSourceStats& stats, base::PrometheusWriter& writ
                 "of a type meshgate cannot resolve, DNS cluster host names not answered yet.");
   const TranslateStats& t = stats.translate;
   const std::pair<std::string_view, uint64_t> kinds[] = {
-      {"unserved_chain", t.unserved_chains},         {"foreign_name", t.foreign_names},
-      {"unknown_cluster", t.unknown_clusters},       {"unnamed_cluster", t.unnamed_clusters},
-      {"unresolved_cluster", t.unresolved_clusters}, {"dns_unanswered", t.dns_unanswered}};
+      {"unserved_chain", t.unserved_chains},
+      {"foreign_name", t.foreign_names},
+      {"unknown_cluster", t.unknown_clusters},
+      {"unnamed_cluster", t.unnamed_clusters},
+      {"unresolved_cluster", t.unresolved_clusters},
+      {"dns_unanswered", t.dns_unanswered},
+      {"other_listener_chain", t.other_listener_chains},
+      {"subset_outside_route", t.subset_outside_route}};
   for (const auto& [kind, value] : kinds)
     writer.sample("meshgate_xds_untranslated", {{"kind", kind}}, value);
 }

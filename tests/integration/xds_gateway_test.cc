@@ -94,6 +94,13 @@ TEST_F(XdsGateway, ReadyAtTheFirstCompletePushAndRoutesAsIstiodSays) {
   EXPECT_EQ(app.metric("meshgate_xds_complete"), 1);
   EXPECT_EQ(app.metric(R"(meshgate_xds_pushes_total{type="lds"})"), 1);
   EXPECT_EQ(app.metric("meshgate_xds_routes"), 1);
+  // Every kind the README lists is exported (-1: absent from the page).
+  for (const char* kind :
+       {"unserved_chain", "foreign_name", "unknown_cluster", "unnamed_cluster",
+        "unresolved_cluster", "dns_unanswered", "other_listener_chain", "subset_outside_route"}) {
+    const std::string series = std::string("meshgate_xds_untranslated{kind=\"") + kind + "\"}";
+    EXPECT_EQ(app.metric(series), 0) << kind;
+  }
 }
 
 TEST_F(XdsGateway, AnIstiodOutageKeepsTheRoutesServing) {
