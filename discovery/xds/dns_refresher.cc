@@ -78,11 +78,14 @@ void DnsRefresher::apply(std::vector<DnsWant> wants, uint64_t generation) {
   }
   entries_ = std::move(kept);  // the forgotten ones' timers are cancelled with them
   generation_ = generation;
-  reported_ = false;
   {
     std::lock_guard lock(mutex_);
     stats_.names = entries_.size();
   }
+  // No names: nothing to wait for, and nothing to report (the caller
+  // publishes such a state itself).
+  reported_ = entries_.empty();
+  if (entries_.empty()) return;
   for (const DnsName& name : fresh)
     lookup(name);
   report(false);  // at once when every name is already known

@@ -31,7 +31,8 @@ class DnsRefresher {
  public:
   // On the refresher's thread: the answers for every name of the last
   // want() (tagged with its generation), once each has had its first
-  // answer, and again whenever an answer changes.
+  // answer, and again whenever an answer changes. A want() of no names is
+  // never reported.
   using OnAnswers = std::function<void(const DnsAnswers& answers, uint64_t generation)>;
 
   // Throws std::runtime_error for options c-ares refuses.
@@ -43,7 +44,8 @@ class DnsRefresher {
   void start();
   // Ends every lookup and joins the thread. Idempotent.
   void stop();
-  // The names to keep resolved from now on; others are forgotten.
+  // The names to keep resolved from now on; others are forgotten. An
+  // empty list forgets them all.
   void want(std::vector<DnsWant> wants, uint64_t generation);
   DnsRefresherStats stats() const;
 

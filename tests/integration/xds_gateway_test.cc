@@ -94,6 +94,7 @@ TEST_F(XdsGateway, ReadyAtTheFirstCompletePushAndRoutesAsIstiodSays) {
   EXPECT_EQ(app.metric("meshgate_xds_complete"), 1);
   EXPECT_EQ(app.metric(R"(meshgate_xds_pushes_total{type="lds"})"), 1);
   EXPECT_EQ(app.metric("meshgate_xds_routes"), 1);
+  EXPECT_EQ(app.metric("meshgate_xds_publishes_total"), 1) << "one accepted complete state";
   // Every kind the README lists is exported (-1: absent from the page).
   for (const char* kind :
        {"unserved_chain", "foreign_name", "unknown_cluster", "unnamed_cluster",

@@ -139,6 +139,20 @@ TEST_F(DnsRefresherTest, TheTtlSetsTheRefreshWhenTheClusterRespectsIt) {
       << "a 1 s TTL refreshes long before the 60 s rate";
 }
 
+TEST_F(DnsRefresherTest, NoNamesIsNeverReported) {
+  server_.set("a.example.com", {"10.0.0.1"});
+  refresher_->want({}, 1);
+  refresher_->want({want("a.example.com")}, 2);
+  reports_.wait([](auto&, uint64_t generation) { return generation == 2; });
+  refresher_->want({}, 3);
+  refresher_->want({want("a.example.com")}, 4);
+  reports_.wait([](auto&, uint64_t generation) { return generation == 4; });
+  for (const auto& report : reports_.all()) {
+    EXPECT_TRUE(report.second == 2 || report.second == 4) << report.second;
+  }
+  EXPECT_EQ(refresher_->stats().names, 1u);
+}
+
 TEST_F(DnsRefresherTest, ANewSetForgetsTheOldNames) {
   server_.set("a.example.com", {"10.0.0.1"});
   server_.set("b.example.com", {"10.0.0.2"});
