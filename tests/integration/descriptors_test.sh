@@ -32,7 +32,7 @@ access_log: {enabled: false}
 YAML
 prlimit --nofile=$nofile:$nofile "$meshgate" --config "$work/meshgate.yaml" >"$work/meshgate.log" 2>&1 &
 pids+=($!)
-wait_for "$work/meshgate.log" "HTTP listening on"
+wait_for "$work/meshgate.log" "health, metrics, admin: listening on"  # the last port logged
 port_of() { sed -n "s/.*$1: .*listening on 127.0.0.1:\([0-9]*\).*/\1/p" "$work/meshgate.log" | head -n 1; }
 passthrough=$(port_of passthrough)
 health=$(port_of health)

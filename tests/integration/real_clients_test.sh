@@ -38,7 +38,8 @@ access_log: {enabled: true, format: text, path: $1-access.log}
 YAML
   "$meshgate" --config "$work/$1.yaml" --log-level debug >"$work/$1.log" 2>&1 &
   pids+=($!)
-  wait_for "$work/$1.log" "passthrough: listening on"
+  # The last of the listening lines: every port below is in the log by then.
+  wait_for "$work/$1.log" "health, metrics, admin: listening on"
   sed -n 's/.*passthrough: listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/$1.log" |
     head -n 1 >"$work/$1.port"
   local http
