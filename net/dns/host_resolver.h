@@ -49,7 +49,6 @@ class HostResolver {
   // Every pending callback runs with kStopped. Idempotent.
   void stop();
   std::size_t in_flight() const { return *in_flight_; }
-  const std::vector<std::string>& servers() const { return channel_->servers(); }
 
  private:
   asio::io_context& io_;
