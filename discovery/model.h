@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -108,6 +109,20 @@ struct SourceState {
   std::vector<Service> services;
   std::vector<HostAlias> aliases;
   bool operator==(const SourceState&) const = default;
+};
+
+// A service shared between snapshots while it does not change.
+using ServicePtr = std::shared_ptr<const Service>;
+
+// Aliases shared between snapshots while they do not change.
+using AliasesPtr = std::shared_ptr<const std::vector<HostAlias>>;
+
+// A SourceState whose services and aliases a source shares with the
+// registry: a source that keeps the pointers of what did not change makes a
+// change cost only what changed.
+struct SharedSourceState {
+  std::vector<ServicePtr> services;  // sorted by (namespace, name)
+  AliasesPtr aliases;                // sorted by host; null: none
 };
 
 // The endpoint port for a service port: the endpoint's port by the service

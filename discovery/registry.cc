@@ -13,39 +13,112 @@ namespace {
 constexpr size_t kConflictsLogged = 5;
 
 struct Merged {
-  std::vector<Service> services;
-  std::vector<HostAlias> aliases;
+  std::vector<ServicePtr> services;
+  AliasesPtr aliases;                  // null: none
   std::vector<std::string> conflicts;  // one description per dropped item
 };
 
-void merge_source(const std::string& source, const SourceState& state,
-                  std::set<std::pair<std::string, std::string>>& service_keys,
-                  std::set<std::string>& alias_hosts, Merged& merged) {
-  for (const Service& service : state.services) {
-    if (service_keys.emplace(service.ns, service.name).second) {
-      merged.services.push_back(service);
-    } else {
-      merged.conflicts.push_back("service " + service.ns + "/" + service.name + " from " + source);
-    }
+using Sources = std::vector<std::pair<std::string, std::optional<SharedSourceState>>>;
+
+bool same_key(const Service& a, const Service& b) {
+  return a.ns == b.ns && a.name == b.name;
+}
+
+// Every source's services (each sorted by key) in add order, stably sorted
+// by key: the first of equal keys is the earliest source's first. One
+// source alone is in order already.
+void merge_services(const Sources& sources, Merged& merged) {
+  std::vector<std::pair<const ServicePtr*, const std::string*>> all;
+  std::size_t contributing = 0;
+  for (const auto& [source, state] : sources) {
+    if (!state || state->services.empty()) continue;
+    ++contributing;
+    for (const ServicePtr& service : state->services)
+      all.emplace_back(&service, &source);
   }
-  for (const HostAlias& alias : state.aliases) {
-    if (alias_hosts.insert(alias.host).second) {
-      merged.aliases.push_back(alias);
-    } else {
-      merged.conflicts.push_back("alias " + alias.host + " from " + source);
+  if (contributing > 1) {
+    std::stable_sort(all.begin(), all.end(),
+                     [](const auto& a, const auto& b) { return key_less(**a.first, **b.first); });
+  }
+  merged.services.reserve(all.size());
+  for (const auto& [service, source] : all) {
+    if (!merged.services.empty() && same_key(*merged.services.back(), **service)) {
+      merged.conflicts.push_back("service " + (*service)->ns + "/" + (*service)->name + " from " +
+                                 *source);
+      continue;
     }
+    merged.services.push_back(*service);
   }
 }
 
-// Sources in add order; the first to define a service or alias host keeps it.
-Merged merge(const std::vector<std::pair<std::string, std::optional<SourceState>>>& sources) {
-  Merged merged;
-  std::set<std::pair<std::string, std::string>> service_keys;
-  std::set<std::string> alias_hosts;
-  for (const auto& [source, state] : sources) {
-    if (state) merge_source(source, *state, service_keys, alias_hosts, merged);
+bool unique_hosts(const std::vector<HostAlias>& sorted) {
+  return std::adjacent_find(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+           return a.host == b.host;
+         }) == sorted.end();
+}
+
+// The first source (and within it the first entry) to name a host keeps
+// it. One source alone, with no host twice, is shared as it is.
+void merge_aliases(const Sources& sources, Merged& merged) {
+  std::vector<const std::pair<std::string, std::optional<SharedSourceState>>*> with;
+  for (const auto& entry : sources) {
+    if (entry.second && entry.second->aliases && !entry.second->aliases->empty()) {
+      with.push_back(&entry);
+    }
   }
+  if (with.empty()) return;
+  if (with.size() == 1 && unique_hosts(*with.front()->second->aliases)) {
+    merged.aliases = with.front()->second->aliases;
+    return;
+  }
+  std::vector<HostAlias> out;
+  std::set<std::string_view> hosts;
+  for (const auto* entry : with) {
+    for (const HostAlias& alias : *entry->second->aliases) {
+      if (hosts.insert(alias.host).second) {
+        out.push_back(alias);
+      } else {
+        merged.conflicts.push_back("alias " + alias.host + " from " + entry->first);
+      }
+    }
+  }
+  sort_by_host(out);
+  merged.aliases = std::make_shared<const std::vector<HostAlias>>(std::move(out));
+}
+
+// Sources in add order; the first to define a service or alias host keeps it.
+Merged merge(const Sources& sources) {
+  Merged merged;
+  merge_services(sources, merged);
+  merge_aliases(sources, merged);
   return merged;
+}
+
+// `services` shared, each equal one taking the pointer `previous` (sorted by
+// key) had for its key.
+std::vector<ServicePtr> share(std::vector<Service> services,
+                              const std::vector<ServicePtr>& previous) {
+  std::vector<ServicePtr> shared;
+  shared.reserve(services.size());
+  for (Service& service : services) {
+    auto it =
+        std::lower_bound(previous.begin(), previous.end(), service,
+                         [](const ServicePtr& a, const Service& b) { return key_less(*a, b); });
+    if (it != previous.end() && **it == service) {
+      shared.push_back(*it);
+    } else {
+      shared.push_back(std::make_shared<const Service>(std::move(service)));
+    }
+  }
+  sort_by_key(shared);
+  return shared;
+}
+
+// `aliases` sorted by host and shared; `previous` when equal to it.
+AliasesPtr share(std::vector<HostAlias> aliases, const AliasesPtr& previous) {
+  sort_by_host(aliases);
+  if (previous && *previous == aliases) return previous;
+  return std::make_shared<const std::vector<HostAlias>>(std::move(aliases));
 }
 
 void log_conflicts(const std::string& source, const std::vector<std::string>& conflicts) {
@@ -74,9 +147,31 @@ void Registry::add_source(const std::string& source) {
 
 void Registry::update(const std::string& source, SourceState state) {
   std::lock_guard publish_lock(publish_mutex_);
-  SnapshotPtr next = replace_and_merge(source, std::move(state));
+  SharedSourceState previous;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, known] : sources_) {
+      if (name == source && known) previous = *known;
+    }
+  }
+  SharedSourceState shared{share(std::move(state.services), previous.services),
+                           share(std::move(state.aliases), previous.aliases)};
+  publish(replace_and_merge(source, std::move(shared)));
+}
+
+void Registry::update_shared(const std::string& source, SharedSourceState state) {
+  std::lock_guard publish_lock(publish_mutex_);
+  sort_by_key(state.services);
+  const auto by_host = [](const HostAlias& a, const HostAlias& b) { return a.host < b.host; };
+  if (state.aliases && !std::is_sorted(state.aliases->begin(), state.aliases->end(), by_host)) {
+    state.aliases = share(*state.aliases, nullptr);
+  }
+  publish(replace_and_merge(source, std::move(state)));
+}
+
+// Subscribers run outside mutex_ so that they may read stats() and synced().
+void Registry::publish(const SnapshotPtr& next) {
   if (!next) return;
-  // Subscribers run outside mutex_ so that they may read stats() and synced().
   for (const Subscriber& subscriber : subscribers_)
     subscriber(next);
 }
@@ -91,12 +186,10 @@ void Registry::remove_source(const std::string& source) {
     if (removed == 0) return;
     next = merge_locked(source);
   }
-  if (!next) return;
-  for (const Subscriber& subscriber : subscribers_)
-    subscriber(next);
+  publish(next);
 }
 
-SnapshotPtr Registry::replace_and_merge(const std::string& source, SourceState state) {
+SnapshotPtr Registry::replace_and_merge(const std::string& source, SharedSourceState state) {
   std::lock_guard lock(mutex_);
   auto entry = std::find_if(sources_.begin(), sources_.end(),
                             [&](const auto& known) { return known.first == source; });
@@ -112,8 +205,14 @@ SnapshotPtr Registry::merge_locked(const std::string& source) {
     log_conflicts(source, merged.conflicts);
   }
   SnapshotPtr current = std::atomic_load(&current_);
-  auto next = std::make_shared<const Snapshot>(current->version() + 1, std::move(merged.services),
-                                               std::move(merged.aliases));
+  // Unchanged aliases stay the same object: readers (the DNS zone) can skip them.
+  AliasesPtr aliases = std::move(merged.aliases);
+  if (!aliases) aliases = std::make_shared<const std::vector<HostAlias>>();
+  if (aliases != current->shared_aliases() && *aliases == current->aliases()) {
+    aliases = current->shared_aliases();
+  }
+  auto next = std::make_shared<const Snapshot>(
+      current->version() + 1, SharedParts{std::move(merged.services), std::move(aliases)});
   if (next->services() == current->services() && next->aliases() == current->aliases()) {
     return nullptr;
   }

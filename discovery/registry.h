@@ -36,8 +36,13 @@ class Registry {
 
   // Replaces the full state of `source` and publishes a new snapshot if the
   // merged result changed. Thread-safe; publishes are serialized. A source
-  // never added is added now, after all others.
+  // never added is added now, after all others. A service equal to the one
+  // of the same key the source had before keeps its shared copy.
   void update(const std::string& source, SourceState state);
+  // The same for a source that shares its services: a pointer it sent before
+  // is taken as unchanged without comparing, so a change costs what changed
+  // plus a pass over the pointers.
+  void update_shared(const std::string& source, SharedSourceState state);
 
   // Forgets `source` and its state (a reload dropped it), publishing the
   // merged result if it changed. Thread-safe.
@@ -55,11 +60,12 @@ class Registry {
   RegistryStats stats() const;
 
  private:
-  using Sources = std::vector<std::pair<std::string, std::optional<SourceState>>>;
+  using Sources = std::vector<std::pair<std::string, std::optional<SharedSourceState>>>;
 
-  // Stores `state` for `source` and returns the snapshot to publish, or null
-  // when the merged result equals the current one.
-  SnapshotPtr replace_and_merge(const std::string& source, SourceState state);
+  void publish(const SnapshotPtr& next);
+  // Stores `state` (services sorted by key) for `source` and returns the
+  // snapshot to publish, or null when the merged result equals the current one.
+  SnapshotPtr replace_and_merge(const std::string& source, SharedSourceState state);
   // Merges every source (mutex_ held); `source` names the change in logs.
   SnapshotPtr merge_locked(const std::string& source);
 

@@ -1,6 +1,7 @@
 #include "discovery/snapshot.h"
 
 #include <algorithm>
+#include <cassert>
 #include <tuple>
 #include <utility>
 
@@ -13,24 +14,61 @@ auto service_key(const Service& service) {
 
 }  // namespace
 
+bool key_less(const Service& a, const Service& b) {
+  return service_key(a) < service_key(b);
+}
+
+void sort_by_key(std::vector<ServicePtr>& services) {
+  const auto less = [](const ServicePtr& a, const ServicePtr& b) { return key_less(*a, *b); };
+  if (!std::is_sorted(services.begin(), services.end(), less)) {
+    std::stable_sort(services.begin(), services.end(), less);
+  }
+}
+
+bool ServiceList::operator==(const ServiceList& other) const {
+  return std::equal(items_.begin(), items_.end(), other.items_.begin(), other.items_.end(),
+                    [](const ServicePtr& a, const ServicePtr& b) { return a == b || *a == *b; });
+}
+
+void sort_by_host(std::vector<HostAlias>& aliases) {
+  std::stable_sort(aliases.begin(), aliases.end(),
+                   [](const HostAlias& a, const HostAlias& b) { return a.host < b.host; });
+}
+
+// Sorted by key, as SharedParts wants them.
+std::vector<ServicePtr> share(std::vector<Service> services) {
+  std::vector<ServicePtr> shared;
+  shared.reserve(services.size());
+  for (Service& service : services)
+    shared.push_back(std::make_shared<const Service>(std::move(service)));
+  sort_by_key(shared);
+  return shared;
+}
+
 Snapshot::Snapshot(uint64_t version, std::vector<Service> services, std::vector<HostAlias> aliases)
+    : Snapshot(version, SharedParts{share(std::move(services)), nullptr}) {
+  sort_by_host(aliases);
+  aliases_ = std::make_shared<const std::vector<HostAlias>>(std::move(aliases));
+}
+
+Snapshot::Snapshot(uint64_t version, SharedParts parts)
     : version_(version),
       created_(std::chrono::system_clock::now()),
-      services_(std::move(services)),
-      aliases_(std::move(aliases)) {
-  std::sort(services_.begin(), services_.end(),
-            [](const Service& a, const Service& b) { return service_key(a) < service_key(b); });
-  std::sort(aliases_.begin(), aliases_.end(),
-            [](const HostAlias& a, const HostAlias& b) { return a.host < b.host; });
+      services_(std::move(parts.services)),
+      aliases_(parts.aliases ? std::move(parts.aliases)
+                             : std::make_shared<const std::vector<HostAlias>>()) {
+  assert(std::is_sorted(services_.pointers().begin(), services_.pointers().end(),
+                        [](const ServicePtr& a, const ServicePtr& b) { return key_less(*a, *b); }));
 }
 
 const Service* Snapshot::find_service(std::string_view ns, std::string_view name) const {
   const auto key = std::tuple(ns, name);
+  const auto& items = services_.pointers();
   auto it = std::lower_bound(
-      services_.begin(), services_.end(), key,
-      [](const Service& service, const auto& wanted) { return service_key(service) < wanted; });
-  if (it == services_.end() || service_key(*it) != key) return nullptr;
-  return &*it;
+      items.begin(), items.end(), key,
+      [](const ServicePtr& service, const auto& wanted) { return service_key(*service) < wanted; });
+  if (it == items.end() || service_key(**it) != key) return nullptr;
+  return it->get();
 }
 
 }  // namespace meshgate::discovery

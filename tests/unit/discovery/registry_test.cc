@@ -227,5 +227,36 @@ TEST(Registry, ReadersSeeConsistentMonotonicSnapshotsWhileAWriterUpdates) {
   EXPECT_EQ(registry.snapshot()->version(), static_cast<uint64_t>(kUpdates));
 }
 
+// A change to one service shares the rest with the snapshot before it, so
+// that the route table and the zone can skip them.
+TEST(Registry, AnUnchangedServiceKeepsItsSharedCopy) {
+  Registry registry;
+  const std::vector<HostAlias> aliases{{"a.global", {"240.0.0.1"}, "", ""}};
+  registry.update("a", state({service("ns", "one"), service("ns", "two")}, aliases));
+  const SnapshotPtr first = registry.snapshot();
+  registry.update("a", state({service("ns", "one"), service("ns", "two", 81)}, aliases));
+  const SnapshotPtr second = registry.snapshot();
+  ASSERT_EQ(second->version(), 2u);
+  EXPECT_EQ(second->services().pointers()[0], first->services().pointers()[0]);
+  EXPECT_NE(second->services().pointers()[1], first->services().pointers()[1]);
+  EXPECT_EQ(second->services()[1].ports[0].number, 81);
+  EXPECT_EQ(second->shared_aliases(), first->shared_aliases()) << "equal aliases: one object";
+}
+
+TEST(Registry, ASharingSourceKeepsItsPointersAndTheirOrder) {
+  Registry registry;
+  const auto one = std::make_shared<const Service>(service("ns", "one"));
+  const auto two = std::make_shared<const Service>(service("ns", "two"));
+  registry.update_shared("a", SharedSourceState{{two, one}, {}});
+  registry.update("b", state({service("ns", "one", 99)}));  // later source: dropped
+  const SnapshotPtr snapshot = registry.snapshot();
+  ASSERT_EQ(snapshot->services().size(), 2u);
+  EXPECT_EQ(snapshot->services().pointers()[0], one);
+  EXPECT_EQ(snapshot->services().pointers()[1], two);
+  EXPECT_EQ(registry.stats().conflicts, 1u);
+  registry.update_shared("a", SharedSourceState{{one, two}, {}});
+  EXPECT_EQ(registry.snapshot(), snapshot) << "the same pointers: no change, no publish";
+}
+
 }  // namespace
 }  // namespace meshgate::discovery
