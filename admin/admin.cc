@@ -100,7 +100,8 @@ net::http::HttpResponse health_response(const net::http::HttpRequest& request,
 nlohmann::json clusters_json(const AdminView& view) {
   nlohmann::json clusters = nlohmann::json::array();
   if (view.routes && view.routes->table) {
-    for (const gateway::Cluster& cluster : view.routes->table->clusters()) {
+    for (const gateway::Cluster* listed : view.routes->table->clusters()) {
+      const gateway::Cluster& cluster = *listed;
       nlohmann::json entry{{"name", cluster.name},
                            {"listener", to_string(gateway::ListenerKind::kPassthrough)},
                            {"sni", sni_of(cluster.name)},

@@ -1,7 +1,11 @@
 // The 15443 routing view of one registry snapshot: host -> port -> subset ->
 // cluster of endpoints already filtered to this gateway's network (and to
 // mTLS-capable endpoints when required). Built off the data path, once per
-// snapshot, then shared read-only by every worker.
+// snapshot, then shared read-only by every worker. Each service's routes are
+// built once and shared with the next table while the snapshot shares the
+// service and the options stay the same, and the next table copies this
+// one's host index (one flat array) and patches the hosts of the services
+// that changed: a change costs what changed plus one copy.
 #pragma once
 
 #include <array>
@@ -20,6 +24,7 @@
 #include "config/config.h"
 #include "discovery/snapshot.h"
 #include "gateway/routing/cluster_limits.h"
+#include "gateway/routing/host_index.h"
 #include "gateway/routing/target_guard.h"
 #include "sni/istio_name.h"
 
@@ -79,15 +84,18 @@ struct RouteLookup {
 
 class RouteTable {
  public:
+  // `previous`, when given, lends the routes of every service it shares
+  // with `snapshot` (built with equal options).
   static std::shared_ptr<const RouteTable> build(const discovery::Snapshot& snapshot,
-                                                 const RouteOptions& options);
+                                                 const RouteOptions& options,
+                                                 const RouteTable* previous = nullptr);
 
   // Looks up a parsed SNI: exact host first, then its .global rewrite. A plain
   // host (no outbound_ prefix) routes only when its service has one port.
   RouteLookup find(const sni::IstioName& name) const;
 
   uint64_t version() const { return version_; }
-  std::size_t cluster_count() const { return clusters_.size(); }
+  std::size_t cluster_count() const { return cluster_count_; }
   // Endpoint ports left out by the TargetGuard, each counted once (not once
   // per subset), and a few of them for the log ("10.0.0.7:15443 of x.ns: self").
   uint64_t refused(TargetRefusal reason) const {
@@ -95,7 +103,11 @@ class RouteTable {
   }
   const std::vector<std::string>& refused_examples() const { return refused_examples_; }
   // Every cluster, in build order (admin views; not a data-path call).
-  const std::deque<Cluster>& clusters() const { return clusters_; }
+  std::vector<const Cluster*> clusters() const;
+  // Services whose routes were built for this table, not lent by the previous one.
+  std::size_t services_built() const { return services_built_; }
+  // True when the host index was the previous table's, patched.
+  bool index_patched() const { return index_patched_; }
   std::string_view cluster_domain() const { return options_.cluster_domain; }
 
  private:
@@ -106,26 +118,51 @@ class RouteTable {
   struct HostRoutes {
     std::map<uint16_t, PortRoutes> ports;
   };
-
-  void add_service(const discovery::Service& service);
-  const Cluster* add_cluster(const discovery::Service& service, const std::string& host,
-                             const discovery::ServicePort& port, const discovery::Subset* subset);
-  void note_refused(const asio::ip::tcp::endpoint& target, const discovery::Service& service,
-                    TargetRefusal refusal);
-  static constexpr std::size_t kRefusedExamples = 3;
-  const HostRoutes* find_host(std::string_view host) const;
-
-  RouteOptions options_;
-  uint64_t version_ = 0;
-  std::array<uint64_t, 3> refused_{};
-  std::vector<std::string> refused_examples_;
-  std::deque<Cluster> clusters_;  // stable addresses
-  std::deque<HostRoutes> services_;
+  struct ServiceRoutes;  // one service's routes, shared between tables
+  using ServiceRoutesPtr = std::shared_ptr<const ServiceRoutes>;
   struct StringHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, const HostRoutes*, StringHash, std::equal_to<>> hosts_;
+  // Alias hosts (views into aliases_) by the host they route to.
+  using AliasTargets =
+      std::unordered_map<std::string, std::vector<std::string_view>, StringHash, std::equal_to<>>;
+  static constexpr std::size_t kRefusedExamples = 3;
+
+  static ServiceRoutesPtr build_service(const discovery::ServicePtr& service,
+                                        const RouteOptions& options);
+  // services_ from `snapshot`, borrowed from `previous` where it has the
+  // same service; the others are built (`fresh`), and those of `previous`
+  // not kept are `gone`.
+  void collect(const discovery::Snapshot& snapshot, const RouteTable* previous,
+               std::vector<const ServiceRoutes*>& fresh, std::vector<const ServiceRoutes*>& gone);
+  void index_all();
+  // hosts_ as previous's with the hosts of `gone` and `fresh` patched;
+  // false when a host would be claimed twice (then index_all()).
+  bool patch(const RouteTable& previous, const std::vector<const ServiceRoutes*>& fresh,
+             const std::vector<const ServiceRoutes*>& gone);
+  // The alias hosts that route to one of `routes`' hosts.
+  template <typename Fn>
+  void each_alias_of(const ServiceRoutes& routes, Fn fn) const;
+  void count_services();
+  const HostRoutes* find_host(std::string_view host) const;
+
+  RouteOptions options_;
+  uint64_t version_ = 0;
+  std::size_t cluster_count_ = 0;
+  std::size_t services_built_ = 0;
+  std::array<uint64_t, 3> refused_{};
+  std::vector<std::string> refused_examples_;
+  std::vector<ServiceRoutesPtr> services_;  // in snapshot order
+  discovery::AliasesPtr aliases_;           // the snapshot's
+  std::shared_ptr<const AliasTargets> alias_targets_;
+  // A host claimed twice, or an alias that a host or another alias shadows:
+  // which one wins depends on order, so the next table indexes everything.
+  bool entangled_ = false;
+  bool index_patched_ = false;
+  // Keys are views into services_ (their hosts and the services' hostnames)
+  // and aliases_, all kept alive by this table.
+  HostIndex<HostRoutes> hosts_;
 };
 
 using RouteTablePtr = std::shared_ptr<const RouteTable>;

@@ -97,7 +97,7 @@ void RoutePublisher::set_options(RouteOptions options) {
 }
 
 void RoutePublisher::rebuild_locked() {
-  next_.table = RouteTable::build(*snapshot_, options_);
+  next_.table = RouteTable::build(*snapshot_, options_, next_.table.get());
   spdlog::info("routes: snapshot {} gives {} clusters", snapshot_->version(),
                next_.table->cluster_count());
   const uint64_t refused =

@@ -146,6 +146,36 @@ TEST(RouteTable, NoUsableEndpointIsItsOwnReason) {
             RouteMiss::kNoEndpoint);
 }
 
+// A table built with the one before lends it the routes of every service
+// the two snapshots share; a changed service, or other options, builds anew.
+TEST(RouteTable, ANewTableBorrowsTheRoutesOfSharedServices) {
+  Service other = httpbin();
+  other.name = "other";
+  const auto kept = std::make_shared<const Service>(httpbin());
+  const discovery::Snapshot first(
+      1, discovery::SharedParts{{kept, std::make_shared<const Service>(other)}, nullptr});
+  const RouteOptions options{"network1", "cluster.local", true, {}};
+  const RouteTablePtr before = RouteTable::build(first, options);
+  EXPECT_EQ(before->services_built(), 2u);
+
+  other.endpoints.push_back(endpoint("10.0.0.9", "v1"));
+  const discovery::Snapshot second(
+      2, discovery::SharedParts{{kept, std::make_shared<const Service>(other)}, nullptr});
+  const RouteTablePtr after = RouteTable::build(second, options, before.get());
+  EXPECT_EQ(after->services_built(), 1u);
+  EXPECT_EQ(after->cluster_count(), before->cluster_count());
+  const RouteLookup lent = find(*after, "outbound_.8000_.v1_.httpbin.bar.svc.cluster.local");
+  ASSERT_NE(lent.cluster, nullptr);
+  EXPECT_EQ(lent.cluster,
+            find(*before, "outbound_.8000_.v1_.httpbin.bar.svc.cluster.local").cluster);
+  const RouteLookup rebuilt = find(*after, "outbound_.8000_.v1_.other.bar.svc.cluster.local");
+  ASSERT_NE(rebuilt.cluster, nullptr);
+  EXPECT_EQ(rebuilt.cluster->endpoints.size(), 2u);
+
+  const RouteOptions relaxed{"network1", "cluster.local", false, {}};
+  EXPECT_EQ(RouteTable::build(second, relaxed, after.get())->services_built(), 2u);
+}
+
 }  // namespace
 }  // namespace meshgate::gateway
 
