@@ -131,6 +131,7 @@ class App {
   std::unique_ptr<discovery::xds::XdsSource> xds_;           // null: not enabled
   std::unique_ptr<dns::VipAllocator> vips_;                  // from config_->dns.vip_ranges
   std::unique_ptr<dns::DnsServer> dns_;                      // null: dns.enabled is false
+  dns::ZoneIndexPtr zone_;  // the last zone dns_ was given; null: none with vips_ yet
   // The health server runs on a thread of its own: nothing the control
   // thread does (a large registry, a zone rebuild) may delay a probe.
   gateway::LoopThread health_loop_{"health"};

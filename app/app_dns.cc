@@ -36,6 +36,7 @@ bool server_settings_equal(const config::Config& a, const config::Config& b) {
 
 void App::start_dns() {
   vips_ = make_allocator(config_->dns);
+  zone_.reset();
   if (!config_->dns.enabled) return;
   dns_ = std::make_unique<dns::DnsServer>(*config_);
   publish_zone();
@@ -47,12 +48,19 @@ void App::start_dns() {
 void App::publish_zone() {
   if (!dns_ || !vips_) return;
   const discovery::SnapshotPtr snapshot = registry_.snapshot();
-  dns_->set_zone(dns::ZoneIndex::build(config_->dns, *snapshot, *vips_));
+  // A snapshot that changed no name keeps the zone: nothing is rebuilt.
+  dns::ZoneIndexPtr zone = dns::ZoneIndex::build(config_->dns, *snapshot, *vips_, zone_);
+  if (zone == zone_) return;
+  zone_ = std::move(zone);
+  dns_->set_zone(zone_);
 }
 
 bool App::reconfigure_dns(const config::Config& previous) {
   const bool zone_same = zone_settings_equal(previous.dns, config_->dns);
-  if (!zone_same) vips_ = make_allocator(config_->dns);
+  if (!zone_same) {
+    vips_ = make_allocator(config_->dns);
+    zone_.reset();
+  }
   if (server_settings_equal(previous, *config_)) {
     // Open TCP connections and gRPC calls go on; the next answer uses the new zone.
     if (!zone_same) publish_zone();

@@ -195,8 +195,20 @@ void finish_zone(ZoneBuild& zone, const std::map<std::string, Vips>& vips) {
 
 }  // namespace
 
+bool ZoneIndex::built_from(const discovery::Snapshot& snapshot) const {
+  if (aliases_ != snapshot.shared_aliases()) return false;
+  if (!lists_services_) return true;
+  // collect_services() reads a service's name, namespace and whether it has a host.
+  const auto same_name = [](const discovery::ServicePtr& a, const discovery::ServicePtr& b) {
+    return a == b || (a->ns == b->ns && a->name == b->name && a->host.empty() == b->host.empty());
+  };
+  const auto& now = snapshot.services().pointers();
+  return std::equal(services_.begin(), services_.end(), now.begin(), now.end(), same_name);
+}
+
 ZoneIndexPtr ZoneIndex::build(const config::Dns& dns, const discovery::Snapshot& snapshot,
-                              const VipAllocator& allocator) {
+                              const VipAllocator& allocator, const ZoneIndexPtr& previous) {
+  if (previous && previous->built_from(snapshot)) return previous;
   std::vector<ZoneBuild> zones = make_zones(dns, snapshot.version());
   collect_aliases(snapshot, zones);
   collect_services(snapshot, zones);
@@ -204,6 +216,10 @@ ZoneIndexPtr ZoneIndex::build(const config::Dns& dns, const discovery::Snapshot&
 
   auto index = std::make_shared<ZoneIndex>();
   index->version_ = snapshot.version();
+  index->aliases_ = snapshot.shared_aliases();
+  index->lists_services_ = std::any_of(dns.zones.begin(), dns.zones.end(),
+                                       [](const config::DnsZone& zone) { return zone.services; });
+  if (index->lists_services_) index->services_ = snapshot.services().pointers();
   for (auto& zone : zones) {
     finish_zone(zone, vips);
     index->zones_.push_back(std::move(zone.data));

@@ -50,7 +50,7 @@ using NodeMap = std::unordered_map<std::string, Node, KeyHash, std::equal_to<>>;
 struct ZoneData {
   Name origin;   // e.g. "global."
   Name ns_name;  // ns.<origin>
-  SoaData soa;   // serial = snapshot version (low 32 bits)
+  SoaData soa;   // serial: the version of the snapshot it was built from (low 32 bits)
   Node ns_node;  // the name server's addresses (the zone's `addresses`)
   uint32_t ttl = 30;
   uint32_t negative_ttl = 30;
@@ -83,8 +83,12 @@ using ZoneIndexPtr = std::shared_ptr<const ZoneIndex>;
 class ZoneIndex {
  public:
   // Zones are tried longest origin first, so a zone nested in another wins.
+  // `previous`, when given, was built with the same `dns` and `allocator`; it
+  // is returned as it is (its serial too) when nothing it was built from
+  // changed: the same aliases object and, if a zone lists services, the same
+  // service names. A change that touches no name costs no rebuild.
   static ZoneIndexPtr build(const config::Dns& dns, const discovery::Snapshot& snapshot,
-                            const VipAllocator& allocator);
+                            const VipAllocator& allocator, const ZoneIndexPtr& previous = nullptr);
 
   Lookup find(const Name& qname) const;
   uint64_t version() const { return version_; }  // the snapshot's
@@ -96,7 +100,15 @@ class ZoneIndex {
   std::size_t host_count() const;
 
  private:
+  // True when `snapshot` gives the zones this index was built from.
+  bool built_from(const discovery::Snapshot& snapshot) const;
+
   uint64_t version_ = 0;
+  // What the zones were built from: the aliases, and the services when a
+  // zone lists them (empty otherwise).
+  discovery::AliasesPtr aliases_;
+  bool lists_services_ = false;
+  std::vector<discovery::ServicePtr> services_;
   std::vector<ZoneData> zones_;  // longest origin first
   // wildcard hosts by the key of their parent ("foo.global" for *.foo.global)
   std::vector<std::unordered_map<std::string, Node>> wildcards_;  // parallel to zones_

@@ -277,5 +277,36 @@ TEST(ZoneTest, HostEntriesSortedWithoutWildcardsOrNs) {
   EXPECT_EQ(entries[2].addresses, (std::vector<std::string>{"10.0.0.3", "fd00::3"}));
 }
 
+// A snapshot that changes no name (an endpoint came or went) keeps the zone
+// it had, serial and all; a new name or new aliases build a new one.
+TEST(ZoneTest, ASnapshotThatChangesNoNameKeepsTheZone) {
+  config::Dns dns;
+  dns.zones = {zone("global")};
+  auto aliases = std::make_shared<const std::vector<HostAlias>>(
+      std::vector<HostAlias>{alias("httpbin.bar.global", {"10.0.0.1"})});
+  const auto one = std::make_shared<const Service>(service("reviews", "default"));
+  const Snapshot first(3, discovery::SharedParts{{one}, aliases});
+  const ZoneIndexPtr zone_first = ZoneIndex::build(dns, first, kAllocator);
+
+  Service moved = *one;
+  moved.endpoints.push_back(discovery::Endpoint{});
+  const Snapshot second(4,
+                        discovery::SharedParts{{std::make_shared<const Service>(moved)}, aliases});
+  EXPECT_EQ(ZoneIndex::build(dns, second, kAllocator, zone_first), zone_first);
+  EXPECT_EQ(zone_first->zones()[0].soa.serial, 3u);
+
+  const auto added = std::make_shared<const Service>(service("ratings", "default"));
+  const Snapshot third(5, discovery::SharedParts{{one, added}, aliases});
+  const ZoneIndexPtr zone_third = ZoneIndex::build(dns, third, kAllocator, zone_first);
+  ASSERT_NE(zone_third, zone_first);
+  EXPECT_EQ(zone_third->version(), 5u);
+  EXPECT_EQ(zone_third->find(name("ratings.default.global")).kind, LookupKind::kFound);
+
+  const auto equal_copy = std::make_shared<const std::vector<HostAlias>>(*aliases);
+  const Snapshot fourth(6, discovery::SharedParts{{one, added}, equal_copy});
+  EXPECT_NE(ZoneIndex::build(dns, fourth, kAllocator, zone_third), zone_third)
+      << "aliases are told apart by object: a registry shares equal ones";
+}
+
 }  // namespace
 }  // namespace meshgate::dns
