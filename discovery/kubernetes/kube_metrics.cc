@@ -83,6 +83,13 @@ void write_health(const KubernetesStats& stats, base::PrometheusWriter& writer) 
                 "Time the last translation of the cluster's objects took.");
   writer.sample("meshgate_kubernetes_translate_seconds", std::span<const base::Label>{},
                 stats.last_translate_seconds);
+  writer.family("meshgate_kubernetes_full_translations_total", Type::kCounter,
+                "Translations of every object (the first, a relist, or a change to a kind many "
+                "services read); the others redo only the services a change touches.");
+  writer.sample("meshgate_kubernetes_full_translations_total", {}, stats.full_translations);
+  writer.family("meshgate_kubernetes_services_translated_total", Type::kCounter,
+                "Services translated, over all translations.");
+  writer.sample("meshgate_kubernetes_services_translated_total", {}, stats.services_translated);
 }
 
 }  // namespace

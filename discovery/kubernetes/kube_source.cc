@@ -48,7 +48,10 @@ std::unique_ptr<KubernetesSource> KubernetesSource::create(KubernetesSourceOptio
 
 KubernetesSource::KubernetesSource(KubernetesSourceOptions options, Registry& registry,
                                    std::unique_ptr<ApiClient> client)
-    : options_(std::move(options)), registry_(registry), client_(std::move(client)) {}
+    : options_(std::move(options)),
+      registry_(registry),
+      client_(std::move(client)),
+      translation_(options_.translate) {}
 
 KubernetesSource::~KubernetesSource() {
   stop();
@@ -120,14 +123,16 @@ bool KubernetesSource::all_synced() const {
 void KubernetesSource::publish() {
   if (!all_synced()) return;  // the last kind to sync calls on_change again
   const auto start = std::chrono::steady_clock::now();
-  SourceState state = translate(store_.state(), options_.translate);
+  SharedSourceState state = translation_.update(store_, store_.take_changes());
+  full_translations_ += translation_.last_full() ? 1 : 0;
+  services_translated_ += translation_.last_translated();
   last_translate_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (snapshots_ == 0) {
     spdlog::info("kubernetes: synced: {} services, {} aliases ({:.1f} ms)", state.services.size(),
-                 state.aliases.size(), last_translate_seconds_ * 1000);
+                 state.aliases ? state.aliases->size() : 0, last_translate_seconds_ * 1000);
   }
-  registry_.update(name_, std::move(state));
+  registry_.update_shared(name_, std::move(state));
   ++snapshots_;
   refresh_stats();
 }
@@ -140,6 +145,8 @@ void KubernetesSource::refresh_stats() {
   stats.synced = snapshots_ > 0;
   stats.snapshots = snapshots_;
   stats.last_translate_seconds = last_translate_seconds_;
+  stats.full_translations = full_translations_;
+  stats.services_translated = services_translated_;
   std::lock_guard lock(stats_mutex_);
   stats_ = std::move(stats);
 }

@@ -17,6 +17,7 @@
 #include "discovery/kubernetes/reflector.h"
 #include "discovery/kubernetes/store.h"
 #include "discovery/kubernetes/translate.h"
+#include "discovery/kubernetes/translation.h"
 #include "discovery/registry.h"
 
 namespace meshgate::discovery::kube {
@@ -41,6 +42,8 @@ struct KubernetesStats {
   bool synced = false;     // every kind listed once; the registry has our state
   uint64_t snapshots = 0;  // states handed to the registry
   double last_translate_seconds = 0;
+  uint64_t full_translations = 0;    // translations of every object
+  uint64_t services_translated = 0;  // Services translated, over all translations
 };
 
 // The collections watched, cluster-wide: core/v1, discovery.k8s.io/v1, with
@@ -67,6 +70,7 @@ class KubernetesSource {
   asio::io_context io_{1};
   std::unique_ptr<ApiClient> client_;
   Store store_;
+  Translation translation_;
   std::vector<std::unique_ptr<Reflector>> reflectors_;
   asio::steady_timer coalesce_timer_{io_};
   asio::steady_timer stats_timer_{io_};
@@ -76,6 +80,8 @@ class KubernetesSource {
   KubernetesStats stats_;
   uint64_t snapshots_ = 0;
   double last_translate_seconds_ = 0;
+  uint64_t full_translations_ = 0;
+  uint64_t services_translated_ = 0;
 
   KubernetesSource(KubernetesSourceOptions options, Registry& registry,
                    std::unique_ptr<ApiClient> client);

@@ -59,7 +59,52 @@ std::string key_of(const T& object) {
   }
 }
 
+// What a kind's change means to the index and to Changes: `before` is
+// leaving (null: none), `after` is coming (null: none).
+void track(Changes& changes, ClusterIndex&, const std::string& key, const Service*,
+           const Service*) {
+  changes.services.insert(key);
+}
+
+void track(Changes& changes, ClusterIndex& index, const std::string& key,
+           const EndpointSlice* before, const EndpointSlice* after) {
+  for (const EndpointSlice* slice : {before, after}) {
+    if (slice != nullptr) changes.slice_owners.insert(slice_owner(*slice));
+  }
+  if (before != nullptr) index_remove(index, key, *before);
+  if (after != nullptr) index_add(index, key, *after);
+}
+
+void track(Changes& changes, ClusterIndex& index, const std::string& key, const Pod* before,
+           const Pod* after) {
+  changes.pods.insert(key);
+  for (const Pod* pod : {before, after}) {
+    if (pod == nullptr) continue;
+    changes.pod_namespaces.insert(pod->meta.ns);
+    for (const std::string& ip : pod->pod_ips)
+      changes.pod_ips.insert(pod->meta.ns + "/" + ip);
+  }
+  if (before != nullptr) index_remove(index, key, *before);
+  if (after != nullptr) index_add(index, key, *after);
+}
+
+void track(Changes& changes, ClusterIndex& index, const std::string& key,
+           const WorkloadEntry* before, const WorkloadEntry* after) {
+  changes.everything = true;
+  if (before != nullptr) index_remove(index, key, *before);
+  if (after != nullptr) index_add(index, key, *after);
+}
+
+template <typename T>
+void track(Changes& changes, ClusterIndex&, const std::string&, const T*, const T*) {
+  changes.everything = true;
+}
+
 }  // namespace
+
+Changes Store::take_changes() {
+  return std::exchange(changes_, Changes{});
+}
 
 template <typename T>
 bool Store::replace(std::vector<T> items) {
@@ -74,6 +119,8 @@ bool Store::replace(std::vector<T> items) {
   current.swap(fresh);
   if (changed) {
     ++generation_;
+    index_ = index_of(state_);
+    changes_.everything = true;
   }
   return changed;
 }
@@ -93,17 +140,24 @@ bool Store::apply(const Event<T>& event) {
       object.meta.resource_version.clear();
       auto it = current.find(key);
       if (it == current.end()) {
+        track(changes_, index_, key, static_cast<const T*>(nullptr), &object);
         current.emplace(std::move(key), std::move(object));
         changed = true;
       } else if (!(it->second == object)) {
+        track(changes_, index_, key, &it->second, &object);
         it->second = std::move(object);
         changed = true;
       }
       break;
     }
-    case EventType::kDeleted:
-      changed = current.erase(key) > 0;
+    case EventType::kDeleted: {
+      auto it = current.find(key);
+      if (it == current.end()) break;
+      track(changes_, index_, key, &it->second, static_cast<const T*>(nullptr));
+      current.erase(it);
+      changed = true;
       break;
+    }
     case EventType::kBookmark:
     case EventType::kError:
       break;

@@ -2,16 +2,32 @@
 // them: a full list replaces a kind's objects, a watch event adds, replaces
 // or removes one. The store says whether the state really changed, so that
 // an update touching only fields meshgate does not read (a Pod's status
-// heartbeat, a resourceVersion bump) makes no new snapshot.
+// heartbeat, a resourceVersion bump) makes no new snapshot. It keeps the
+// state's ClusterIndex up to date object by object, and notes what changed
+// so that translation redoes only the services a change can touch.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "discovery/kubernetes/cluster_index.h"
 #include "discovery/kubernetes/decode.h"
 #include "discovery/kubernetes/translate.h"
 
 namespace meshgate::discovery::kube {
+
+// What changed since the last Store::take_changes().
+struct Changes {
+  // A relist, or a change to a kind that many services read (Namespaces,
+  // ServiceEntries, WorkloadEntries, DestinationRules, Gateways).
+  bool everything = false;
+  KeySet services;        // Services, "<ns>/<name>"
+  KeySet slice_owners;    // "<ns>/<service>" of changed slices, before and after
+  KeySet pods;            // pod keys
+  KeySet pod_ips;         // "<ns>/<ip>" of changed pods, before and after
+  KeySet pod_namespaces;  // namespaces of changed pods
+  bool operator==(const Changes&) const = default;
+};
 
 class Store {
  public:
@@ -30,10 +46,16 @@ class Store {
   bool apply(const Event<T>& event);
 
   const ClusterState& state() const { return state_; }
+  const ClusterIndex& index() const { return index_; }
   uint64_t generation() const { return generation_; }  // +1 on every change
+
+  // The changes since the last call, which it forgets.
+  Changes take_changes();
 
  private:
   ClusterState state_;
+  ClusterIndex index_;
+  Changes changes_;
   uint64_t generation_ = 0;
 };
 

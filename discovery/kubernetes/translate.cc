@@ -33,10 +33,8 @@
 #include <tuple>
 #include <utility>
 
-#include "discovery/kubernetes/destination_rules.h"
-#include "discovery/kubernetes/gateway_hosts.h"
+#include "discovery/kubernetes/translator.h"
 #include "discovery/kubernetes/visibility.h"
-#include "discovery/kubernetes/workloads.h"
 #include "discovery/names.h"
 
 namespace meshgate::discovery::kube {
@@ -62,39 +60,7 @@ std::vector<const ServiceEntry*> by_age(const std::map<std::string, ServiceEntry
   return sorted;
 }
 
-class Translator {
- public:
-  Translator(const ClusterState& state, const TranslateOptions& options)
-      : state_(state),
-        options_(options),
-        wanted_([this](const ObjectMeta& meta) { return wanted(meta); }),
-        exported_hosts_(options.gateway_labels.empty()
-                            ? options.export_hosts
-                            : gateway_hosts(state.gateways, options.gateway_labels,
-                                            options.gateway_port, wanted_)),
-        rules_(state.destination_rules,
-               {options.gateway_namespace, options.system_namespace, options.cluster_domain},
-               wanted_),
-        workloads_(state, {options.cluster_id, options.system_namespace}, wanted_) {}
-
-  SourceState run() const;
-
- private:
-  bool wanted(const ObjectMeta& meta) const;
-  bool exported(const std::string& host) const;
-  std::optional<discovery::Service> service(const Service& svc) const;
-  void add_entry(const ServiceEntry& entry, const std::set<std::string>& taken,
-                 std::map<std::string, discovery::Service>& by_host) const;
-  void apply_rule(const std::string& host, discovery::Service& out) const;
-  std::vector<HostAlias> aliases() const;
-
-  const ClusterState& state_;
-  const TranslateOptions& options_;
-  const std::function<bool(const ObjectMeta&)> wanted_;
-  const std::vector<std::string> exported_hosts_;
-  const DestinationRules rules_;
-  const Workloads workloads_;
-};
+}  // namespace
 
 bool Translator::wanted(const ObjectMeta& meta) const {
   if (meta.deleting || contains(options_.exclude_namespaces, meta.ns)) return false;
@@ -202,6 +168,16 @@ std::vector<HostAlias> Translator::aliases() const {
   return out;
 }
 
+// A ServiceEntry for a Kubernetes Service's host: the Service's wins
+// (istiod: a Kubernetes service replaces another registry's).
+std::map<std::string, discovery::Service> Translator::entry_services(
+    const std::set<std::string>& taken) const {
+  std::map<std::string, discovery::Service> entries;
+  for (const ServiceEntry* entry : by_age(state_.service_entries))
+    add_entry(*entry, taken, entries);
+  return entries;
+}
+
 SourceState Translator::run() const {
   SourceState out;
   std::set<std::string> kubernetes_hosts;
@@ -211,12 +187,7 @@ SourceState Translator::run() const {
       out.services.push_back(std::move(*translated));
     }
   }
-  // A ServiceEntry for a Kubernetes Service's host: the Service's wins
-  // (istiod: a Kubernetes service replaces another registry's).
-  std::map<std::string, discovery::Service> entries;
-  for (const ServiceEntry* entry : by_age(state_.service_entries))
-    add_entry(*entry, kubernetes_hosts, entries);
-  for (auto& [host, service] : entries)
+  for (auto& [host, service] : entry_services(kubernetes_hosts))
     out.services.push_back(std::move(service));
   std::sort(out.services.begin(), out.services.end(),
             [](const discovery::Service& a, const discovery::Service& b) {
@@ -226,10 +197,9 @@ SourceState Translator::run() const {
   return out;
 }
 
-}  // namespace
-
 SourceState translate(const ClusterState& state, const TranslateOptions& options) {
-  return Translator(state, options).run();
+  const ClusterIndex index = index_of(state);
+  return Translator(state, index, options).run();
 }
 
 bool host_matches(std::string_view host, std::string_view pattern) {

@@ -9,7 +9,6 @@
 namespace meshgate::discovery::kube {
 namespace {
 
-constexpr std::string_view kServiceNameLabel = "kubernetes.io/service-name";
 constexpr std::string_view kClusterLabel = "topology.istio.io/cluster";
 constexpr std::string_view kHostnameLabel = "kubernetes.io/hostname";
 constexpr std::string_view kLocalityLabel = "topology.istio.io/locality";
@@ -83,39 +82,39 @@ bool entry_mtls(const WorkloadEntrySpec& spec, const Labels& labels) {
   return !spec.service_account.empty();
 }
 
-Workloads::Workloads(const ClusterState& state, WorkloadOptions options,
+Workloads::Workloads(const ClusterState& state, const ClusterIndex& index, WorkloadOptions options,
                      std::function<bool(const ObjectMeta&)> wanted)
-    : state_(state), options_(std::move(options)), wanted_(std::move(wanted)) {
+    : state_(state), index_(index), options_(std::move(options)), wanted_(std::move(wanted)) {
   if (auto system = state_.namespaces.find(options_.system_namespace);
       system != state_.namespaces.end()) {
     system_network_ = label_of(system->second.meta.labels, kNetworkLabel);
   }
-  for (const auto& [key, slice] : state_.endpoint_slices) {
-    if (!wanted_(slice.meta)) continue;
-    slices_[slice.meta.ns + "/" + label_of(slice.meta.labels, kServiceNameLabel)].push_back(&slice);
+}
+
+template <typename T>
+std::vector<const T*> Workloads::lookup(const KeyIndex& index, const std::string& at,
+                                        const std::map<std::string, T>& objects) const {
+  std::vector<const T*> out;
+  auto keys = index.find(at);
+  if (keys == index.end()) return out;
+  for (const std::string& key : keys->second) {
+    if (auto it = objects.find(key); it != objects.end()) out.push_back(&it->second);
   }
-  for (const auto& [key, entry] : state_.workload_entries) {
-    if (wanted_(entry.meta)) entries_[entry.meta.ns].push_back(&entry);
-  }
-  for (const auto& [key, pod] : state_.pods) {
-    pods_[pod.meta.ns].push_back(&pod);
-    for (const std::string& ip : pod.pod_ips)
-      pods_by_ip_.try_emplace(pod.meta.ns + "/" + ip, &pod);
-  }
+  return out;
 }
 
 std::vector<discovery::Endpoint> Workloads::of_service(
     const Service& service, const std::vector<ServicePort>& ports) const {
   std::vector<discovery::Endpoint> out;
-  if (auto found = slices_.find(service.meta.ns + "/" + service.meta.name);
-      found != slices_.end()) {
-    for (const EndpointSlice* slice : found->second) {
-      if (slice->address_type == "IPv4" || slice->address_type == "IPv6") add_slice(*slice, out);
-    }
+  const std::string owner = service.meta.ns + "/" + service.meta.name;
+  for (const EndpointSlice* slice : lookup(index_.slices_by_owner, owner, state_.endpoint_slices)) {
+    if (!wanted_(slice->meta)) continue;
+    if (slice->address_type == "IPv4" || slice->address_type == "IPv6") add_slice(*slice, out);
   }
-  const auto in_namespace = entries_.find(service.meta.ns);
-  if (service.selector.empty() || in_namespace == entries_.end()) return out;
-  for (const WorkloadEntry* entry : in_namespace->second) {
+  if (service.selector.empty()) return out;
+  for (const WorkloadEntry* entry :
+       lookup(index_.entries_by_ns, service.meta.ns, state_.workload_entries)) {
+    if (!wanted_(entry->meta)) continue;
     auto ep = selected_entry(*entry, service, ports);
     if (!ep) continue;
     const bool seen = std::any_of(out.begin(), out.end(),
@@ -174,8 +173,13 @@ const Pod* Workloads::pod_of(const EndpointSlice& slice, const SliceEndpoint& ep
     if (pod == state_.pods.end()) skip = true;
     return pod == state_.pods.end() ? nullptr : &pod->second;
   }
-  auto by_ip = pods_by_ip_.find(slice.meta.ns + "/" + ep.addresses.front());
-  return by_ip == pods_by_ip_.end() ? nullptr : by_ip->second;
+  // Several pods may have the IP (host network): the first by key.
+  auto keys = index_.pods_by_ip.find(slice.meta.ns + "/" + ep.addresses.front());
+  if (keys == index_.pods_by_ip.end()) return nullptr;
+  for (const std::string& key : keys->second) {
+    if (auto pod = state_.pods.find(key); pod != state_.pods.end()) return &pod->second;
+  }
+  return nullptr;
 }
 
 std::optional<discovery::Endpoint> Workloads::selected_entry(
@@ -215,18 +219,16 @@ std::vector<discovery::Endpoint> Workloads::of_service_entry(
   // With a selector the inline endpoints are ignored; the selected
   // workloads live in the entry's namespace.
   const Labels& selector = *entry.workload_selector;
-  if (auto found = entries_.find(entry.meta.ns); found != entries_.end()) {
-    for (const WorkloadEntry* we : found->second) {
-      std::optional<discovery::Endpoint> ep =
-          entry_endpoint(we->spec, entry_labels(we->spec, we->meta.labels), ports);
-      if (ep && carries(ep->labels, selector)) add(std::move(ep));
-    }
+  for (const WorkloadEntry* we :
+       lookup(index_.entries_by_ns, entry.meta.ns, state_.workload_entries)) {
+    if (!wanted_(we->meta)) continue;
+    std::optional<discovery::Endpoint> ep =
+        entry_endpoint(we->spec, entry_labels(we->spec, we->meta.labels), ports);
+    if (ep && carries(ep->labels, selector)) add(std::move(ep));
   }
-  if (auto found = pods_.find(entry.meta.ns); found != pods_.end()) {
-    for (const Pod* pod : found->second) {
-      std::optional<discovery::Endpoint> ep = pod_endpoint(*pod, ports);
-      if (ep && carries(ep->labels, selector)) add(std::move(ep));
-    }
+  for (const Pod* pod : lookup(index_.pods_by_ns, entry.meta.ns, state_.pods)) {
+    std::optional<discovery::Endpoint> ep = pod_endpoint(*pod, ports);
+    if (ep && carries(ep->labels, selector)) add(std::move(ep));
   }
   return out;
 }

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "discovery/kubernetes/cluster_index.h"
 #include "discovery/kubernetes/objects.h"
 #include "discovery/model.h"
 
@@ -51,7 +52,8 @@ struct WorkloadOptions {
 class Workloads {
  public:
   // `wanted`: false for objects to leave out (deleted, excluded namespace).
-  Workloads(const ClusterState& state, WorkloadOptions options,
+  // `index` is state's (cluster_index.h); both must outlive this object.
+  Workloads(const ClusterState& state, const ClusterIndex& index, WorkloadOptions options,
             std::function<bool(const ObjectMeta&)> wanted);
 
   // A Service's endpoints; `ports` are the Service's ports meshgate routes.
@@ -77,14 +79,16 @@ class Workloads {
   std::string pod_network(const Labels& labels) const;
   void augment(discovery::Endpoint& ep, const std::string& locality, const std::string& node) const;
 
+  // The objects of `keys` (index entries) in `objects`, in key order.
+  template <typename T>
+  std::vector<const T*> lookup(const KeyIndex& index, const std::string& at,
+                               const std::map<std::string, T>& objects) const;
+
   const ClusterState& state_;
+  const ClusterIndex& index_;
   WorkloadOptions options_;
   std::function<bool(const ObjectMeta&)> wanted_;
   std::string system_network_;
-  std::map<std::string, std::vector<const EndpointSlice*>, std::less<>> slices_;   // "<ns>/<svc>"
-  std::map<std::string, std::vector<const WorkloadEntry*>, std::less<>> entries_;  // by ns
-  std::map<std::string, std::vector<const Pod*>, std::less<>> pods_;               // by ns
-  std::map<std::string, const Pod*, std::less<>> pods_by_ip_;                      // "<ns>/<ip>"
 };
 
 // A WorkloadEntry's (or inline endpoint's) labels: spec's, then metadata's

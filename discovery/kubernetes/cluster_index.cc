@@ -1,0 +1,90 @@
+#include "discovery/kubernetes/cluster_index.h"
+
+#include "discovery/kubernetes/translate.h"
+
+namespace meshgate::discovery::kube {
+namespace {
+
+constexpr std::string_view kServiceNameLabel = "kubernetes.io/service-name";
+
+void add(KeyIndex& index, std::string at, const std::string& key) {
+  index[std::move(at)].insert(key);
+}
+
+void remove(KeyIndex& index, const std::string& at, const std::string& key) {
+  auto it = index.find(at);
+  if (it == index.end()) return;
+  it->second.erase(key);
+  if (it->second.empty()) index.erase(it);
+}
+
+// Calls `fn(index, at)` for every entry the slice has in the index.
+template <typename Fn>
+void each_slice_entry(ClusterIndex& index, const EndpointSlice& slice, Fn fn) {
+  fn(index.slices_by_owner, slice_owner(slice));
+  for (const SliceEndpoint& ep : slice.endpoints) {
+    if (std::string pod = target_pod(slice, ep); !pod.empty()) fn(index.slices_by_pod, pod);
+    if (!ep.addresses.empty()) fn(index.slices_by_ip, slice.meta.ns + "/" + ep.addresses.front());
+  }
+}
+
+template <typename Fn>
+void each_pod_entry(ClusterIndex& index, const Pod& pod, Fn fn) {
+  fn(index.pods_by_ns, pod.meta.ns);
+  for (const std::string& ip : pod.pod_ips)
+    fn(index.pods_by_ip, pod.meta.ns + "/" + ip);
+}
+
+}  // namespace
+
+std::string slice_owner(const EndpointSlice& slice) {
+  auto it = slice.meta.labels.find(kServiceNameLabel);
+  return slice.meta.ns + "/" + (it == slice.meta.labels.end() ? std::string() : it->second);
+}
+
+std::string target_pod(const EndpointSlice& slice, const SliceEndpoint& endpoint) {
+  if (!endpoint.target_ref || endpoint.target_ref->kind != "Pod") return "";
+  const std::string& ns = endpoint.target_ref->ns.empty() ? slice.meta.ns : endpoint.target_ref->ns;
+  return ns + "/" + endpoint.target_ref->name;
+}
+
+void index_add(ClusterIndex& index, const std::string& key, const EndpointSlice& slice) {
+  each_slice_entry(index, slice,
+                   [&](KeyIndex& at, std::string where) { add(at, std::move(where), key); });
+}
+
+void index_remove(ClusterIndex& index, const std::string& key, const EndpointSlice& slice) {
+  each_slice_entry(index, slice,
+                   [&](KeyIndex& at, const std::string& where) { remove(at, where, key); });
+}
+
+void index_add(ClusterIndex& index, const std::string& key, const Pod& pod) {
+  each_pod_entry(index, pod,
+                 [&](KeyIndex& at, std::string where) { add(at, std::move(where), key); });
+}
+
+void index_remove(ClusterIndex& index, const std::string& key, const Pod& pod) {
+  each_pod_entry(index, pod,
+                 [&](KeyIndex& at, const std::string& where) { remove(at, where, key); });
+}
+
+void index_add(ClusterIndex& index, const std::string& key, const WorkloadEntry& entry) {
+  add(index.entries_by_ns, entry.meta.ns, key);
+}
+
+void index_remove(ClusterIndex& index, const std::string& key, const WorkloadEntry& entry) {
+  remove(index.entries_by_ns, entry.meta.ns, key);
+}
+
+ClusterIndex index_of(const ClusterState& state) {
+  ClusterIndex index;
+  for (const auto& [key, slice] : state.endpoint_slices)
+    index_add(index, key, slice);
+  for (const auto& [key, pod] : state.pods)
+    index_add(index, key, pod);
+  for (const auto& [key, entry] : state.workload_entries)
+    index_add(index, key, entry);
+  return index;
+}
+
+}  // namespace meshgate::discovery::kube
