@@ -11,9 +11,14 @@
 #include <string_view>
 #include <vector>
 
+#include "discovery/shared_map.h"
+
 namespace meshgate::discovery {
 
 using Labels = std::map<std::string, std::string, std::less<>>;
+using PortMap = std::map<std::string, uint16_t>;  // service port name -> endpoint port
+using LabelSet = SharedMap<Labels>;
+using PortSet = SharedMap<PortMap>;
 
 inline constexpr const char* kTlsModeLabel = "security.istio.io/tlsMode";
 inline constexpr const char* kNetworkLabel = "topology.istio.io/network";
@@ -25,10 +30,12 @@ struct ServicePort {
   bool operator==(const ServicePort&) const = default;
 };
 
+// Labels and ports are shared with every endpoint that has equal ones (a
+// source that interns them through a MapPool keeps each distinct map once).
 struct Endpoint {
-  std::string address;                    // an IPv4 or IPv6 literal
-  std::map<std::string, uint16_t> ports;  // service port name -> endpoint port
-  Labels labels;
+  std::string address;  // an IPv4 or IPv6 literal
+  PortSet ports;        // service port name -> endpoint port
+  LabelSet labels;
   std::string network;        // "" : the gateway's own network
   uint32_t weight = 1;        // 1..1000
   bool mtls_capable = false;  // sidecar takes Istio mTLS

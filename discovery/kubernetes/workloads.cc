@@ -91,14 +91,13 @@ Workloads::Workloads(const ClusterState& state, const ClusterIndex& index, Workl
   }
 }
 
-template <typename T>
+template <typename T, typename Belongs>
 std::vector<const T*> Workloads::lookup(const KeyIndex& index, const std::string& at,
-                                        const std::map<std::string, T>& objects) const {
+                                        const ObjectMap<T>& objects, Belongs belongs) const {
   std::vector<const T*> out;
-  auto keys = index.find(at);
-  if (keys == index.end()) return out;
-  for (const std::string& key : keys->second) {
-    if (auto it = objects.find(key); it != objects.end()) out.push_back(&it->second);
+  for (std::string_view key : index.find(at)) {
+    auto it = objects.find(key);
+    if (it != objects.end() && belongs(it->second)) out.push_back(&it->second);
   }
   return out;
 }
@@ -107,13 +106,16 @@ std::vector<discovery::Endpoint> Workloads::of_service(
     const Service& service, const std::vector<ServicePort>& ports) const {
   std::vector<discovery::Endpoint> out;
   const std::string owner = service.meta.ns + "/" + service.meta.name;
-  for (const EndpointSlice* slice : lookup(index_.slices_by_owner, owner, state_.endpoint_slices)) {
+  const auto owned = [&](const EndpointSlice& slice) { return slice_owner(slice) == owner; };
+  for (const EndpointSlice* slice :
+       lookup(index_.slices_by_owner, owner, state_.endpoint_slices, owned)) {
     if (!wanted_(slice->meta)) continue;
     if (slice->address_type == "IPv4" || slice->address_type == "IPv6") add_slice(*slice, out);
   }
   if (service.selector.empty()) return out;
+  const auto in_ns = [&](const WorkloadEntry& we) { return we.meta.ns == service.meta.ns; };
   for (const WorkloadEntry* entry :
-       lookup(index_.entries_by_ns, service.meta.ns, state_.workload_entries)) {
+       lookup(index_.entries_by_ns, service.meta.ns, state_.workload_entries, in_ns)) {
     if (!wanted_(entry->meta)) continue;
     auto ep = selected_entry(*entry, service, ports);
     if (!ep) continue;
@@ -127,21 +129,28 @@ std::vector<discovery::Endpoint> Workloads::of_service(
 // Endpoints of one slice; an address seen in an earlier slice gains this
 // slice's ports (slices may split a Service's ports).
 void Workloads::add_slice(const EndpointSlice& slice, std::vector<discovery::Endpoint>& out) const {
+  PortMap slice_ports;  // every endpoint of the slice serves the same ports
+  for (const SlicePort& port : slice.ports) {
+    if (port.port && *port.port != 0) slice_ports.emplace(port.name, *port.port);
+  }
+  const discovery::PortSet ports = ports_.intern(std::move(slice_ports));
   for (const SliceEndpoint& ep : slice.endpoints) {
-    std::optional<discovery::Endpoint> endpoint = slice_endpoint(slice, ep);
+    std::optional<discovery::Endpoint> endpoint = slice_endpoint(slice, ep, ports);
     if (!endpoint) continue;
     auto same = std::find_if(out.begin(), out.end(),
                              [&](const auto& e) { return e.address == endpoint->address; });
     if (same == out.end()) {
       out.push_back(std::move(*endpoint));
     } else {
-      same->ports.insert(endpoint->ports.begin(), endpoint->ports.end());
+      PortMap merged = same->ports;
+      merged.insert(endpoint->ports.begin(), endpoint->ports.end());
+      same->ports = ports_.intern(std::move(merged));
     }
   }
 }
 
-std::optional<discovery::Endpoint> Workloads::slice_endpoint(const EndpointSlice& slice,
-                                                             const SliceEndpoint& ep) const {
+std::optional<discovery::Endpoint> Workloads::slice_endpoint(
+    const EndpointSlice& slice, const SliceEndpoint& ep, const discovery::PortSet& ports) const {
   // Never a terminating or not-ready endpoint (istiod: filterIstioEndpoint).
   if (!ep.conditions.ready.value_or(true)) return std::nullopt;
   if (ep.addresses.empty() || !is_ip_literal(ep.addresses.front())) return std::nullopt;
@@ -151,13 +160,11 @@ std::optional<discovery::Endpoint> Workloads::slice_endpoint(const EndpointSlice
   discovery::Endpoint out;
   out.address = ep.addresses.front();
   out.ports_exact = true;
-  for (const SlicePort& port : slice.ports) {
-    if (port.port && *port.port != 0) out.ports.emplace(port.name, *port.port);
-  }
-  if (pod != nullptr) out.labels = pod->meta.labels;
-  out.network = pod_network(out.labels);
-  out.mtls_capable = label_of(out.labels, kTlsModeLabel) == "istio";
-  augment(out, pod != nullptr ? pod_locality(pod->meta.labels) : "",
+  out.ports = ports;
+  Labels labels = pod != nullptr ? pod->meta.labels : Labels{};
+  out.network = pod_network(labels);
+  out.mtls_capable = label_of(labels, kTlsModeLabel) == "istio";
+  augment(out, std::move(labels), pod != nullptr ? pod_locality(pod->meta.labels) : "",
           pod != nullptr ? pod->node_name : "");
   return out;
 }
@@ -174,12 +181,14 @@ const Pod* Workloads::pod_of(const EndpointSlice& slice, const SliceEndpoint& ep
     return pod == state_.pods.end() ? nullptr : &pod->second;
   }
   // Several pods may have the IP (host network): the first by key.
-  auto keys = index_.pods_by_ip.find(slice.meta.ns + "/" + ep.addresses.front());
-  if (keys == index_.pods_by_ip.end()) return nullptr;
-  for (const std::string& key : keys->second) {
-    if (auto pod = state_.pods.find(key); pod != state_.pods.end()) return &pod->second;
-  }
-  return nullptr;
+  const std::string& ip = ep.addresses.front();
+  const auto has_ip = [&](const Pod& pod) {
+    return pod.meta.ns == slice.meta.ns &&
+           std::find(pod.pod_ips.begin(), pod.pod_ips.end(), ip) != pod.pod_ips.end();
+  };
+  const std::vector<const Pod*> pods =
+      lookup(index_.pods_by_ip, slice.meta.ns + "/" + ip, state_.pods, has_ip);
+  return pods.empty() ? nullptr : pods.front();
 }
 
 std::optional<discovery::Endpoint> Workloads::selected_entry(
@@ -191,14 +200,16 @@ std::optional<discovery::Endpoint> Workloads::selected_entry(
   discovery::Endpoint out;
   out.address = entry.spec.address;
   out.ports_exact = true;
+  PortMap served;
   for (const ServicePort& port : ports) {
-    if (auto number = selected_port(entry.spec, port)) out.ports.emplace(port.name, *number);
+    if (auto number = selected_port(entry.spec, port)) served.emplace(port.name, *number);
   }
+  out.ports = ports_.intern(std::move(served));
   out.network = entry.spec.network;
   out.weight = std::clamp<uint32_t>(entry.spec.weight, 1, kMaxWeight);
   out.mtls_capable = entry_mtls(entry.spec, labels);
-  out.labels = labels;
-  augment(out, entry.spec.locality.empty() ? pod_locality(labels) : entry.spec.locality, "");
+  augment(out, labels, entry.spec.locality.empty() ? pod_locality(labels) : entry.spec.locality,
+          "");
   return out;
 }
 
@@ -219,14 +230,15 @@ std::vector<discovery::Endpoint> Workloads::of_service_entry(
   // With a selector the inline endpoints are ignored; the selected
   // workloads live in the entry's namespace.
   const Labels& selector = *entry.workload_selector;
+  const auto in_ns = [&](const auto& object) { return object.meta.ns == entry.meta.ns; };
   for (const WorkloadEntry* we :
-       lookup(index_.entries_by_ns, entry.meta.ns, state_.workload_entries)) {
+       lookup(index_.entries_by_ns, entry.meta.ns, state_.workload_entries, in_ns)) {
     if (!wanted_(we->meta)) continue;
     std::optional<discovery::Endpoint> ep =
         entry_endpoint(we->spec, entry_labels(we->spec, we->meta.labels), ports);
     if (ep && carries(ep->labels, selector)) add(std::move(ep));
   }
-  for (const Pod* pod : lookup(index_.pods_by_ns, entry.meta.ns, state_.pods)) {
+  for (const Pod* pod : lookup(index_.pods_by_ns, entry.meta.ns, state_.pods, in_ns)) {
     std::optional<discovery::Endpoint> ep = pod_endpoint(*pod, ports);
     if (ep && carries(ep->labels, selector)) add(std::move(ep));
   }
@@ -240,13 +252,14 @@ std::optional<discovery::Endpoint> Workloads::entry_endpoint(
   discovery::Endpoint out;
   out.address = spec.address;
   out.ports_exact = true;
+  PortMap served;
   for (const IstioPort& port : ports)
-    out.ports.emplace(port.name, entry_port(spec.ports, port));
+    served.emplace(port.name, entry_port(spec.ports, port));
+  out.ports = ports_.intern(std::move(served));
   out.network = spec.network;
   out.weight = std::clamp<uint32_t>(spec.weight, 1, kMaxWeight);
   out.mtls_capable = entry_mtls(spec, labels);
-  out.labels = labels;
-  augment(out, spec.locality.empty() ? pod_locality(labels) : spec.locality, "");
+  augment(out, labels, spec.locality.empty() ? pod_locality(labels) : spec.locality, "");
   return out;
 }
 
@@ -261,12 +274,13 @@ std::optional<discovery::Endpoint> Workloads::pod_endpoint(
   discovery::Endpoint out;
   out.address = pod.pod_ips.front();
   out.ports_exact = true;
+  PortMap served;
   for (const IstioPort& port : ports)
-    out.ports.emplace(port.name, entry_port(pod.named_ports, port));
-  out.labels = pod.meta.labels;
-  out.network = pod_network(out.labels);
-  out.mtls_capable = label_of(out.labels, kTlsModeLabel) == "istio";
-  augment(out, pod_locality(pod.meta.labels), pod.node_name);
+    served.emplace(port.name, entry_port(pod.named_ports, port));
+  out.ports = ports_.intern(std::move(served));
+  out.network = pod_network(pod.meta.labels);
+  out.mtls_capable = label_of(pod.meta.labels, kTlsModeLabel) == "istio";
+  augment(out, pod.meta.labels, pod_locality(pod.meta.labels), pod.node_name);
   return out;
 }
 
@@ -275,19 +289,20 @@ std::string Workloads::pod_network(const Labels& labels) const {
   return own.empty() ? system_network_ : own;
 }
 
-void Workloads::augment(discovery::Endpoint& ep, const std::string& locality,
+void Workloads::augment(discovery::Endpoint& ep, Labels labels, const std::string& locality,
                         const std::string& node) const {
   std::string_view rest = locality;
   for (std::string_view key : kLocalityKeys) {
     const std::size_t slash = std::min(rest.find('/'), rest.size());
-    if (slash > 0) ep.labels.insert_or_assign(std::string(key), std::string(rest.substr(0, slash)));
+    if (slash > 0) labels.insert_or_assign(std::string(key), std::string(rest.substr(0, slash)));
     rest.remove_prefix(std::min(slash + 1, rest.size()));
   }
   if (!options_.cluster_id.empty()) {
-    ep.labels.insert_or_assign(std::string(kClusterLabel), options_.cluster_id);
+    labels.insert_or_assign(std::string(kClusterLabel), options_.cluster_id);
   }
-  if (!node.empty()) ep.labels.insert_or_assign(std::string(kHostnameLabel), node);
-  if (!ep.network.empty()) ep.labels.try_emplace(kNetworkLabel, ep.network);
+  if (!node.empty()) labels.insert_or_assign(std::string(kHostnameLabel), node);
+  if (!ep.network.empty()) labels.try_emplace(kNetworkLabel, ep.network);
+  ep.labels = labels_.intern(std::move(labels));
 }
 
 }  // namespace meshgate::discovery::kube

@@ -66,7 +66,8 @@ class Workloads {
  private:
   void add_slice(const EndpointSlice& slice, std::vector<discovery::Endpoint>& out) const;
   std::optional<discovery::Endpoint> slice_endpoint(const EndpointSlice& slice,
-                                                    const SliceEndpoint& ep) const;
+                                                    const SliceEndpoint& ep,
+                                                    const discovery::PortSet& ports) const;
   std::optional<discovery::Endpoint> selected_entry(const WorkloadEntry& entry,
                                                     const Service& service,
                                                     const std::vector<ServicePort>& ports) const;
@@ -77,18 +78,25 @@ class Workloads {
                                                   const std::vector<IstioPort>& ports) const;
   const Pod* pod_of(const EndpointSlice& slice, const SliceEndpoint& ep, bool& skip) const;
   std::string pod_network(const Labels& labels) const;
-  void augment(discovery::Endpoint& ep, const std::string& locality, const std::string& node) const;
+  // Sets ep.labels: `labels` with what istiod adds (the class comment), interned.
+  void augment(discovery::Endpoint& ep, Labels labels, const std::string& locality,
+               const std::string& node) const;
 
-  // The objects of `keys` (index entries) in `objects`, in key order.
-  template <typename T>
+  // The objects filed under `at` in `index` that `belongs` (the index may
+  // return more: texts can share a hash), in key order.
+  template <typename T, typename Belongs>
   std::vector<const T*> lookup(const KeyIndex& index, const std::string& at,
-                               const std::map<std::string, T>& objects) const;
+                               const ObjectMap<T>& objects, Belongs belongs) const;
 
   const ClusterState& state_;
   const ClusterIndex& index_;
   WorkloadOptions options_;
   std::function<bool(const ObjectMeta&)> wanted_;
   std::string system_network_;
+  // Endpoints with equal labels or ports share one map: pods of a
+  // Deployment, endpoints of a slice.
+  mutable discovery::MapPool<Labels> labels_;
+  mutable discovery::MapPool<discovery::PortMap> ports_;
 };
 
 // A WorkloadEntry's (or inline endpoint's) labels: spec's, then metadata's

@@ -171,7 +171,7 @@ void Builder::add_main(HostRoutes& host, uint16_t port, const Share& share) {
     out.mtls_capable = share.endpoint->istio_mtls;
     out.ports_exact = true;
   }
-  out.ports[name] = share.endpoint->port;
+  out.ports = out.ports.with(name, share.endpoint->port);
 }
 
 // A subset's endpoint is one the port's own route has: label it.
@@ -184,7 +184,7 @@ void Builder::add_subset(HostRoutes& host, const ClusterKey& key, const Share& s
     if (found == host.endpoints.end()) continue;
     const auto port = found->second.ports.find(name);
     if (port != found->second.ports.end() && port->second == wanted.port) {
-      found->second.labels[subset_label(key.subset)] = "true";
+      found->second.labels = found->second.labels.with(subset_label(key.subset), "true");
       return;
     }
   }

@@ -154,7 +154,7 @@ TEST(DumpJson, HostileStringsSurviveARoundTrip) {
                               '\0' + "nul";
   discovery::Service s = sample_service();
   s.name = hostile;
-  s.endpoints[0].labels[hostile] = hostile;
+  s.endpoints[0].labels = s.endpoints[0].labels.with(hostile, hostile);
   const discovery::Snapshot snapshot(1, {s}, {});
   const std::string text = dump_snapshot(snapshot).dump();
   EXPECT_EQ(text.find('\n'), std::string::npos);

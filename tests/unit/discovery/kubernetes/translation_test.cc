@@ -266,6 +266,22 @@ TEST_F(TranslationCost, AChangeThatChangesNothingKeepsEveryPointer) {
   EXPECT_EQ(next.services, first_.services);
 }
 
+// Pods with the same labels, endpoints of one slice: one map each, shared.
+TEST_F(TranslationCost, EqualLabelsAndPortsAreOneObject) {
+  Pod twin = pod("bar", "httpbin-v1-7d9f8c6b5-twin1", "10.1.0.14", httpbin_labels("v1"));
+  store_.apply(added(twin));
+  store_.apply(added(slice("bar", "httpbin-x7k2p", "httpbin",
+                           {slice_endpoint("10.1.0.11", "httpbin-v1-7d9f8c6b5-abcde"),
+                            slice_endpoint("10.1.0.14", "httpbin-v1-7d9f8c6b5-twin1")})));
+  const SharedSourceState next = translation_.update(store_, store_.take_changes());
+  const DEndpoint* one = endpoint(*named(next, "httpbin"), "10.1.0.11");
+  const DEndpoint* two = endpoint(*named(next, "httpbin"), "10.1.0.14");
+  ASSERT_NE(one, nullptr);
+  ASSERT_NE(two, nullptr);
+  EXPECT_TRUE(one->labels.shares(two->labels));
+  EXPECT_TRUE(one->ports.shares(two->ports));
+}
+
 TEST_F(TranslationCost, ADestinationRuleTranslatesEverything) {
   DestinationRule dr;
   dr.meta = meta("bar", "httpbin");
