@@ -1,5 +1,8 @@
 #include "discovery/kubernetes/cluster_index.h"
 
+#include <algorithm>
+#include <functional>
+
 #include "discovery/kubernetes/translate.h"
 
 namespace meshgate::discovery::kube {
@@ -7,15 +10,16 @@ namespace {
 
 constexpr std::string_view kServiceNameLabel = "kubernetes.io/service-name";
 
-void add(KeyIndex& index, std::string at, const std::string& key) {
-  index[std::move(at)].insert(key);
+uint64_t hash_of(std::string_view text) {
+  return std::hash<std::string_view>{}(text);
+}
+
+void add(KeyIndex& index, const std::string& at, const std::string& key) {
+  index.add(at, key);
 }
 
 void remove(KeyIndex& index, const std::string& at, const std::string& key) {
-  auto it = index.find(at);
-  if (it == index.end()) return;
-  it->second.erase(key);
-  if (it->second.empty()) index.erase(it);
+  index.remove(at, key);
 }
 
 // Calls `fn(index, at)` for every entry the slice has in the index.
@@ -36,6 +40,30 @@ void each_pod_entry(ClusterIndex& index, const Pod& pod, Fn fn) {
 }
 
 }  // namespace
+
+void KeyIndex::add(std::string_view at, std::string_view key) {
+  entries_.emplace(hash_of(at), key);
+}
+
+void KeyIndex::remove(std::string_view at, std::string_view key) {
+  auto [first, last] = entries_.equal_range(hash_of(at));
+  for (auto it = first; it != last; ++it) {
+    if (it->second == key) {
+      entries_.erase(it);
+      return;
+    }
+  }
+}
+
+std::vector<std::string_view> KeyIndex::find(std::string_view at) const {
+  std::vector<std::string_view> keys;
+  auto [first, last] = entries_.equal_range(hash_of(at));
+  for (auto it = first; it != last; ++it)
+    keys.push_back(it->second);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
 
 std::string slice_owner(const EndpointSlice& slice) {
   auto it = slice.meta.labels.find(kServiceNameLabel);

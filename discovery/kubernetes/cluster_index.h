@@ -4,12 +4,20 @@
 // name a pod. The Store keeps one up to date object by object, so that a
 // change does not rebuild it; index_of() builds one from scratch (tests, a
 // one-shot translate()). Both give equal indexes for equal states.
+//
+// It is kept small, since the store holds it for as long as the objects: an
+// entry is a 64-bit hash of the text it is filed under and a view of the
+// object's key in the ClusterState map (which never moves), about 40 bytes.
+// Two texts may share a hash, so a lookup may return a key filed under
+// another text: callers check what they get.
 #pragma once
 
-#include <map>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "discovery/kubernetes/objects.h"
 
@@ -18,10 +26,24 @@ namespace meshgate::discovery::kube {
 struct ClusterState;
 
 using KeySet = std::set<std::string, std::less<>>;
-using KeyIndex = std::map<std::string, KeySet, std::less<>>;
 
-// Every set holds object keys ("<namespace>/<name>"), so iterating one goes
-// in the order of the ClusterState maps.
+// Object keys filed under texts (a namespace, "<ns>/<ip>", a pod key).
+class KeyIndex {
+ public:
+  // Files `key`, a view of a ClusterState map key, under `at`. A key filed
+  // twice under one text is removed by two remove() calls.
+  void add(std::string_view at, std::string_view key);
+  void remove(std::string_view at, std::string_view key);
+  // Every key filed under `at` (and perhaps under a text of the same hash),
+  // sorted, each once.
+  std::vector<std::string_view> find(std::string_view at) const;
+  std::size_t size() const { return entries_.size(); }
+  bool operator==(const KeyIndex&) const = default;
+
+ private:
+  std::unordered_multimap<uint64_t, std::string_view> entries_;
+};
+
 struct ClusterIndex {
   KeyIndex slices_by_owner;  // "<ns>/<service>" (label kubernetes.io/service-name)
   KeyIndex slices_by_pod;    // pod key a slice endpoint's targetRef names
@@ -34,7 +56,8 @@ struct ClusterIndex {
 
 ClusterIndex index_of(const ClusterState& state);
 
-// Adds or removes one object's entries; `key` is its key in ClusterState.
+// Adds or removes one object's entries; `key` is its key in its ClusterState
+// map, the map's own string (the index keeps a view of it).
 void index_add(ClusterIndex& index, const std::string& key, const EndpointSlice& slice);
 void index_remove(ClusterIndex& index, const std::string& key, const EndpointSlice& slice);
 void index_add(ClusterIndex& index, const std::string& key, const Pod& pod);

@@ -39,8 +39,7 @@ std::string mode_for(const TlsPolicy& tls, uint16_t port) {
 
 }  // namespace
 
-DestinationRules::DestinationRules(const std::map<std::string, DestinationRule>& rules,
-                                   Options options,
+DestinationRules::DestinationRules(const ObjectMap<DestinationRule>& rules, Options options,
                                    const std::function<bool(const ObjectMeta&)>& wanted)
     : options_(std::move(options)) {
   std::vector<const DestinationRule*> sorted;

@@ -41,7 +41,7 @@ class DestinationRules {
   };
 
   // `wanted`: false for rules to leave out (deleted, excluded namespace).
-  DestinationRules(const std::map<std::string, DestinationRule>& rules, Options options,
+  DestinationRules(const ObjectMap<DestinationRule>& rules, Options options,
                    const std::function<bool(const ObjectMeta&)>& wanted);
 
   // The rule for `host` (lower case) of a service in `service_ns`; null: none.

@@ -16,7 +16,7 @@ bool selects(const Labels& selector, const Labels& labels) {
 
 }  // namespace
 
-std::vector<std::string> gateway_hosts(const std::map<std::string, Gateway>& gateways,
+std::vector<std::string> gateway_hosts(const ObjectMap<Gateway>& gateways,
                                        const Labels& gateway_labels, uint16_t gateway_port,
                                        const std::function<bool(const ObjectMeta&)>& wanted) {
   std::vector<std::string> hosts;

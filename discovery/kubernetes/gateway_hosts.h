@@ -19,7 +19,7 @@
 
 namespace meshgate::discovery::kube {
 
-std::vector<std::string> gateway_hosts(const std::map<std::string, Gateway>& gateways,
+std::vector<std::string> gateway_hosts(const ObjectMap<Gateway>& gateways,
                                        const Labels& gateway_labels, uint16_t gateway_port,
                                        const std::function<bool(const ObjectMeta&)>& wanted);
 

@@ -1,5 +1,6 @@
 #include "discovery/kubernetes/kube_source.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <utility>
@@ -133,6 +134,9 @@ void KubernetesSource::publish() {
                  state.aliases ? state.aliases->size() : 0, last_translate_seconds_ * 1000);
   }
   registry_.update_shared(name_, std::move(state));
+  // A full translation leaves hundreds of MiB of freed temporaries in a
+  // large cluster; glibc keeps them unless asked to give them back.
+  if (translation_.last_full()) malloc_trim(0);
   ++snapshots_;
   refresh_stats();
 }

@@ -12,6 +12,10 @@
 
 namespace meshgate::discovery::kube {
 
+// Objects of one kind by key ("<namespace>/<name>"), found by string_view too.
+template <typename T>
+using ObjectMap = std::map<std::string, T, std::less<>>;
+
 using Labels = std::map<std::string, std::string, std::less<>>;
 
 // metav1.ObjectMeta

@@ -45,7 +45,7 @@ struct Slot<Gateway> {
 };
 
 template <typename T>
-std::map<std::string, T>& objects_of(ClusterState& state) {
+ObjectMap<T>& objects_of(ClusterState& state) {
   return state.*Slot<T>::member;
 }
 
@@ -108,13 +108,13 @@ Changes Store::take_changes() {
 
 template <typename T>
 bool Store::replace(std::vector<T> items) {
-  std::map<std::string, T> fresh;
+  ObjectMap<T> fresh;
   for (T& item : items) {
     item.meta.resource_version.clear();
     std::string key = key_of(item);
     fresh.insert_or_assign(std::move(key), std::move(item));
   }
-  std::map<std::string, T>& current = objects_of<T>(state_);
+  ObjectMap<T>& current = objects_of<T>(state_);
   const bool changed = fresh != current;
   current.swap(fresh);
   if (changed) {
@@ -130,7 +130,7 @@ bool Store::apply(const Event<T>& event) {
   if (!event.object.has_value()) {
     return false;
   }
-  std::map<std::string, T>& current = objects_of<T>(state_);
+  ObjectMap<T>& current = objects_of<T>(state_);
   std::string key = key_of(*event.object);
   bool changed = false;
   switch (event.type) {
@@ -138,13 +138,14 @@ bool Store::apply(const Event<T>& event) {
     case EventType::kModified: {
       T object = *event.object;
       object.meta.resource_version.clear();
+      // The index keeps views of the map's own key (it->first).
       auto it = current.find(key);
       if (it == current.end()) {
-        track(changes_, index_, key, static_cast<const T*>(nullptr), &object);
-        current.emplace(std::move(key), std::move(object));
+        it = current.emplace(std::move(key), std::move(object)).first;
+        track(changes_, index_, it->first, static_cast<const T*>(nullptr), &it->second);
         changed = true;
       } else if (!(it->second == object)) {
-        track(changes_, index_, key, &it->second, &object);
+        track(changes_, index_, it->first, &it->second, &object);
         it->second = std::move(object);
         changed = true;
       }
@@ -153,7 +154,7 @@ bool Store::apply(const Event<T>& event) {
     case EventType::kDeleted: {
       auto it = current.find(key);
       if (it == current.end()) break;
-      track(changes_, index_, key, &it->second, static_cast<const T*>(nullptr));
+      track(changes_, index_, it->first, &it->second, static_cast<const T*>(nullptr));
       current.erase(it);
       changed = true;
       break;

@@ -31,6 +31,11 @@ struct Changes {
 
 class Store {
  public:
+  Store() = default;
+  // The index holds views of the state's keys: a copy would point into this one.
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
   // T is one of the kinds of ClusterState. Objects are keyed
   // "<namespace>/<name>" (Namespaces: "<name>") and kept without their
   // resourceVersion.

@@ -49,7 +49,7 @@ bool udp(std::string_view protocol) {
 }
 
 // ServiceEntries oldest first, as istiod orders them.
-std::vector<const ServiceEntry*> by_age(const std::map<std::string, ServiceEntry>& entries) {
+std::vector<const ServiceEntry*> by_age(const ObjectMap<ServiceEntry>& entries) {
   std::vector<const ServiceEntry*> sorted;
   for (const auto& [key, entry] : entries)
     sorted.push_back(&entry);

@@ -36,14 +36,14 @@ struct TranslateOptions {
 // Everything discovery has seen, keyed by "<namespace>/<name>" (Namespaces
 // by name).
 struct ClusterState {
-  std::map<std::string, Service> services;
-  std::map<std::string, EndpointSlice> endpoint_slices;
-  std::map<std::string, Pod> pods;
-  std::map<std::string, Namespace> namespaces;
-  std::map<std::string, ServiceEntry> service_entries;
-  std::map<std::string, WorkloadEntry> workload_entries;
-  std::map<std::string, DestinationRule> destination_rules;
-  std::map<std::string, Gateway> gateways;
+  ObjectMap<Service> services;
+  ObjectMap<EndpointSlice> endpoint_slices;
+  ObjectMap<Pod> pods;
+  ObjectMap<Namespace> namespaces;
+  ObjectMap<ServiceEntry> service_entries;
+  ObjectMap<WorkloadEntry> workload_entries;
+  ObjectMap<DestinationRule> destination_rules;
+  ObjectMap<Gateway> gateways;
 };
 
 SourceState translate(const ClusterState& state, const TranslateOptions& options);

@@ -90,10 +90,9 @@ KeySet Translation::touched(const Store& store, const Changes& changes) const {
   KeySet keys = changes.services;
   keys.insert(changes.slice_owners.begin(), changes.slice_owners.end());
   const ClusterIndex& index = store.index();
+  // A key filed under another text of the same hash only costs a translation.
   const auto owners_of = [&](const KeyIndex& slices, const std::string& at) {
-    auto found = slices.find(at);
-    if (found == slices.end()) return;
-    for (const std::string& slice_key : found->second) {
+    for (std::string_view slice_key : slices.find(at)) {
       auto slice = store.state().endpoint_slices.find(slice_key);
       if (slice != store.state().endpoint_slices.end()) keys.insert(slice_owner(slice->second));
     }

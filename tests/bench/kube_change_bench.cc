@@ -23,6 +23,7 @@
 //
 // Exits 1 when a change is missing from the snapshot or the route table, or
 // when the kept translation differs from translate() of the final state.
+#include <malloc.h>
 #include <time.h>
 
 #include <algorithm>
@@ -210,6 +211,7 @@ int main(int argc, char** argv) {
                  argv[0]);
     return 2;
   }
+  const mg::bench::Memory empty = mg::bench::memory_now();
   kube::Store store;
   {
     kube::ClusterState built;
@@ -230,6 +232,11 @@ int main(int argc, char** argv) {
     store.replace(list(built.workload_entries));
     store.replace(list(built.destination_rules));
   }
+  malloc_trim(0);
+  const mg::bench::Memory stored = mg::bench::memory_now();
+  kube::ClusterIndex index_only = kube::index_of(store.state());
+  const double index_heap = mg::bench::memory_now().heap - stored.heap;
+  index_only = {};
   kube::Translation translation(kube::TranslateOptions{});
   Path kept;
   Stages first, incremental, full;
@@ -274,6 +281,9 @@ int main(int argc, char** argv) {
   print_stages("redo everything", full);
   std::printf("\n(CPU milliseconds of the thread, p50 / p99)\n\n");
   std::printf("| memory | value |\n|---|---|\n");
+  std::printf("| heap: the store (objects and their index) | %.1f MiB |\n",
+              (stored.heap - empty.heap) / (1024.0 * 1024.0));
+  std::printf("| heap: of it, the ClusterIndex | %.1f MiB |\n", index_heap / (1024.0 * 1024.0));
   std::printf("| heap per endpoint: translation results + snapshot (shared) | %.0f B |\n",
               (published.heap - before.heap) / static_cast<double>(std::max<size_t>(1, endpoints)));
   std::printf("| peak RSS over the %d incremental changes | %.1f MiB |\n", config.changes,

@@ -204,33 +204,33 @@ TEST(KubeStore, KindsDoNotInterfere) {
 
 // Every kind, through its own map: exercises each instantiation.
 template <typename T>
-const std::map<std::string, T>& objects(const ClusterState& state);
+const ObjectMap<T>& objects(const ClusterState& state);
 template <>
-const std::map<std::string, Service>& objects(const ClusterState& s) {
+const ObjectMap<Service>& objects(const ClusterState& s) {
   return s.services;
 }
 template <>
-const std::map<std::string, EndpointSlice>& objects(const ClusterState& s) {
+const ObjectMap<EndpointSlice>& objects(const ClusterState& s) {
   return s.endpoint_slices;
 }
 template <>
-const std::map<std::string, Pod>& objects(const ClusterState& s) {
+const ObjectMap<Pod>& objects(const ClusterState& s) {
   return s.pods;
 }
 template <>
-const std::map<std::string, Namespace>& objects(const ClusterState& s) {
+const ObjectMap<Namespace>& objects(const ClusterState& s) {
   return s.namespaces;
 }
 template <>
-const std::map<std::string, ServiceEntry>& objects(const ClusterState& s) {
+const ObjectMap<ServiceEntry>& objects(const ClusterState& s) {
   return s.service_entries;
 }
 template <>
-const std::map<std::string, WorkloadEntry>& objects(const ClusterState& s) {
+const ObjectMap<WorkloadEntry>& objects(const ClusterState& s) {
   return s.workload_entries;
 }
 template <>
-const std::map<std::string, DestinationRule>& objects(const ClusterState& s) {
+const ObjectMap<DestinationRule>& objects(const ClusterState& s) {
   return s.destination_rules;
 }
 
