@@ -115,14 +115,13 @@ bool Store::replace(std::vector<T> items) {
     fresh.insert_or_assign(std::move(key), std::move(item));
   }
   ObjectMap<T>& current = objects_of<T>(state_);
-  const bool changed = fresh != current;
+  // Unchanged: keep the objects the index points into.
+  if (fresh == current) return false;
   current.swap(fresh);
-  if (changed) {
-    ++generation_;
-    index_ = index_of(state_);
-    changes_.everything = true;
-  }
-  return changed;
+  ++generation_;
+  index_ = index_of(state_);
+  changes_.everything = true;
+  return true;
 }
 
 template <typename T>

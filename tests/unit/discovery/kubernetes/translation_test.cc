@@ -294,6 +294,24 @@ TEST_F(TranslationCost, ADestinationRuleTranslatesEverything) {
   EXPECT_EQ(named(next, "other"), named(first_, "other")) << "equal after a full one: shared";
 }
 
+// A relist that changes nothing keeps the objects the index points into;
+// the next change still translates from an index that matches the state.
+TEST_F(TranslationCost, ARelistThatChangesNothingKeepsTheIndexValid) {
+  std::vector<EndpointSlice> slices;
+  std::vector<Pod> pods;
+  for (const auto& [k, v] : store_.state().endpoint_slices)
+    slices.push_back(v);
+  for (const auto& [k, v] : store_.state().pods)
+    pods.push_back(v);
+  EXPECT_FALSE(store_.replace(slices));
+  EXPECT_FALSE(store_.replace(pods));
+  store_.apply(added(slice("foo", "other-1", "other", {slice_endpoint("10.2.0.3", std::nullopt)})));
+  const SharedSourceState next = translation_.update(store_, store_.take_changes());
+  EXPECT_FALSE(translation_.last_full());
+  EXPECT_TRUE(store_.index() == index_of(store_.state()));
+  EXPECT_EQ(deref(next.services), translate(store_.state(), {}).services);
+}
+
 TEST_F(TranslationCost, ANewStoreTranslatesEverything) {
   Store other;
   fill(other);
