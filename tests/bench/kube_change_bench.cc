@@ -27,7 +27,6 @@
 #include <time.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -191,13 +190,7 @@ bool parse_args(int argc, char** argv, Config& config) {
                   : arg == "--endpoints-per-service" ? &config.endpoints_per_service
                   : arg == "--changes"               ? &config.changes
                                                      : nullptr;
-    int parsed = 0;
-    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-    if (target == nullptr || ec != std::errc() || end != value.data() + value.size() ||
-        parsed <= 0) {
-      return false;
-    }
-    *target = parsed;
+    if (target == nullptr || !mg::bench::parse_count(value, *target)) return false;
   }
   return true;
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <fstream>
 #include <string>
@@ -177,6 +178,14 @@ Memory memory_now() {
   const struct mallinfo2 info = mallinfo2();
   m.heap = static_cast<double>(info.uordblks + info.hblkhd);
   return m;
+}
+
+bool parse_count(std::string_view text, int& out) {
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return false;
+  out = value;
+  return true;
 }
 
 }  // namespace meshgate::bench

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
 #include "discovery/kubernetes/translate.h"
 
@@ -37,5 +38,8 @@ struct Memory {
 };
 
 Memory memory_now();
+
+// A positive decimal count (a flag's value); false, `out` unchanged, otherwise.
+bool parse_count(std::string_view text, int& out);
 
 }  // namespace meshgate::bench

@@ -18,7 +18,6 @@
 #include <malloc.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -56,14 +55,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-bool parse_int(std::string_view text, int& out) {
-  int value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return false;
-  out = value;
-  return true;
-}
-
 bool parse_args(int argc, char** argv, Config& config) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -77,7 +68,7 @@ bool parse_args(int argc, char** argv, Config& config) {
                   : arg == "--endpoints-per-service" ? &config.endpoints_per_service
                   : arg == "--runs"                  ? &config.runs
                                                      : nullptr;
-    if (target == nullptr || !parse_int(value, *target)) return false;
+    if (target == nullptr || !meshgate::bench::parse_count(value, *target)) return false;
   }
   return true;
 }
