@@ -110,7 +110,8 @@ void write_dns_metrics(const DnsStatsSnapshot& stats, base::PrometheusWriter& wr
   labelled(writer, "meshgate_dns_rate_limited_total", "action", kRateLimitActionNames,
            stats.rate_limited);
   writer.family("meshgate_dns_zone_version", Type::kGauge,
-                "Registry snapshot version the DNS zones were built from.");
+                "Registry snapshot version the DNS zones were built from: the last one that "
+                "changed a name, so it may lag the registry's version.");
   writer.sample("meshgate_dns_zone_version", {}, stats.zone_version);
   writer.family("meshgate_dns_zone_names", Type::kGauge, "Names with addresses in the zones.");
   writer.sample("meshgate_dns_zone_names", {}, stats.zone_names);

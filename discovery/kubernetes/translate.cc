@@ -189,10 +189,12 @@ SourceState Translator::run() const {
   }
   for (auto& [host, service] : entry_services(kubernetes_hosts))
     out.services.push_back(std::move(service));
-  std::sort(out.services.begin(), out.services.end(),
-            [](const discovery::Service& a, const discovery::Service& b) {
-              return std::tie(a.ns, a.name) < std::tie(b.ns, b.name);
-            });
+  // Stable: a ServiceEntry's service whose key a Kubernetes Service has
+  // comes after it (the registry keeps the first), as Translation orders them.
+  std::stable_sort(out.services.begin(), out.services.end(),
+                   [](const discovery::Service& a, const discovery::Service& b) {
+                     return std::tie(a.ns, a.name) < std::tie(b.ns, b.name);
+                   });
   out.aliases = aliases();
   return out;
 }

@@ -85,7 +85,7 @@ void RouteTable::index_all() {
       entangled_ = true;
     }
     for (const std::string& extra : routes->service->hostnames)
-      entangled_ |= !hosts_.insert(extra, &routes->routes);
+      entangled_ |= !extra.empty() && !hosts_.insert(extra, &routes->routes);
   }
   auto targets = std::make_shared<AliasTargets>();
   for (const discovery::HostAlias& alias : *aliases_) {
@@ -135,7 +135,7 @@ bool RouteTable::patch(const RouteTable& previous, const std::vector<const Servi
   for (const ServiceRoutes* routes : fresh) {
     clean &= hosts_.insert(routes->host, &routes->routes);
     for (const std::string& extra : routes->service->hostnames)
-      clean &= hosts_.insert(extra, &routes->routes);
+      clean &= extra.empty() || hosts_.insert(extra, &routes->routes);
     each_alias_of(*routes,
                   [&](std::string_view alias) { clean &= hosts_.insert(alias, &routes->routes); });
   }
