@@ -296,14 +296,14 @@ TEST(ZoneTest, ASnapshotThatChangesNoNameKeepsTheZone) {
   EXPECT_EQ(zone_first->zones()[0].soa.serial, 3u);
 
   const auto added = std::make_shared<const Service>(service("ratings", "default"));
-  const Snapshot third(5, discovery::SharedParts{{one, added}, aliases});
+  const Snapshot third(5, discovery::SharedParts{{added, one}, aliases});  // by key
   const ZoneIndexPtr zone_third = ZoneIndex::build(dns, third, kAllocator, zone_first);
   ASSERT_NE(zone_third, zone_first);
   EXPECT_EQ(zone_third->version(), 5u);
   EXPECT_EQ(zone_third->find(name("ratings.default.global")).kind, LookupKind::kFound);
 
   const auto equal_copy = std::make_shared<const std::vector<HostAlias>>(*aliases);
-  const Snapshot fourth(6, discovery::SharedParts{{one, added}, equal_copy});
+  const Snapshot fourth(6, discovery::SharedParts{{added, one}, equal_copy});
   EXPECT_NE(ZoneIndex::build(dns, fourth, kAllocator, zone_third), zone_third)
       << "aliases are told apart by object: a registry shares equal ones";
 }
