@@ -94,33 +94,6 @@ Merged merge(const Sources& sources) {
   return merged;
 }
 
-// `services` shared, each equal one taking the pointer `previous` (sorted by
-// key) had for its key.
-std::vector<ServicePtr> share(std::vector<Service> services,
-                              const std::vector<ServicePtr>& previous) {
-  std::vector<ServicePtr> shared;
-  shared.reserve(services.size());
-  for (Service& service : services) {
-    auto it =
-        std::lower_bound(previous.begin(), previous.end(), service,
-                         [](const ServicePtr& a, const Service& b) { return key_less(*a, b); });
-    if (it != previous.end() && **it == service) {
-      shared.push_back(*it);
-    } else {
-      shared.push_back(std::make_shared<const Service>(std::move(service)));
-    }
-  }
-  sort_by_key(shared);
-  return shared;
-}
-
-// `aliases` sorted by host and shared; `previous` when equal to it.
-AliasesPtr share(std::vector<HostAlias> aliases, const AliasesPtr& previous) {
-  sort_by_host(aliases);
-  if (previous && *previous == aliases) return previous;
-  return std::make_shared<const std::vector<HostAlias>>(std::move(aliases));
-}
-
 void log_conflicts(const std::string& source, const std::vector<std::string>& conflicts) {
   std::string names;
   for (size_t i = 0; i < conflicts.size() && i < kConflictsLogged; ++i) {
@@ -162,9 +135,8 @@ void Registry::update(const std::string& source, SourceState state) {
 void Registry::update_shared(const std::string& source, SharedSourceState state) {
   std::lock_guard publish_lock(publish_mutex_);
   sort_by_key(state.services);
-  const auto by_host = [](const HostAlias& a, const HostAlias& b) { return a.host < b.host; };
-  if (state.aliases && !std::is_sorted(state.aliases->begin(), state.aliases->end(), by_host)) {
-    state.aliases = share(*state.aliases, nullptr);
+  if (state.aliases && !std::is_sorted(state.aliases->begin(), state.aliases->end(), host_less)) {
+    state.aliases = share(*state.aliases);
   }
   publish(replace_and_merge(source, std::move(state)));
 }

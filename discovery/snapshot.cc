@@ -30,26 +30,41 @@ bool ServiceList::operator==(const ServiceList& other) const {
                     [](const ServicePtr& a, const ServicePtr& b) { return a == b || *a == *b; });
 }
 
-void sort_by_host(std::vector<HostAlias>& aliases) {
-  std::stable_sort(aliases.begin(), aliases.end(),
-                   [](const HostAlias& a, const HostAlias& b) { return a.host < b.host; });
+bool host_less(const HostAlias& a, const HostAlias& b) {
+  return a.host < b.host;
 }
 
-// Sorted by key, as SharedParts wants them.
-std::vector<ServicePtr> share(std::vector<Service> services) {
+void sort_by_host(std::vector<HostAlias>& aliases) {
+  if (!std::is_sorted(aliases.begin(), aliases.end(), host_less)) {
+    std::stable_sort(aliases.begin(), aliases.end(), host_less);
+  }
+}
+
+ServicePtr reuse(Service service, const std::vector<ServicePtr>& previous) {
+  auto it = std::lower_bound(previous.begin(), previous.end(), service,
+                             [](const ServicePtr& a, const Service& b) { return key_less(*a, b); });
+  if (it != previous.end() && **it == service) return *it;
+  return std::make_shared<const Service>(std::move(service));
+}
+
+std::vector<ServicePtr> share(std::vector<Service> services,
+                              const std::vector<ServicePtr>& previous) {
   std::vector<ServicePtr> shared;
   shared.reserve(services.size());
   for (Service& service : services)
-    shared.push_back(std::make_shared<const Service>(std::move(service)));
+    shared.push_back(reuse(std::move(service), previous));
   sort_by_key(shared);
   return shared;
 }
 
-Snapshot::Snapshot(uint64_t version, std::vector<Service> services, std::vector<HostAlias> aliases)
-    : Snapshot(version, SharedParts{share(std::move(services)), nullptr}) {
+AliasesPtr share(std::vector<HostAlias> aliases, const AliasesPtr& previous) {
   sort_by_host(aliases);
-  aliases_ = std::make_shared<const std::vector<HostAlias>>(std::move(aliases));
+  if (previous && *previous == aliases) return previous;
+  return std::make_shared<const std::vector<HostAlias>>(std::move(aliases));
 }
+
+Snapshot::Snapshot(uint64_t version, std::vector<Service> services, std::vector<HostAlias> aliases)
+    : Snapshot(version, SharedParts{share(std::move(services)), share(std::move(aliases))}) {}
 
 Snapshot::Snapshot(uint64_t version, SharedParts parts)
     : version_(version),

@@ -82,10 +82,22 @@ void sort_by_key(std::vector<ServicePtr>& services);
 // (namespace, name) of a < of b.
 bool key_less(const Service& a, const Service& b);
 
-// `services` shared, sorted by key.
-std::vector<ServicePtr> share(std::vector<Service> services);
+// The pointer `previous` (sorted by key) holds for a service equal to
+// `service`, else a new one.
+ServicePtr reuse(Service service, const std::vector<ServicePtr>& previous);
 
-// Sorts aliases by host, as a snapshot keeps them.
+// `services` shared (each through reuse()), sorted by key.
+std::vector<ServicePtr> share(std::vector<Service> services,
+                              const std::vector<ServicePtr>& previous = {});
+
+// a.host < b.host: the order a snapshot keeps its aliases in.
+bool host_less(const HostAlias& a, const HostAlias& b);
+
+// Sorts aliases by host, keeping the order of equal hosts; does nothing to
+// a list already in order.
 void sort_by_host(std::vector<HostAlias>& aliases);
+
+// `aliases` sorted by host and shared: `previous` itself when equal to it.
+AliasesPtr share(std::vector<HostAlias> aliases, const AliasesPtr& previous = nullptr);
 
 }  // namespace meshgate::discovery

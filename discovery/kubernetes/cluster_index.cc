@@ -14,14 +14,6 @@ uint64_t hash_of(std::string_view text) {
   return std::hash<std::string_view>{}(text);
 }
 
-void add(KeyIndex& index, const std::string& at, const std::string& key) {
-  index.add(at, key);
-}
-
-void remove(KeyIndex& index, const std::string& at, const std::string& key) {
-  index.remove(at, key);
-}
-
 // Calls `fn(index, at)` for every entry the slice has in the index.
 template <typename Fn>
 void each_slice_entry(ClusterIndex& index, const EndpointSlice& slice, Fn fn) {
@@ -78,30 +70,29 @@ std::string target_pod(const EndpointSlice& slice, const SliceEndpoint& endpoint
 
 void index_add(ClusterIndex& index, const std::string& key, const EndpointSlice& slice) {
   each_slice_entry(index, slice,
-                   [&](KeyIndex& at, std::string where) { add(at, std::move(where), key); });
+                   [&](KeyIndex& at, const std::string& where) { at.add(where, key); });
 }
 
 void index_remove(ClusterIndex& index, const std::string& key, const EndpointSlice& slice) {
   each_slice_entry(index, slice,
-                   [&](KeyIndex& at, const std::string& where) { remove(at, where, key); });
+                   [&](KeyIndex& at, const std::string& where) { at.remove(where, key); });
 }
 
 void index_add(ClusterIndex& index, const std::string& key, const Pod& pod) {
-  each_pod_entry(index, pod,
-                 [&](KeyIndex& at, std::string where) { add(at, std::move(where), key); });
+  each_pod_entry(index, pod, [&](KeyIndex& at, const std::string& where) { at.add(where, key); });
 }
 
 void index_remove(ClusterIndex& index, const std::string& key, const Pod& pod) {
   each_pod_entry(index, pod,
-                 [&](KeyIndex& at, const std::string& where) { remove(at, where, key); });
+                 [&](KeyIndex& at, const std::string& where) { at.remove(where, key); });
 }
 
 void index_add(ClusterIndex& index, const std::string& key, const WorkloadEntry& entry) {
-  add(index.entries_by_ns, entry.meta.ns, key);
+  index.entries_by_ns.add(entry.meta.ns, key);
 }
 
 void index_remove(ClusterIndex& index, const std::string& key, const WorkloadEntry& entry) {
-  remove(index.entries_by_ns, entry.meta.ns, key);
+  index.entries_by_ns.remove(entry.meta.ns, key);
 }
 
 ClusterIndex index_of(const ClusterState& state) {

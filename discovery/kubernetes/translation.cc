@@ -8,15 +8,6 @@
 namespace meshgate::discovery::kube {
 namespace {
 
-// The pointer `previous` (sorted by key) holds for an equal service, else a new one.
-ServicePtr reuse(discovery::Service service, const std::vector<ServicePtr>& previous) {
-  auto it = std::lower_bound(
-      previous.begin(), previous.end(), service,
-      [](const ServicePtr& a, const discovery::Service& b) { return key_less(*a, b); });
-  if (it != previous.end() && **it == service) return *it;
-  return std::make_shared<const discovery::Service>(std::move(service));
-}
-
 // Where the service of (ns, name) is or would be in `services` (sorted by key).
 std::vector<ServicePtr>::iterator find_slot(std::vector<ServicePtr>& services, std::string_view ns,
                                             std::string_view name) {
@@ -65,10 +56,7 @@ void Translation::full(const Store& store) {
     }
   }
   translate_entries();
-  std::vector<HostAlias> aliases = translator_->aliases();
-  if (!aliases_ || *aliases_ != aliases) {
-    aliases_ = std::make_shared<const std::vector<HostAlias>>(std::move(aliases));
-  }
+  aliases_ = share(translator_->aliases(), aliases_);
 }
 
 void Translation::incremental(const Store& store, const Changes& changes) {

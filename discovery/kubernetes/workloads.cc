@@ -174,9 +174,8 @@ std::optional<discovery::Endpoint> Workloads::slice_endpoint(
 // namespace, else none.
 const Pod* Workloads::pod_of(const EndpointSlice& slice, const SliceEndpoint& ep,
                              bool& skip) const {
-  if (ep.target_ref && ep.target_ref->kind == "Pod") {
-    const std::string& ns = ep.target_ref->ns.empty() ? slice.meta.ns : ep.target_ref->ns;
-    auto pod = state_.pods.find(ns + "/" + ep.target_ref->name);
+  if (const std::string key = target_pod(slice, ep); !key.empty()) {
+    auto pod = state_.pods.find(key);
     if (pod == state_.pods.end()) skip = true;
     return pod == state_.pods.end() ? nullptr : &pod->second;
   }
